@@ -1,0 +1,1 @@
+"""The simulated My Number card, its profiles and its bridges to real reader stacks."""

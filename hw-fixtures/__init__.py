@@ -1,0 +1,1 @@
+"""Synthetic card profiles and APDU transcripts (data only; see README.md here)."""

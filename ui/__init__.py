@@ -1,0 +1,1 @@
+"""Touchscreen screens as pure render functions of the session engine's view models."""
