@@ -3,7 +3,7 @@
 Line 1 is a header; every later line is one exchange or one card event:
 
     {"format": "myna-reader-transcript", "version": 1, "scenario": "pin-mode-ok",
-     "profile": "standard", "reader": "sim:standard", "supports_extended": false,
+     "flow": "pin", "profile": "standard", "reader": "sim:standard", "supports_extended": false,
      "atr": "3B8880...", "note": "..."}
     {"event": "card-inserted", "t": 0.0}
     {"t": 0.0012, "ms": 0.21, "cmd": "00A4040C0AD392F000260100000001", "rsp": "9000",
@@ -40,6 +40,7 @@ class TranscriptError(FormatError):
 @dataclass(frozen=True, slots=True)
 class Header:
     scenario: str
+    flow: str = ""  # the card conversation recorded (daemon/card_flows.py FLOWS)
     profile: str = ""
     reader: str = ""
     supports_extended: bool = False
@@ -160,6 +161,7 @@ def parse_lines(lines: Iterable[str], source: str = "<transcript>") -> Transcrip
                 raise TranscriptError(f"{where}: unsupported version {obj.get('version')!r}")
             header = Header(
                 scenario=str(obj.get("scenario", "")),
+                flow=str(obj.get("flow", "")),
                 profile=str(obj.get("profile", "")),
                 reader=str(obj.get("reader", "")),
                 supports_extended=bool(obj.get("supports_extended", False)),
@@ -185,7 +187,7 @@ def load(path: Path) -> Transcript:
 
 def header_line(header: Header) -> str:
     return json.dumps({
-        "format": FORMAT, "version": VERSION, "scenario": header.scenario,
+        "format": FORMAT, "version": VERSION, "scenario": header.scenario, "flow": header.flow,
         "profile": header.profile, "reader": header.reader,
         "supports_extended": header.supports_extended, "atr": header.atr.hex().upper(),
         "note": header.note,

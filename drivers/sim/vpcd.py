@@ -214,7 +214,7 @@ def serve_vpcd(
     """
     bridge = VpcdBridge(card, host, port)
     wanted = {"present": True}
-    previous: dict[int, object] = {}
+    previous: dict[signal.Signals, object] = {}
     if threading.current_thread() is threading.main_thread():
         for signum, present in ((signal.SIGUSR1, False), (signal.SIGUSR2, True)):
 

@@ -3,7 +3,7 @@
 pcscd's client socket is fixed (/run/pcscd/pcscd.comm), so only one pcscd runs on the machine:
 start it once per test session. A private reader.conf.d with its own CHANNELID keeps the vpcd
 ports clear of a system pcscd's (35963/35964). A missing pcscd or vpcd driver FAILS the caller
-loudly (`PcscdUnavailable`; the fixture turns it into pytest.fail), it never skips.
+loudly (`PcscdUnavailableError`; the fixture turns it into pytest.fail), it never skips.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,7 +32,7 @@ START_TIMEOUT_S = 10.0
 _APDU_LINE = re.compile(r"\bAPDU: ((?:[0-9A-F]{2} ?)+)")
 
 
-class PcscdUnavailable(RuntimeError):
+class PcscdUnavailableError(RuntimeError):
     """pcscd or the vpcd driver is not installed, or pcscd did not come up."""
 
 
@@ -57,7 +57,7 @@ def apdu_commands(log_text: str) -> list[bytes]:
 def _vpcd_driver() -> Path:
     found = sorted(Path("/").glob(VPCD_DRIVER_GLOB.lstrip("/")))
     if not found:
-        raise PcscdUnavailable(
+        raise PcscdUnavailableError(
             f"vpcd driver not found ({VPCD_DRIVER_GLOB}): apt-get install vsmartcard-vpcd"
         )
     return found[0]
@@ -68,26 +68,20 @@ def _pcscd_binary() -> str:
         (p for p in ("/usr/sbin/pcscd", "/sbin/pcscd") if os.access(p, os.X_OK)), None
     )
     if path is None:
-        raise PcscdUnavailable("pcscd not found: apt-get install pcscd")
+        raise PcscdUnavailableError("pcscd not found: apt-get install pcscd")
     return path
 
 
 def kill_running_pcscd() -> None:
-    """Stop a pcscd left over from a crashed run, and remove its stale socket and pid file."""
-    pids: set[int] = set()
-    try:
-        pids.add(int(PID_PATH.read_text().strip()))
-    except (OSError, ValueError):
-        pass
-    # pgrep -x matches the exact process name "pcscd" only, never a broader pattern.
-    found = subprocess.run(["pgrep", "-x", "pcscd"], capture_output=True, text=True, check=False)
-    pids.update(int(p) for p in found.stdout.split())
-    for pid in pids:
-        try:
+    """Stop a pcscd left over from a crashed run, and remove its stale socket and pid file.
+
+    The process is found by the pid pcscd itself wrote, and checked to be a pcscd.
+    """
+    with suppress(OSError, ValueError):
+        pid = int(PID_PATH.read_text().strip())
+        if Path(f"/proc/{pid}/comm").read_text().strip() == "pcscd":
             os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            continue
-        _wait_gone(pid)
+            _wait_gone(pid)
     for stale in (SOCKET_PATH, PID_PATH):
         stale.unlink(missing_ok=True)
 
@@ -160,8 +154,10 @@ def _wait_for_socket(proc: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + START_TIMEOUT_S
     while not SOCKET_PATH.exists():
         if proc.poll() is not None:
-            raise PcscdUnavailable(f"pcscd exited at start with status {proc.returncode}")
+            raise PcscdUnavailableError(f"pcscd exited at start with status {proc.returncode}")
         if time.monotonic() > deadline:
             proc.kill()
-            raise PcscdUnavailable(f"pcscd did not create {SOCKET_PATH} in {START_TIMEOUT_S} s")
+            raise PcscdUnavailableError(
+                f"pcscd did not create {SOCKET_PATH} in {START_TIMEOUT_S} s"
+            )
         time.sleep(0.05)

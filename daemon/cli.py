@@ -1,0 +1,136 @@
+"""`myna-reader`: the command line. It parses, prompts and prints; the work lives elsewhere.
+
+Every command exits non-zero with one clear line on bad input and never prints a PIN, a
+passcode or personal data unless asked with an explicit flag.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+
+from myna_reader.daemon.version import __version__
+from myna_reader.drivers.errors import MynaError
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+class CliError(Exception):
+    """A failure the user can fix, reported as one line (bad input, missing device)."""
+
+
+def _add_reader(parser: argparse.ArgumentParser, default: str = "sim:standard") -> None:
+    parser.add_argument(
+        "--reader", default=default, metavar="SPEC",
+        help="pcsc | pcsc:<name> | nfc:usb | nfc:tty:<port>:<driver> | nfc:udp:<host>:<port>"
+        f" | sim:<profile> | replay:<file> (default: {default})")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from myna_reader.daemon import cli_card, cli_sim, cli_transcripts
+
+    parser = argparse.ArgumentParser(
+        prog="myna-reader",
+        description="Firmware for the My Number health-insurance card reader.")
+    parser.add_argument("--version", action="version", version=f"myna-reader {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0,
+                        help="log more (-vv traces APDUs, with PINs masked)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("readers", help="list the readers this machine can use")
+    p.set_defaults(handler=cli_card.cmd_readers)
+
+    card = sub.add_parser("card", help="read a card (technician diagnostics)")
+    card_sub = card.add_subparsers(dest="card_command", metavar="ACTION", required=True)
+    p = card_sub.add_parser("info", help="token kind, certificates, PIN tries; no personal data")
+    _add_reader(p)
+    p.add_argument("--show-personal", action="store_true",
+                   help="also print the certificate subject (personal data)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(handler=cli_card.cmd_card_info)
+    p = card_sub.add_parser("read-cert", help="write the auth certificate (or its CA) as DER/PEM")
+    _add_reader(p)
+    p.add_argument("--ca", action="store_true", help="the CA certificate instead")
+    p.add_argument("--pem", action="store_true", help="PEM instead of DER")
+    p.add_argument("--out", metavar="FILE", help="write here instead of standard output")
+    p.set_defaults(handler=cli_card.cmd_read_cert)
+
+    sim = sub.add_parser("sim", help="the simulated card")
+    sim_sub = sim.add_subparsers(dest="sim_command", metavar="ACTION", required=True)
+    p = sim_sub.add_parser("serve", help="put a simulated card behind pcscd (vpcd) or nfcpy (udp)")
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--vpcd", type=int, metavar="PORT", help="vpcd's port (35963 by default)")
+    where.add_argument("--nfc-udp", type=int, metavar="PORT", help="UDP port for nfcpy's udp")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--profile", default="standard", help="card profile (see hw-fixtures/)")
+    p.add_argument("--absent", action="store_true", help="start with the card out of the reader")
+    p.set_defaults(handler=cli_sim.cmd_serve)
+    p = sim_sub.add_parser("profiles", help="list the simulated card profiles")
+    p.set_defaults(handler=cli_sim.cmd_profiles)
+
+    p = sub.add_parser("record", help="record a card session as a scrubbed APDU transcript")
+    _add_reader(p)
+    p.add_argument("--flow", choices=cli_transcripts.FLOWS, default="visual")
+    p.add_argument("--scenario", help="name written into the transcript (default: the flow)")
+    p.add_argument("--out", required=True, metavar="FILE")
+    p.add_argument("--pin-stdin", action="store_true",
+                   help="read the auth PIN from standard input (pin flow; else asked on the tty)")
+    p.set_defaults(handler=cli_transcripts.cmd_record)
+
+    p = sub.add_parser("replay", help="play a transcript through the card driver and check it")
+    p.add_argument("transcript", metavar="FILE")
+    p.add_argument("--pin", default=None,
+                   help="the PIN to send where the transcript masks one (any 4 digits match)")
+    p.set_defaults(handler=cli_transcripts.cmd_replay)
+
+    p = sub.add_parser("bench", help="measure the card layer (see docs/performance.md)")
+    p.add_argument("--repeat", type=int, default=30, help="runs per measurement (median)")
+    p.add_argument("--json", action="store_true", help="print the figures as JSON")
+    p.set_defaults(handler=_bench)
+
+    p = sub.add_parser("run", help="run the reader (--simulate: on the simulated card)")
+    _add_reader(p, default="pcsc")
+    p.add_argument("--simulate", action="store_true", help="use the simulated card")
+    p.set_defaults(handler=_run)
+    return parser
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from myna_reader.daemon import bench
+
+    return bench.cmd_bench(args)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from myna_reader.daemon import cli_walkthrough
+
+    return cli_walkthrough.cmd_run(args)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=(logging.WARNING, logging.INFO, logging.DEBUG)[min(args.verbose, 2)],
+        format="%(levelname)s %(name)s: %(message)s")
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except CliError as exc:
+        print(f"myna-reader: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except MynaError as exc:
+        print(f"myna-reader: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,142 @@
+"""Parsers of the personal records of the text AP and the 券面AP (reference §5.1, §5.2). Pure.
+
+Every value here is personal data: the records' `repr` hides it, and nothing here logs.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass
+
+from myna_reader.drivers import tlv
+from myna_reader.drivers.errors import FormatError, TlvError
+
+TAG_MY_NUMBER = 0xFF10
+TAG_RECORD = 0xFF20
+# 基本4情報 (text AP EF 0002); DF21 is an offset table that a TLV walk does not need.
+TAG_NAME = 0xDF22
+TAG_ADDRESS = 0xDF23
+TAG_BIRTH = 0xDF24
+TAG_SEX = 0xDF25
+# Card face (券面AP EF 0002).
+TAG_FACE_BIRTH = 0xDF22
+TAG_FACE_SEX = 0xDF23
+TAG_FACE_PUBLIC_KEY = 0xDF24
+TAG_FACE_NAME_IMAGE = 0xDF25
+TAG_FACE_ADDRESS_IMAGE = 0xDF26
+TAG_FACE_PHOTO = 0xDF27
+TAG_FACE_SIGNATURE = 0xDF28
+TAG_FACE_EXPIRY = 0xDF29
+TAG_FACE_SECURITY_CODE_IMAGE = 0xDF2A
+
+_MY_NUMBER = re.compile(r"[0-9]{12}")
+_DATE = re.compile(r"[0-9]{8}")
+
+
+class Sex(enum.Enum):
+    """ISO 5218 / JIS X 0303 codes as the card stores them."""
+
+    UNKNOWN = "0"
+    MALE = "1"
+    FEMALE = "2"
+    NOT_APPLICABLE = "9"
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class BasicFour:
+    """基本4情報: name, address, birth date "YYYYMMDD" (Gregorian), sex."""
+
+    name: str
+    address: str
+    birth: str
+    sex: Sex
+
+    def __repr__(self) -> str:
+        return "BasicFour(<personal data>)"
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class CardFace:
+    """The 券面AP card face. Dates are "YYYYMMDD"; images are PNG, the photo JPEG 2000.
+
+    `public_key` is the raw DF24 (`90 03 <e> 91 82 01 00 <n>`) whose key made `signature`.
+    """
+
+    birth: str
+    sex: Sex
+    public_key: bytes
+    name_image: bytes
+    address_image: bytes
+    photo: bytes
+    signature: bytes
+    expiry: str
+    security_code_image: bytes
+
+    def __repr__(self) -> str:
+        return f"CardFace(<personal data>, photo of {len(self.photo)} bytes)"
+
+
+def _record(raw: bytes, tag: int, what: str) -> tlv.Tlv:
+    record = tlv.decode_ber_object(raw)
+    if record.tag != tag:
+        raise TlvError(f"{what}: expected tag {tag:X}, found {record.tag:X}")
+    return record
+
+
+def _ascii(value: bytes, pattern: re.Pattern[str], what: str) -> str:
+    text = value.decode("ascii", errors="replace")
+    if not pattern.fullmatch(text):
+        raise FormatError(f"{what} is not in the expected digit format")
+    return text
+
+
+def _utf8(value: bytes, what: str) -> str:
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise FormatError(f"{what} is not UTF-8") from exc
+
+
+def _sex(value: bytes) -> Sex:
+    try:
+        return Sex(value.decode("ascii"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise FormatError("sex code is not one of 0, 1, 2, 9") from exc
+
+
+def parse_my_number(raw: bytes) -> str:
+    """Text AP EF 0001: `FF 10 0C` + 12 ASCII digits (+ filler)."""
+    return _ascii(_record(raw, TAG_MY_NUMBER, "my number").value, _MY_NUMBER, "my number")
+
+
+def parse_basic_four(raw: bytes) -> BasicFour:
+    """Text AP EF 0002 (§5.1)."""
+    record = _record(raw, TAG_RECORD, "basic four")
+    items = record.children()
+    return BasicFour(
+        name=_utf8(tlv.require(items, TAG_NAME).value, "name"),
+        address=_utf8(tlv.require(items, TAG_ADDRESS).value, "address"),
+        birth=_ascii(tlv.require(items, TAG_BIRTH).value, _DATE, "birth date"),
+        sex=_sex(tlv.require(items, TAG_SEX).value),
+    )
+
+
+def parse_card_face(raw: bytes) -> CardFace:
+    """券面AP EF 0002 (§5.2)."""
+    items = _record(raw, TAG_RECORD, "card face").children()
+
+    def value(tag: int) -> bytes:
+        return tlv.require(items, tag).value
+
+    return CardFace(
+        birth=_ascii(value(TAG_FACE_BIRTH), _DATE, "birth date"),
+        sex=_sex(value(TAG_FACE_SEX)),
+        public_key=value(TAG_FACE_PUBLIC_KEY),
+        name_image=value(TAG_FACE_NAME_IMAGE),
+        address_image=value(TAG_FACE_ADDRESS_IMAGE),
+        photo=value(TAG_FACE_PHOTO),
+        signature=value(TAG_FACE_SIGNATURE),
+        expiry=_ascii(value(TAG_FACE_EXPIRY), _DATE, "expiry date"),
+        security_code_image=value(TAG_FACE_SECURITY_CODE_IMAGE),
+    )

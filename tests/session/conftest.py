@@ -1,0 +1,283 @@
+"""Shared helpers for the session tests: a driver that feeds the engine on a simulated clock,
+and one function per phase that reaches it by legal events only (strict engine)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from myna_reader.daemon.error_codes import CardErrorKind
+from myna_reader.daemon.secret import Secret
+from myna_reader.daemon.session import start, step
+from myna_reader.daemon.session_config import SessionConfig, StaffModeConfig, StaffScope
+from myna_reader.daemon.session_effects import Effect, ResultMessage, SendToHost
+from myna_reader.daemon.session_model import (
+    Button,
+    CardJobFailed,
+    CardPlaced,
+    CardProbed,
+    CardRemoved,
+    CertificateRead,
+    ChallengeReceived,
+    DigitPressed,
+    Event,
+    PasscodeChecked,
+    PasscodeStatus,
+    Phase,
+    PinOutcome,
+    PinVerified,
+    Pressed,
+    ReaderAttached,
+    Signed,
+    State,
+    Tick,
+    TokenKind,
+)
+
+WALL0 = 1_760_000_000.0  # synthetic epoch seconds for card placements
+PIN = (4, 7, 1, 9)  # synthetic; distinctive so a leak is easy to spot
+PIN_TEXT = "4719"
+CHALLENGE = b"terminal-challenge"
+CERT_DER = b"SYNTHETIC-CERT-DER"
+FINGERPRINT = "fp-synthetic-0001"
+
+
+class Driver:
+    """One engine on a simulated monotonic clock, keeping every effect it emitted."""
+
+    def __init__(self, config: SessionConfig | None = None, *, strict: bool = True) -> None:
+        self.config = config or SessionConfig()
+        self.strict = strict
+        self.state, self.effects = start(self.config)
+        self.now = 100.0
+        self.sessions = 0
+
+    def feed(self, event: Event, dt: float = 0.1) -> list[Effect]:
+        self.now += dt
+        self.state, out = step(self.state, event, self.now, strict=self.strict)
+        self.effects.extend(out)
+        return out
+
+    @property
+    def phase(self) -> Phase:
+        return self.state.phase
+
+    @property
+    def sid(self) -> str:
+        assert self.state.session is not None
+        return self.state.session.id
+
+    def place_card(self) -> list[Effect]:
+        self.sessions += 1
+        return self.feed(CardPlaced(f"session-{self.sessions}", WALL0 + self.now))
+
+    def press(self, button: Button) -> list[Effect]:
+        return self.feed(Pressed(button))
+
+    def type_digits(self, digits: tuple[int, ...] = PIN) -> None:
+        for d in digits:
+            self.feed(DigitPressed(d))
+
+    def results(self) -> list[ResultMessage]:
+        return [e.message for e in self.effects
+                if isinstance(e, SendToHost) and isinstance(e.message, ResultMessage)]
+
+
+def of_type(effects: list[Effect], kind: type) -> list[Effect]:
+    return [e for e in effects if isinstance(e, kind)]
+
+
+FACE = SessionConfig(face_available=True)
+UNTIL_CANCEL = SessionConfig(staff=StaffModeConfig(scope=StaffScope.UNTIL_CANCEL))
+
+
+# --- reachers: each returns a driver whose engine is in the named phase ---------------------
+
+
+def no_reader(config: SessionConfig | None = None) -> Driver:
+    return Driver(config)
+
+
+def standby(config: SessionConfig | None = None) -> Driver:
+    d = Driver(config)
+    d.feed(ReaderAttached("Virtual PCD 00 00"))
+    d.feed(PasscodeStatus(provisioned=True))
+    return d
+
+
+def probing(config: SessionConfig | None = None) -> Driver:
+    d = standby(config)
+    d.place_card()
+    return d
+
+
+def pin(config: SessionConfig | None = None, tries: int = 3) -> Driver:
+    d = probing(config)
+    d.feed(CardProbed(d.sid, TokenKind.PLASTIC_CARD, True, tries))
+    return d
+
+
+def method() -> Driver:
+    d = probing(FACE)
+    d.feed(CardProbed(d.sid, TokenKind.PLASTIC_CARD, True, 3))
+    return d
+
+
+def matching_face() -> Driver:
+    d = method()
+    d.press(Button.METHOD_FACE)
+    return d
+
+
+def verifying(config: SessionConfig | None = None) -> Driver:
+    d = pin(config)
+    d.type_digits()
+    d.press(Button.OK)
+    return d
+
+
+def reading_cert(config: SessionConfig | None = None) -> Driver:
+    d = verifying(config)
+    d.feed(PinVerified(d.sid, PinOutcome.OK, 3))
+    return d
+
+
+def awaiting_challenge() -> Driver:
+    d = reading_cert()
+    d.feed(CertificateRead(d.sid, CERT_DER, FINGERPRINT, expired=False))
+    return d
+
+
+def signing() -> Driver:
+    d = awaiting_challenge()
+    d.feed(ChallengeReceived(CHALLENGE))
+    return d
+
+
+def consent(config: SessionConfig | None = None) -> Driver:
+    d = reading_cert(config)
+    d.feed(ChallengeReceived(CHALLENGE))
+    d.feed(CertificateRead(d.sid, CERT_DER, FINGERPRINT, expired=False))
+    d.feed(Signed(d.sid, b"SIGNATURE"))
+    return d
+
+
+def done(config: SessionConfig | None = None) -> Driver:
+    d = consent(config)
+    for _ in d.config.consent_pages:
+        d.press(Button.AGREE)
+    return d
+
+
+def error() -> Driver:
+    d = probing()
+    d.feed(CardJobFailed(d.sid, CardErrorKind.NOT_MY_NUMBER))
+    return d
+
+
+def error_card_gone() -> Driver:
+    d = pin()
+    d.feed(CardRemoved())
+    return d
+
+
+def staff_passcode(config: SessionConfig | None = None) -> Driver:
+    d = standby(config)
+    d.press(Button.STAFF)
+    return d
+
+
+def checking_passcode(config: SessionConfig | None = None) -> Driver:
+    d = staff_passcode(config)
+    d.type_digits((2, 5, 8, 0))
+    d.press(Button.OK)
+    return d
+
+
+def staff_locked() -> Driver:
+    d = checking_passcode()
+    d.feed(PasscodeChecked(False, 0, locked_for_s=1800.0, locked_until_wall=WALL0 + 1800))
+    return d
+
+
+def staff_standby(config: SessionConfig | None = None) -> Driver:
+    d = checking_passcode(config)
+    d.feed(PasscodeChecked(True, 5))
+    return d
+
+
+def staff_probing(config: SessionConfig | None = None) -> Driver:
+    d = staff_standby(config)
+    d.place_card()
+    return d
+
+
+def staff_reading_cert(config: SessionConfig | None = None) -> Driver:
+    d = staff_probing(config)
+    d.feed(CardProbed(d.sid, TokenKind.PLASTIC_CARD, True, 0))
+    return d
+
+
+def staff_consent(config: SessionConfig | None = None) -> Driver:
+    d = staff_reading_cert(config)
+    d.feed(CertificateRead(d.sid, CERT_DER, FINGERPRINT, expired=False))
+    return d
+
+
+def staff_done(config: SessionConfig | None = None) -> Driver:
+    d = staff_consent(config)
+    for _ in d.config.consent_pages:
+        d.press(Button.AGREE)
+    return d
+
+
+def technician() -> Driver:
+    d = standby()
+    d.press(Button.TECHNICIAN)
+    return d
+
+
+#: one reacher per phase, and a staff-mode variant where staff mode can be in that phase
+REACH: dict[Phase, list[Callable[[], Driver]]] = {
+    Phase.NO_READER: [no_reader],
+    Phase.STANDBY: [standby],
+    Phase.PROBING: [probing, staff_probing],
+    Phase.METHOD: [method],
+    Phase.MATCHING_FACE: [matching_face],
+    Phase.PIN: [pin],
+    Phase.VERIFYING: [verifying],
+    Phase.READING_CERT: [reading_cert, staff_reading_cert],
+    Phase.AWAITING_CHALLENGE: [awaiting_challenge],
+    Phase.SIGNING: [signing],
+    Phase.CONSENT: [consent, staff_consent],
+    Phase.DONE: [done, lambda: staff_done(UNTIL_CANCEL)],
+    Phase.ERROR: [error, error_card_gone],
+    Phase.STAFF_PASSCODE: [staff_passcode],
+    Phase.CHECKING_PASSCODE: [checking_passcode],
+    Phase.STAFF_LOCKED: [staff_locked],
+    Phase.STAFF_STANDBY: [staff_standby],
+    Phase.TECHNICIAN: [technician],
+}
+
+
+def all_reachers() -> list[tuple[str, Callable[[], Driver]]]:
+    return [(f"{phase.value}#{i}", reach) for phase, reachers in REACH.items()
+            for i, reach in enumerate(reachers)]
+
+
+@pytest.fixture
+def secret_pin() -> Secret:
+    return Secret(PIN_TEXT)
+
+
+def walk_to_rest(state: State, now: float, max_steps: int = 20) -> tuple[State, float]:
+    """What happens when everybody walks away: only time passes (and the reader comes back
+    if it had gone). The engine must reach standby on its own."""
+    for _ in range(max_steps):
+        if state.phase is Phase.STANDBY:
+            break
+        now += 4000.0
+        event: Event = ReaderAttached("back") if state.phase is Phase.NO_READER else Tick()
+        state, _ = step(state, event, now, strict=True)
+    return state, now
