@@ -11,7 +11,7 @@ from myna_reader.daemon.card_flows import FLOWS, CardSummary, PinConfirmation, r
 from myna_reader.daemon.cli import CliError
 from myna_reader.daemon.cli_card import card_session
 from myna_reader.drivers.backends.base import ReaderEventKind
-from myna_reader.drivers.backends.replay import ReplayReader
+from myna_reader.drivers.backends.replay import ReplayReader, TranscriptDivergenceError
 from myna_reader.drivers.card import MyNumberCard
 from myna_reader.drivers.certificate import parse_certificate
 from myna_reader.drivers.channel import CardChannel
@@ -84,6 +84,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
     try:
         result = run_flow(flow, card, pin=lambda: pin)
         outcome = _outcome(result)
+    except TranscriptDivergenceError:
+        raise  # the live conversation left the recording: that is the replay's failure
     except MynaError as exc:
         outcome = f"{type(exc).__name__}: {exc}"
     if not reader.finished:

@@ -13,7 +13,7 @@ headers and file sizes do not change). What counts as personal, per file:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 
 from myna_reader.drivers import tlv
 from myna_reader.drivers.errors import TlvError
@@ -26,7 +26,7 @@ from myna_reader.drivers.mynumber_ids import (
     VisualEF,
 )
 
-SYNTHETIC_MY_NUMBER = "123456789018"  # check digit valid; listed in hw-fixtures/README.md
+SYNTHETIC_MY_NUMBER = "000000000000"  # 12 digits, check digit valid, obviously not real
 SYNTHETIC_DATE = b"19700101"
 _SAN_OID = bytes.fromhex("551D11")  # 2.5.29.17 subjectAltName
 _OID = 0x06
@@ -39,10 +39,15 @@ _PNG_MAGIC = bytes.fromhex("89504E470D0A1A0A")
 Span = tuple[int, int]  # start, end of a value inside the file
 
 
+def _is_filler(data: bytes, pos: int, end: int) -> bool:
+    """FF FF ... or 00 after the records; a lone FF that starts a tag (FF10, FF20) is not."""
+    return data[pos] == 0x00 or (data[pos] == 0xFF and (pos + 1 >= end or data[pos + 1] == 0xFF))
+
+
 def _children(data: bytes, start: int, end: int) -> Iterator[tuple[int, int, int]]:
     """(tag, value start, value end) of each TLV laid out between start and end."""
     pos = start
-    while pos < end and data[pos] not in tlv.FILLER_BYTES:
+    while pos < end and not _is_filler(data, pos, end):
         header = tlv.read_header(data, pos)
         value = pos + header.header_size
         if value + header.length > end:
@@ -51,12 +56,14 @@ def _children(data: bytes, start: int, end: int) -> Iterator[tuple[int, int, int
         pos = value + header.length
 
 
-def _leaves(data: bytes, start: int, end: int) -> Iterator[tuple[int, int, int]]:
-    """Every primitive TLV under [start, end), depth first."""
+def _leaves(data: bytes, start: int, end: int,
+            stop: Collection[int] = ()) -> Iterator[tuple[int, int, int]]:
+    """Every primitive TLV under [start, end), depth first; tags in `stop` count as leaves
+    (FF10 has the constructed bit but holds the 12 digits themselves)."""
     for tag, vstart, vend in _children(data, start, end):
         first = tag >> (8 * ((tag.bit_length() - 1) // 8)) if tag else 0
-        if first & 0x20:
-            yield from _leaves(data, vstart, vend)
+        if first & 0x20 and tag not in stop:
+            yield from _leaves(data, vstart, vend, stop)
         else:
             yield tag, vstart, vend
 
@@ -95,7 +102,7 @@ def _certificate(data: bytes) -> bytes:
 def _replace_values(data: bytes, fills: Mapping[int, Callable[[int], bytes]]) -> bytes:
     """Replace the values of the given tags inside the file's outer record(s)."""
     out = bytearray(data)
-    for tag, vstart, vend in _leaves(data, 0, len(data)):
+    for tag, vstart, vend in _leaves(data, 0, len(data), fills.keys()):
         fill = fills.get(tag)
         if fill is not None:
             out[vstart:vend] = fill(vend - vstart)

@@ -1,0 +1,144 @@
+"""Recording scrubs personal data; every committed transcript replays through the CLI."""
+
+import io
+from pathlib import Path
+
+import pytest
+
+from myna_reader.daemon.cli import main
+from myna_reader.drivers.backends.base import ReaderEventKind
+from myna_reader.drivers.backends.replay import ReplayReader
+from myna_reader.drivers.backends.sim import SimReader
+from myna_reader.drivers.card import MyNumberCard
+from myna_reader.drivers.certificate import parse_certificate
+from myna_reader.drivers.channel import CardChannel
+from myna_reader.drivers.recorder import Recorder
+from myna_reader.drivers.sim.profile import load_profile
+from myna_reader.drivers.transcript import Header, load, parse_lines, write
+
+TRANSCRIPTS = sorted((Path(__file__).parent.parent / "hw-fixtures" / "transcripts").glob("*.jsonl"))
+
+
+def test_there_is_a_transcript_for_every_scenario_family() -> None:
+    names = {p.stem for p in TRANSCRIPTS}
+    assert {"pin-standard", "visual-standard", "pin-blocked", "face-card-pin",
+            "android-phone-pin", "expired-visual"} <= names
+
+
+@pytest.mark.parametrize("path", TRANSCRIPTS, ids=lambda p: p.stem)
+def test_each_transcript_replays_to_its_end(path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["replay", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"{path.stem}: ")
+    if path.stem in ("pin-standard", "pin-one-try-left", "android-phone-pin", "under-15-pin"):
+        assert "signature verifies" in out
+    if path.stem in ("pin-blocked", "face-card-pin"):
+        assert "PinBlockedError" in out
+    for line in path.read_text(encoding="utf-8").splitlines():
+        assert "31323334" not in line or "VERIFY" not in line  # the PIN never lands on disk
+
+
+def _personal_values(profile_name: str) -> list[bytes]:
+    holder = load_profile(profile_name).holder
+    return [holder.my_number.encode(), holder.name.encode(), holder.address.encode(),
+            holder.birth_date.encode()]
+
+
+def test_recording_scrubs_every_personal_file_but_keeps_its_shape() -> None:
+    profile = load_profile("standard")
+    reader = SimReader(profile)
+    reader.connect()
+    recorder = Recorder()
+    recorder.card_event(ReaderEventKind.CARD_INSERTED)
+    card = MyNumberCard(CardChannel(reader, (recorder,)))
+    text = card.text()
+    text.pin_tries()
+    text.verify_pin("1234")
+    real_four = text.basic_four()
+    real_number = text.my_number()
+    visual = card.visual()
+    visual.collation_b_tries()
+    assert profile.visual is not None
+    visual.verify_collation_b(profile.visual.verify_b.value.decode())
+    real_face = visual.read_card_face()
+    jpki = card.jpki()
+    jpki.sign_password_tries()
+    jpki.verify_sign_password("ABC123")
+    real_sign_cert = jpki.read_sign_certificate()
+    reader.disconnect()
+
+    out = io.StringIO()
+    write(recorder.transcript(Header("diagnostics", profile="standard",
+                                     supports_extended=reader.supports_extended)), out)
+    recorded = out.getvalue()
+    for value in [*_personal_values("standard"), real_face.photo[16:64],
+                  real_face.name_image[16:48], b"1234", b"ABC123"]:
+        assert value.hex().upper() not in recorded
+    assert real_number not in recorded
+
+    # the scrubbed transcript drives the same reads, and the records still parse
+    replay = ReplayReader(parse_lines(recorded.splitlines()))
+    replay.connect()
+    card2 = MyNumberCard(CardChannel(replay))
+    text2 = card2.text()
+    text2.pin_tries()
+    text2.verify_pin("0000")
+    four = text2.basic_four()
+    assert len(four.name.encode()) == len(real_four.name.encode())
+    assert four.name != real_four.name and four.address != real_four.address
+    assert text2.my_number() != real_number
+    visual2 = card2.visual()
+    visual2.collation_b_tries()
+    visual2.verify_collation_b("0" * 14)
+    face = visual2.read_card_face()
+    assert len(face.photo) == len(real_face.photo) and face.photo != real_face.photo
+    jpki2 = card2.jpki()
+    jpki2.sign_password_tries()
+    jpki2.verify_sign_password("XXXXXX")
+    scrubbed_cert = parse_certificate(jpki2.read_sign_certificate())
+    assert len(scrubbed_cert.der) == len(real_sign_cert)
+    original = parse_certificate(real_sign_cert)
+    assert scrubbed_cert.personal_subject() != original.personal_subject()
+    assert scrubbed_cert.serial_hex == original.serial_hex
+    assert replay.finished
+
+
+def test_record_command_writes_a_masked_transcript(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "pin.jsonl"
+    monkeypatch.setattr("sys.stdin", io.StringIO("1234\n"))
+    assert main(["record", "--reader", "sim:standard", "--flow", "pin", "--pin-stdin",
+                 "--out", str(out)]) == 0
+    assert "signature verifies" in capsys.readouterr().out
+    transcript = load(out)
+    verify = [s for s in transcript.steps if s.command.startswith("0020008004")]
+    assert [s.command for s in verify] == ["0020008004XXXXXXXX"]
+    assert main(["replay", str(out)]) == 0
+
+
+@pytest.mark.parametrize(
+    ("argv", "code", "fragment"),
+    [
+        (["card", "info", "--reader", "floppy:a"], 1, "is not one of"),
+        (["card", "info", "--reader", "sim:no-such-profile"], 1, "no-such-profile"),
+        (["replay", "/nonexistent/t.jsonl"], 1, "cannot read"),
+        (["record", "--reader", "sim:standard", "--out", "."], 2, "is a directory"),
+    ],
+)
+def test_bad_input_is_one_clear_line(argv: list[str], code: int, fragment: str,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(argv) == code
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and fragment in err[0]
+
+
+def test_replay_of_a_diverging_transcript_names_the_exchange(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = (Path(__file__).parent.parent / "hw-fixtures" / "transcripts" /
+              "visual-standard.jsonl").read_text(encoding="utf-8").splitlines()
+    source[0] = source[0].replace('"flow": "visual"', '"flow": "pin"')
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("\n".join(source) + "\n", encoding="utf-8")
+    assert main(["replay", str(bad)]) == 1
+    assert "exchange 2" in capsys.readouterr().err
