@@ -8,6 +8,7 @@ PINs masked), so they show exactly what a field recording looks like.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import sys
 from dataclasses import dataclass
@@ -59,10 +60,8 @@ def record(scenario: Scenario) -> str:
     recorder.card_event(ReaderEventKind.CARD_INSERTED)
     reader.connect()
     card = MyNumberCard(CardChannel(reader, (recorder,)))
-    try:
+    with contextlib.suppress(MynaError):  # the failing scenarios are recorded as they fail
         run_flow(scenario.flow, card, pin=lambda: scenario.pin)
-    except MynaError:
-        pass  # the failing scenarios are recorded as they fail
     reader.disconnect(unpower=True)
     recorder.card_event(ReaderEventKind.CARD_REMOVED)
     header = Header(scenario.name, scenario.flow, scenario.profile, "sim",
