@@ -36,7 +36,7 @@ from pathlib import Path
 from myna_reader.daemon.atomic_file import remove_durably, write_atomic
 from myna_reader.daemon.secret import Secret, SecretFormatError
 from myna_reader.daemon.session_config import LockoutPolicy
-from myna_reader.daemon.session_model import PASSCODE_LENGTH
+from myna_reader.daemon.session_model import PASSCODE_LENGTH, PasscodeChecked, PasscodeStatus
 
 PASSCODE_FILE = "passcode.json"
 LOCK_FILE = "passcode.lock"
@@ -108,6 +108,10 @@ class PasscodeState:
     locked_until_wall: float | None = None
     locked_for_s: float = 0.0
 
+    def as_event(self) -> PasscodeStatus:
+        """The engine event the runner posts at start and after every set or clear."""
+        return PasscodeStatus(self.provisioned, self.locked_for_s, self.locked_until_wall)
+
 
 @dataclass(frozen=True, slots=True)
 class CheckResult:
@@ -115,6 +119,11 @@ class CheckResult:
     failures_left: int
     locked_for_s: float = 0.0
     locked_until_wall: float | None = None
+
+    def as_event(self) -> PasscodeChecked:
+        """The engine event answering its CheckPasscode effect."""
+        return PasscodeChecked(self.ok, self.failures_left, self.locked_for_s,
+                               self.locked_until_wall)
 
 
 def parse_passcode(code: str | Secret) -> Secret:

@@ -422,7 +422,7 @@ def _finish(s: State, now: float) -> Outcome:
         session.started_wall, session.wall(now))
     s, effects = _end_session(s, "confirmed")
     effects += [SendToHost(result), PlayCue(Cue.DONE)]
-    if False:
+    if s.mode is Mode.STAFF and s.config.staff.scope is StaffScope.ONE:
         s, more = _staff_exit(s, "confirmed")
         effects += more
     return _enter(s, Phase.DONE, now), effects

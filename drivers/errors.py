@@ -36,6 +36,10 @@ class CardTimeoutError(TransportError, TimeoutError):
     """The card or reader did not answer within the allowed frame waiting time."""
 
 
+class ReaderBusyError(TransportError):
+    """Another client holds the card exclusively (PC/SC sharing violation)."""
+
+
 # --- card status ---------------------------------------------------------------------------
 
 

@@ -17,11 +17,13 @@ nfcpy is imported here only: the reader registry imports this module lazily.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import operator
 import queue
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 import nfc
@@ -33,6 +35,7 @@ from myna_reader.drivers.errors import (
     CardRemovedError,
     CardTimeoutError,
     MalformedResponseError,
+    MynaError,
     NoCardError,
     ReaderGoneError,
     TransportError,
@@ -45,6 +48,7 @@ PATH_KINDS = ("usb", "tty", "udp")
 TYPE_B_106 = "106B"  # nfcpy activates Type B at 106 kbps only (reference §7.3)
 _CONNECT_SENSE_TRIES = 3
 _ACTIVATION_TRIES = 3
+_PRESENCE_TRIES = 3
 _CONNECT_SENSE_INTERVAL_S = 0.1
 _JOIN_TIMEOUT_S = 5.0
 
@@ -122,16 +126,16 @@ class NfcReader(Reader):
 
     def connect(self, *, exclusive: bool = False) -> bytes:
         # `exclusive` needs nothing here: the front end has no other client.
-        with self._io:
+        with self._front_end():
             if self._tag is None and self._present:
-                self._find_card(_CONNECT_SENSE_TRIES)
+                self._set_present(self._find_card(_CONNECT_SENSE_TRIES))
             if self._tag is None:
                 raise NoCardError(f"no card on {self._name}")
             self._connected, self._session_lost = True, False
             return self._atr
 
     def transmit(self, apdu: bytes) -> bytes:
-        with self._io:
+        with self._front_end():
             if not self._connected:
                 raise NoCardError("transmit before connect")
             if self._tag is None or self._session_lost:
@@ -140,14 +144,12 @@ class NfcReader(Reader):
                 response = self._tag.transceive(bytearray(apdu))
             except (nfc.tag.TagCommandError, nfc.clf.CommunicationError) as exc:
                 raise self._after_failed_exchange(exc) from exc
-            except OSError as exc:
-                raise self._reader_gone(exc) from exc
         if response is None or len(response) < 2:
             raise MalformedResponseError(f"response of {len(response or b'')} bytes, no SW")
         return bytes(response)
 
     def disconnect(self, *, unpower: bool = True) -> None:
-        with self._io:
+        with self._front_end():
             self._connected = self._session_lost = False
             if unpower:
                 self._field_off()
@@ -162,6 +164,17 @@ class NfcReader(Reader):
             except OSError:
                 log.debug("field off failed while closing %s", self._name)
             self._clf.close()
+
+    @contextlib.contextmanager
+    def _front_end(self) -> Iterator[None]:
+        """Hold the front end; an OS error from it (USB unplugged) means the reader is gone."""
+        with self._io:
+            try:
+                yield
+            except MynaError:
+                raise
+            except OSError as exc:
+                raise self._reader_gone(exc) from exc
 
     # --- under self._io ------------------------------------------------------------------
 
@@ -192,11 +205,8 @@ class NfcReader(Reader):
     def _after_failed_exchange(self, exc: Exception) -> TransportError:
         log.info("exchange with the card failed: %s", exc)
         self._session_lost = True
-        try:
-            self._field_off()
-            present = self._find_card()
-        except OSError as os_exc:
-            return self._reader_gone(os_exc)
+        self._field_off()
+        present = self._find_card()
         self._set_present(present)
         if not present:
             return CardRemovedError("the card left the field during an exchange")
@@ -226,14 +236,14 @@ class NfcReader(Reader):
 
     def _watch(self) -> None:
         while not self._stop.is_set():
-            with self._io:
-                if self._stop.is_set():
-                    return
-                try:
+            try:
+                with self._front_end():
+                    if self._stop.is_set():
+                        return
                     wait = self._check_presence()
-                except OSError as exc:
-                    log.warning("%s", self._reader_gone(exc))
-                    return
+            except ReaderGoneError as exc:
+                log.warning("%s", exc)
+                return
             self._stop.wait(wait)
 
     def _check_presence(self) -> float:
@@ -241,7 +251,8 @@ class NfcReader(Reader):
         if self._tag is None:
             self._set_present(self._find_card())
             return self._poll_interval
-        if not self._tag.is_present:
+        # One lost frame is not a lost card: ask again before acting on a silence.
+        if not any(self._tag.is_present for _ in range(_PRESENCE_TRIES)):
             # Gone, or not answering: a field reset and a fresh sense settle which.
             self._session_lost = self._connected
             self._field_off()

@@ -30,7 +30,8 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-from myna_reader.drivers.sim.timing import CARRIER_HZ, INS_SIGN, SW_OK, TimingModel
+from myna_reader.drivers.sim.card import INS_SIGN
+from myna_reader.drivers.sim.timing import CARRIER_HZ, SW_OK, TimingModel
 from myna_reader.drivers.sim.vpcd import VpcdCard as FieldCard
 
 log = logging.getLogger(__name__)
@@ -122,10 +123,10 @@ class _IsoDepPicc:
         return replace(self._next_chunk(), busy_s=busy_s)
 
     def _on_r_block(self, pcb: int) -> _Reply | None:
-        if pcb & 1 == self._block:  # rule 11: the reader missed our last block
+        if pcb & 1 == self._block and self._last:  # rule 11: the reader missed our last block
             return _Reply(self._last)
-        if pcb & _PCB_NAK:  # rule 12 (and nfcpy's presence check)
-            return self._sent(bytes([_R_ACK | self._block]))
+        if pcb & _PCB_NAK:  # rule 12 (nfcpy's presence check): not a block to repeat later
+            return _Reply(bytes([_R_ACK | self._block]))
         if self._response:  # rule 13 / E: the reader acknowledges our chained block
             self._block ^= 1
             return self._next_chunk()
@@ -163,7 +164,8 @@ class TypeBResponder:
     `start()` serves from a thread, `serve_forever(stop)` from the caller's. The card starts
     in the field unless `present=False`. `remove()` takes it out (it answers nothing, and
     loses power); `hang()` makes it stop answering until its next power-on (a field reset).
-    Both can wait for `after_frames` more ISO-DEP answers, to strike mid-chain.
+    Both can wait for `after_frames` more ISO-DEP answers, to strike mid-chain (one scripted
+    removal or hang at a time: the later call replaces the earlier).
     """
 
     def __init__(
@@ -212,6 +214,12 @@ class TypeBResponder:
     @property
     def present(self) -> bool:
         return self._want_present
+
+    @property
+    def faults_pending(self) -> bool:
+        """Whether a scripted removal, hang or loss still waits for its frame."""
+        with self._lock:
+            return self._fault is not None or self._answers_to_lose > 0
 
     def insert(self) -> None:
         with self._lock:

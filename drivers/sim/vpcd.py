@@ -9,18 +9,16 @@ Latency: vpcd writes the length and the APDU in two sends with Nagle on. Unless 
 sets TCP_NODELAY and re-arms TCP_QUICKACK after every recv, each APDU waits for a delayed ACK
 (~40 ms on Linux instead of ~0.1 ms).
 
-Placing and removing the card from outside the process (`myna-reader sim serve --vpcd PORT`):
-`serve_vpcd` installs signal handlers when it runs in the main thread:
-SIGUSR1 removes the card, SIGUSR2 inserts it again (both idempotent), e.g.
-`kill -USR1 <pid>`. The card starts inserted. A card keeps its state (PIN counters) across a
-removal, as a real one does; removal powers it off, which clears every verified state.
+`insert()` and `remove()` place and take out the card from code; from outside the process,
+`myna-reader sim serve --vpcd PORT` maps SIGUSR1/SIGUSR2 onto them (daemon/cli_sim.py). A
+card keeps its state (PIN counters) across a removal, as a real one does; removal powers it
+off, which clears every verified state.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import signal
 import socket
 import struct
 import threading
@@ -33,6 +31,7 @@ CTRL_POWER_OFF = 0
 CTRL_POWER_ON = 1
 CTRL_RESET = 2
 CTRL_ATR = 4
+SW_NO_PRECISE_DIAGNOSIS = b"\x6f\x00"
 _LENGTH = struct.Struct(">H")
 _RECONNECT_INTERVAL_S = 0.2
 _CONNECT_TIMEOUT_S = 2.0
@@ -55,9 +54,9 @@ class VpcdBridge:
     """Connects `card` to a vpcd reader at host:port, in a background thread.
 
     `insert()` connects (retrying until vpcd listens, so it may run before pcscd starts);
-    `remove()` closes the connection. If vpcd drops the connection while the card is
-    inserted (pcscd restarted), the bridge reconnects. `tcp_tuning=False` leaves Nagle and
-    delayed ACKs on: only for measuring the latency trap.
+    `remove()` closes the connection; both are idempotent. If vpcd drops the connection
+    while the card is inserted (pcscd restarted), the bridge reconnects. `tcp_tuning=False`
+    leaves Nagle and delayed ACKs on: only for measuring the latency trap.
     """
 
     def __init__(
@@ -172,7 +171,11 @@ class VpcdBridge:
 
     def _handle(self, payload: bytes) -> bytes | None:
         if len(payload) != 1:
-            return self.card.process(payload)
+            try:
+                return self.card.process(payload)
+            except Exception:  # a bug in the simulated card must not pull the card out
+                log.exception("simulated card failed on an APDU; answering 6F00")
+                return SW_NO_PRECISE_DIAGNOSIS
         code = payload[0]
         if code == CTRL_POWER_OFF:
             self.card.power_off()
@@ -199,38 +202,3 @@ class VpcdBridge:
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
         return bytes(buf)
 
-
-def serve_vpcd(
-    card: VpcdCard,
-    host: str,
-    port: int,
-    stop_event: threading.Event,
-) -> None:
-    """Serve `card` to vpcd until `stop_event` is set (the `sim serve --vpcd` command).
-
-    In the main thread, SIGUSR1 removes the card and SIGUSR2 inserts it (module docstring).
-    The handlers only record the wish; this loop acts on it, so a signal never runs bridge
-    code re-entrantly.
-    """
-    bridge = VpcdBridge(card, host, port)
-    wanted = {"present": True}
-    previous: dict[signal.Signals, object] = {}
-    if threading.current_thread() is threading.main_thread():
-        for signum, present in ((signal.SIGUSR1, False), (signal.SIGUSR2, True)):
-
-            def handler(_signum: int, _frame: object, present: bool = present) -> None:
-                wanted["present"] = present
-
-            previous[signum] = signal.signal(signum, handler)
-    try:
-        while True:
-            if wanted["present"]:
-                bridge.insert()
-            else:
-                bridge.remove()
-            if stop_event.wait(0.1):
-                break
-    finally:
-        bridge.remove()
-        for signum, old in previous.items():
-            signal.signal(signum, old)  # type: ignore[arg-type]

@@ -26,6 +26,9 @@ SELECT_AUTH_CERT, SELECT_AUTH_KEY, SELECT_AUTH_PIN = (
 )
 EXTENDED_READ = Command.case2(0x00, 0xB0, 0x00, 0x00, 65536).to_bytes()
 SIGN = Command.case4(0x80, 0x2A, 0x00, 0x80, bytes(51), 256).to_bytes()
+# A scripted fault must meet the exchange under test, not the reader's presence check:
+# these tests open the reader with its presence checks far apart.
+QUIET_MONITOR_S = 60.0
 
 
 def short_read(offset: int) -> bytes:
@@ -45,6 +48,11 @@ def sign_status(reader: Any) -> bytes:
     assert reader.transmit(SELECT_AUTH_KEY) == SW_OK
     response: bytes = reader.transmit(SIGN)
     return response[-2:]
+
+
+def wait_until(condition: Callable[[], bool]) -> None:
+    while not condition():
+        time.sleep(0.01)
 
 
 def timed(bounded: Callable[..., Any], action: Callable[[], Any]) -> tuple[Any, float]:
@@ -81,7 +89,7 @@ def test_removal_in_the_middle_of_a_chained_answer(
     expect_event: Callable[..., Any], bounded: Callable[..., Any],
 ) -> None:
     responder = make_responder()
-    reader = make_reader(responder)
+    reader = make_reader(responder, presence_interval=QUIET_MONITOR_S)
     reader.connect()
     assert reader.transmit(SELECT_JPKI) == SW_OK
     assert reader.transmit(SELECT_AUTH_CERT) == SW_OK
@@ -116,7 +124,7 @@ def test_card_that_stops_answering_times_out_and_recovers_on_field_reset(
     bounded: Callable[..., Any],
 ) -> None:
     responder = make_responder(fwi=10)
-    reader = make_reader(responder)
+    reader = make_reader(responder, presence_interval=QUIET_MONITOR_S)
     reader.connect()
     assert reader.transmit(SELECT_JPKI) == SW_OK
     responder.hang()
@@ -136,7 +144,7 @@ def test_card_that_hangs_mid_chain_times_out(
     bounded: Callable[..., Any],
 ) -> None:
     responder = make_responder(fwi=13)  # FWT ≈ 2.47 s and no retries in nfcpy
-    reader = make_reader(responder)
+    reader = make_reader(responder, presence_interval=QUIET_MONITOR_S)
     reader.connect()
     assert reader.transmit(SELECT_JPKI) == SW_OK
     assert reader.transmit(SELECT_AUTH_CERT) == SW_OK
@@ -157,7 +165,7 @@ def test_lost_card_frames_are_recovered_by_iso_dep(
     make_reader: Callable[..., Any],
 ) -> None:
     responder = make_responder()
-    reader = make_reader(responder)
+    reader = make_reader(responder, presence_interval=QUIET_MONITOR_S)
     reader.connect()
     assert reader.transmit(SELECT_JPKI) == SW_OK
     assert reader.transmit(SELECT_AUTH_CERT) == SW_OK
@@ -165,6 +173,21 @@ def test_lost_card_frames_are_recovered_by_iso_dep(
     responder.lose_answers(1)  # the reader's R(NAK) makes the card send it again
     assert reader.transmit(command) == expected
     assert reader.transmit(SELECT_JPKI) == SW_OK
+
+
+def test_a_lost_presence_check_answer_does_not_end_the_session(
+    profile: CardProfile, make_responder: Callable[..., TypeBResponder],
+    make_reader: Callable[..., Any], bounded: Callable[..., Any],
+) -> None:
+    responder = make_responder()
+    reader = make_reader(responder, presence_interval=0.02)
+    reader.connect()
+    verify_auth_pin(reader, profile)
+    responder.lose_answers(1)  # no exchange runs: the presence check meets the loss
+    _, error = bounded(lambda: wait_until(lambda: not responder.faults_pending))
+    assert error is None
+    assert sign_status(reader) == SW_OK  # same session: the VERIFY still holds
+    assert reader.wait_for_event(0.1) is None
 
 
 @pytest.mark.parametrize(("unpower", "after"), [(True, SW_SECURITY_STATUS), (False, SW_OK)])

@@ -57,7 +57,7 @@ from myna_reader.daemon.session_model import (
     Tick,
     TokenKind,
 )
-from tests.session.conftest import WALL0, Driver, walk_to_rest
+from tests.session.engine_driver import WALL0, Driver, walk_to_rest
 
 STAFF_ONLY_PHASES = {Phase.STAFF_PASSCODE, Phase.CHECKING_PASSCODE, Phase.STAFF_LOCKED}
 INTENTS = (Pressed, DigitPressed)

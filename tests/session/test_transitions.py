@@ -61,7 +61,7 @@ from myna_reader.daemon.session_model import (
     TokenKind,
 )
 from myna_reader.daemon.session_views import ConsentView, MethodView, PinView, StandbyView
-from tests.session.conftest import (
+from tests.session.engine_driver import (
     CERT_DER,
     CHALLENGE,
     FACE,
@@ -97,7 +97,7 @@ from tests.session.conftest import (
     verifying,
 )
 
-Check = Callable[[Driver, list[Effect]], None]
+Check = Callable[[Driver, list[Effect]], object]  # a returned value must be truthy
 EventOf = Callable[[Driver], Event]
 TIMEOUT = "timeout"
 
@@ -164,7 +164,8 @@ def audit(event: AuditEvent, outcome: str) -> Check:
 def all_of(*checks: Check) -> Check:
     def check(d: Driver, out: list[Effect]) -> None:
         for c in checks:
-            c(d, out)
+            verdict = c(d, out)
+            assert verdict is None or verdict
     return check
 
 
@@ -480,7 +481,8 @@ def test_transition(case: Case) -> None:
     assert d.phase is case.phase
     if case.mode is not None:
         assert d.state.mode is case.mode
-    case.check(d, out)
+    verdict = case.check(d, out)
+    assert verdict is None or verdict, f"check of {case.name!r} is false"
     if d.state.deadline is not None:
         assert d.state.deadline > d.now
 

@@ -28,8 +28,8 @@ TEST_CHANNEL_ID = 0x9C7B
 READER_FRIENDLY_NAME = "Virtual PCD"
 START_TIMEOUT_S = 10.0
 
-# pcscd -a -d logs each exchange as "APDU: <hex>" then "SW: <hex>" (ifdwrapper.c, DEBUG_APDU).
-_APDU_LINE = re.compile(r"\bAPDU: ((?:[0-9A-F]{2} ?)+)")
+# pcscd -a logs each exchange as "<usec> APDU: <hex>" then "<usec> SW: <data+SW hex>".
+_APDU_LINE = re.compile(r"^\d+ APDU: ((?:[0-9A-F]{2} ?)+)", re.MULTILINE)
 
 
 class PcscdUnavailableError(RuntimeError):
@@ -43,14 +43,25 @@ class PcscdInstance:
     reader_name: str  # PC/SC name of the first vpcd reader
     log_path: Path | None  # pcscd's stdout+stderr when started with apdu_log=True
 
+    def log_mark(self) -> int:
+        """The log's current end, to read only what a later step logs (`log_since`)."""
+        return self.log_path.stat().st_size if self.log_path else 0
+
+    def log_since(self, mark: int) -> str:
+        if self.log_path is None:
+            raise ValueError("pcscd was started without apdu_log")
+        with self.log_path.open("rb") as log:
+            log.seek(mark)
+            return log.read().decode(errors="replace")
+
 
 def count_apdus(log_text: str) -> int:
-    """Number of command APDUs pcscd passed to a reader, from a `pcscd -f -a -d` log."""
+    """Number of command APDUs pcscd passed to a reader, from a `pcscd -f -a` log."""
     return len(_APDU_LINE.findall(log_text))
 
 
 def apdu_commands(log_text: str) -> list[bytes]:
-    """The command APDUs of a `pcscd -f -a -d` log, in order."""
+    """The command APDUs of a `pcscd -f -a` log, in order."""
     return [bytes.fromhex(m) for m in _APDU_LINE.findall(log_text)]
 
 
@@ -78,7 +89,7 @@ def kill_running_pcscd() -> None:
     The process is found by the pid pcscd itself wrote, and checked to be a pcscd.
     """
     with suppress(OSError, ValueError):
-        pid = int(PID_PATH.read_text().strip())
+        pid = int(PID_PATH.read_text().strip("\0 \n"))  # pcscd pads the file with NULs
         if Path(f"/proc/{pid}/comm").read_text().strip() == "pcscd":
             os.kill(pid, signal.SIGKILL)
             _wait_gone(pid)
@@ -114,11 +125,17 @@ def write_config(conf_dir: Path, channel_id: int = TEST_CHANNEL_ID) -> None:
 
 @contextmanager
 def private_pcscd(
-    workdir: Path, *, channel_id: int = TEST_CHANNEL_ID, apdu_log: bool = False
+    workdir: Path,
+    *,
+    channel_id: int = TEST_CHANNEL_ID,
+    apdu_log: bool = False,
+    debug: bool = False,
 ) -> Iterator[PcscdInstance]:
     """Run `pcscd -f -c <workdir>/reader.conf.d` until the block ends.
 
-    With `apdu_log`, pcscd runs with `-a -d` and its output goes to <workdir>/pcscd.log.
+    With `apdu_log`, pcscd runs with `-a` (one line per command and per response; `debug`
+    adds `-d`, every internal step too) and its output goes to <workdir>/pcscd.log. The log
+    holds VERIFY data as sent: use it with synthetic PINs only.
     """
     binary = _pcscd_binary()
     conf_dir = workdir / "reader.conf.d"
@@ -128,7 +145,7 @@ def private_pcscd(
     args = [binary, "-f", "-c", str(conf_dir)]
     log_path = workdir / "pcscd.log" if apdu_log else None
     if apdu_log:
-        args += ["-a", "-d"]
+        args += ["-a", "-d"] if debug else ["-a"]
     with open(log_path or os.devnull, "wb") as out:
         proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT)
     try:
@@ -154,7 +171,10 @@ def _wait_for_socket(proc: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + START_TIMEOUT_S
     while not SOCKET_PATH.exists():
         if proc.poll() is not None:
-            raise PcscdUnavailableError(f"pcscd exited at start with status {proc.returncode}")
+            raise PcscdUnavailableError(
+                f"pcscd exited at start with status {proc.returncode} "
+                f"(another pcscd without a pid file in {RUN_DIR}?)"
+            )
         if time.monotonic() > deadline:
             proc.kill()
             raise PcscdUnavailableError(

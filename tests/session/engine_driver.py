@@ -1,14 +1,11 @@
-"""Shared helpers for the session tests: a driver that feeds the engine on a simulated clock,
+"""Helpers shared by the session tests: a driver that feeds the engine on a simulated clock,
 and one function per phase that reaches it by legal events only (strict engine)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-import pytest
-
 from myna_reader.daemon.error_codes import CardErrorKind
-from myna_reader.daemon.secret import Secret
 from myna_reader.daemon.session import start, step
 from myna_reader.daemon.session_config import SessionConfig, StaffModeConfig, StaffScope
 from myna_reader.daemon.session_effects import Effect, ResultMessage, SendToHost
@@ -264,11 +261,6 @@ REACH: dict[Phase, list[Callable[[], Driver]]] = {
 def all_reachers() -> list[tuple[str, Callable[[], Driver]]]:
     return [(f"{phase.value}#{i}", reach) for phase, reachers in REACH.items()
             for i, reach in enumerate(reachers)]
-
-
-@pytest.fixture
-def secret_pin() -> Secret:
-    return Secret(PIN_TEXT)
 
 
 def walk_to_rest(state: State, now: float, max_steps: int = 20) -> tuple[State, float]:
