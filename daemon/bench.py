@@ -1,13 +1,15 @@
-"""`myna-reader bench`: the card layer's figures, measured (docs/performance.md).
+"""`myna-reader bench`: the reader's figures, measured (docs/performance.md).
 
-Every figure is a median of repeated runs, and each time is set against a baseline measured
-in the same process, so the ratios hold from one machine to another:
+Every time is a median of repeated runs and is set against a baseline measured in the same
+process, so the ratios hold from one machine to another:
 
-- APDUs per flow on the `standard` card, short and extended length;
-- in-process overhead per APDU on the sim backend: wall time of a whole flow minus the
-  simulated card's own time (`SimulatedCard.process`), divided by the APDU count;
-- a PIN-mode session with the timing model of a real card (106 kbps, ~0.3 s signature)
-  against the model's own sum, the physical floor (target ratio <= 1.05).
+- APDUs: the bare certificate read of the card layer, and whole staff and PIN confirmations
+  through the engine, short and extended length, on the `standard` card;
+- in-process overhead per APDU: a whole PIN confirmation (engine, card jobs, driver, sim
+  backend) minus the simulated card's own time (`SimulatedCard.process`), per APDU;
+- a PIN confirmation with the timing model of a real card (106 kbps, ~0.3 s signature)
+  against the model's own sum, the physical floor (target ratio <= 1.05);
+- the engine's time per event (target <= 20 µs).
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from myna_reader.daemon.card_flows import FLOWS, run_flow
+from myna_reader.daemon import scenarios
+from myna_reader.daemon.cli import CliError
+from myna_reader.daemon.session_replay import bench_engine
 from myna_reader.drivers.backends.sim import SimReader
 from myna_reader.drivers.card import MyNumberCard
 from myna_reader.drivers.channel import CardChannel
@@ -27,7 +31,7 @@ from myna_reader.drivers.sim.card import SimulatedCard
 from myna_reader.drivers.sim.profile import CardProfile, load_profile
 from myna_reader.drivers.sim.timing import TimingModel
 
-BENCH_PIN = "1234"  # the synthetic profiles' auth PIN (hw-fixtures/README.md)
+BENCH_ANSWERS = scenarios.Answers(pin="1234")  # the synthetic profiles' auth PIN
 
 
 class _TimedCard(SimulatedCard):
@@ -44,25 +48,38 @@ class _TimedCard(SimulatedCard):
 
 
 @dataclass(frozen=True, slots=True)
-class FlowRun:
+class Run:
     apdus: int
     wall_s: float
     card_s: float
     modelled_s: float
 
 
-def run_once(profile: CardProfile, flow: str, *, extended: bool,
-             timing: TimingModel | None = None) -> FlowRun:
+def _reader(profile: CardProfile, extended: bool,
+            timing: TimingModel | None = None) -> tuple[SimReader, _TimedCard]:
     reader = SimReader(profile, present=False, timing=timing, supports_extended=extended)
-    card_model = _TimedCard(profile)
-    reader.insert(card_model)
+    card = _TimedCard(profile)
+    reader.insert(card)
+    return reader, card
+
+
+def confirmation(profile: CardProfile, kind: str, *, extended: bool,
+                 timing: TimingModel | None = None) -> Run:
+    reader, card = _reader(profile, extended, timing)
     start = time.perf_counter()
+    outcome, channel = scenarios.run(kind, reader, BENCH_ANSWERS)
+    wall = time.perf_counter() - start
+    if len(outcome.results) != 1:
+        raise RuntimeError(f"the {kind} confirmation did not complete: {outcome.summary()}")
+    return Run(channel.apdu_count, wall, card.card_seconds, reader.modelled_seconds)
+
+
+def certificate_read(profile: CardProfile, *, extended: bool) -> int:
+    reader, _ = _reader(profile, extended)
     reader.connect()
     channel = CardChannel(reader)
-    run_flow(flow, MyNumberCard(channel), pin=lambda: BENCH_PIN)
-    reader.disconnect(unpower=True)
-    wall = time.perf_counter() - start
-    return FlowRun(channel.apdu_count, wall, card_model.card_seconds, reader.modelled_seconds)
+    MyNumberCard(channel).jpki().read_auth_certificate()
+    return channel.apdu_count
 
 
 def _median(runs: int, measure: Callable[[], float]) -> float:
@@ -71,60 +88,66 @@ def _median(runs: int, measure: Callable[[], float]) -> float:
 
 def measure(repeat: int) -> dict[str, object]:
     profile = load_profile("standard")
-    counts = {
-        f"{flow}/{'extended' if ext else 'short'}": run_once(profile, flow, extended=ext).apdus
-        for flow in FLOWS for ext in (False, True)
-    }
+    apdus: dict[str, int] = {}
+    for ext, length in ((False, "short"), (True, "extended")):
+        apdus[f"certificate-read/{length}"] = certificate_read(profile, extended=ext)
+        for kind in scenarios.KINDS:
+            apdus[f"{kind}-confirmation/{length}"] = confirmation(
+                profile, kind, extended=ext).apdus
     for _ in range(3):  # warm caches and imports before timing anything
-        run_once(profile, "pin", extended=False)
+        confirmation(profile, "pin", extended=False)
 
     def overhead() -> float:
-        run = run_once(profile, "pin", extended=False)
+        run = confirmation(profile, "pin", extended=False)
         return (run.wall_s - run.card_s) / run.apdus
 
     def card_only() -> float:
-        run = run_once(profile, "pin", extended=False)
+        run = confirmation(profile, "pin", extended=False)
         return run.card_s / run.apdus
 
     model = TimingModel()
-    timed_runs = max(3, repeat // 6)  # each run lasts about half a second
+    timed_runs = max(3, repeat // 6)  # each lasts about half a second
 
-    def timed_ratio(extended: bool) -> Callable[[], float]:
-        def ratio() -> float:
-            run = run_once(profile, "pin", extended=extended, timing=model)
+    def ratio(extended: bool) -> Callable[[], float]:
+        def one() -> float:
+            run = confirmation(profile, "pin", extended=extended, timing=model)
             return run.wall_s / run.modelled_s
-        return ratio
+        return one
 
-    floor = run_once(profile, "pin", extended=False, timing=model).modelled_s
-    floor_ext = run_once(profile, "pin", extended=True, timing=model).modelled_s
-    figures: dict[str, object] = {
-        "apdus": counts,
+    lengths = ((False, "short"), (True, "extended"))
+    floor = {length: round(confirmation(profile, "pin", extended=ext, timing=model).modelled_s, 4)
+             for ext, length in lengths}
+    return {
+        "apdus": apdus,
         "overhead_us_per_apdu": round(_median(repeat, overhead) * 1e6, 1),
         "card_us_per_apdu": round(_median(repeat, card_only) * 1e6, 1),
-        "pin_session_modelled_s": {"short": round(floor, 4), "extended": round(floor_ext, 4)},
-        "pin_session_ratio_to_model": {
-            "short": round(_median(timed_runs, timed_ratio(False)), 4),
-            "extended": round(_median(timed_runs, timed_ratio(True)), 4),
+        "pin_confirmation_modelled_s": floor,
+        "pin_confirmation_ratio_to_model": {
+            "short": round(_median(timed_runs, ratio(False)), 4),
+            "extended": round(_median(timed_runs, ratio(True)), 4),
         },
+        "engine_us_per_event": round(bench_engine() * 1e6, 2),
         "repeat": repeat,
     }
-    return figures
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
     if args.repeat < 1:
-        raise ValueError("--repeat must be at least 1")
+        raise CliError("--repeat must be at least 1")
     figures = measure(args.repeat)
     if args.json:
         print(json.dumps(figures))
         return 0
-    print("APDUs per flow (standard card):")
+    print("APDUs (standard card):")
     apdus = figures["apdus"]
     assert isinstance(apdus, dict)
     for name, count in apdus.items():
-        print(f"  {name:20} {count}")
-    print(f"in-process overhead per APDU (sim):   {figures['overhead_us_per_apdu']} µs "
+        print(f"  {name:32} {count}")
+    print(f"in-process overhead per APDU (sim):  {figures['overhead_us_per_apdu']} µs "
           f"(the simulated card itself: {figures['card_us_per_apdu']} µs)")
-    print(f"PIN session, modelled card time:      {figures['pin_session_modelled_s']} s")
-    print(f"PIN session, wall / model (<= 1.05):  {figures['pin_session_ratio_to_model']}")
+    print(f"PIN confirmation, modelled card time: {figures['pin_confirmation_modelled_s']} s")
+    print(f"PIN confirmation, wall / model:       {figures['pin_confirmation_ratio_to_model']}"
+          " (target <= 1.05)")
+    print(f"engine time per event:               {figures['engine_us_per_event']} µs"
+          " (target <= 20)")
     return 0

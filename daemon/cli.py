@@ -76,17 +76,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("record", help="record a card session as a scrubbed APDU transcript")
     _add_reader(p)
-    p.add_argument("--flow", choices=cli_transcripts.FLOWS, default="visual")
+    p.add_argument("--flow", choices=cli_transcripts.FLOWS, default="staff",
+                   help="staff: visual-check confirmation; pin: PIN-mode confirmation; "
+                   "info: card info")
     p.add_argument("--scenario", help="name written into the transcript (default: the flow)")
     p.add_argument("--out", required=True, metavar="FILE")
     p.add_argument("--pin-stdin", action="store_true",
                    help="read the auth PIN from standard input (pin flow; else asked on the tty)")
+    cli_transcripts.add_answer_options(p)
     p.set_defaults(handler=cli_transcripts.cmd_record)
 
-    p = sub.add_parser("replay", help="play a transcript through the card driver and check it")
+    p = sub.add_parser("replay", help="drive the engine through a recorded confirmation")
     p.add_argument("transcript", metavar="FILE")
     p.add_argument("--pin", default=None,
-                   help="the PIN to send where the transcript masks one (any 4 digits match)")
+                   help="the PIN typed where the transcript masks one (any 4 digits match)")
+    p.add_argument("--passcode", default=None,
+                   help="the staff passcode typed (a throwaway store is made for the replay)")
+    cli_transcripts.add_answer_options(p)
     p.set_defaults(handler=cli_transcripts.cmd_replay)
 
     p = sub.add_parser("bench", help="measure the card layer (see docs/performance.md)")

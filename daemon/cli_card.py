@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from myna_reader.daemon.card_flows import summarize
+from myna_reader.daemon.card_info import summarize
 from myna_reader.drivers.backends.base import Reader
 from myna_reader.drivers.card import MyNumberCard
 from myna_reader.drivers.certificate import to_pem
@@ -52,11 +53,17 @@ def cmd_readers(args: argparse.Namespace) -> int:
     except MynaError as exc:
         print(f"pcsc: unavailable ({exc})", file=sys.stderr)
     try:
-        from myna_reader.drivers.backends.nfc import list_devices
+        from myna_reader.drivers.backends.nfc import NfcReader
 
-        rows += [(spec, name) for spec, name in list_devices()]
-    except MynaError as exc:
-        print(f"nfc: unavailable ({exc})", file=sys.stderr)
+        nfc_log = logging.getLogger("nfc.clf")
+        level, nfc_log.level = nfc_log.level, logging.CRITICAL  # "no reader" is an answer here
+        try:
+            with NfcReader("usb") as nfc_reader:  # nfcpy finds the first supported USB device
+                rows.append(("nfc:usb", nfc_reader.name))
+        finally:
+            nfc_log.setLevel(level)
+    except MynaError:
+        pass  # no NFC front end on USB: nothing to list (serial ones need their port named)
     rows += [(f"sim:{name}", "simulated card") for name in profile_names()]
     width = max(len(spec) for spec, _ in rows)
     for spec, name in rows:

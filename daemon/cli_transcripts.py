@@ -1,28 +1,46 @@
-"""`myna-reader record` and `replay`: APDU transcripts of the reader's card conversations."""
+"""`myna-reader record` and `replay`: APDU transcripts of whole confirmations.
+
+`record` runs a scripted confirmation (daemon/scenarios.py) through the real engine on any
+reader and writes what crossed the wire, scrubbed; `replay` runs the same script on the
+transcript and prints the outcome. The flows `staff` and `pin` are engine scenarios; `info`
+is the technician's `card info`.
+"""
 
 from __future__ import annotations
 
 import argparse
 import getpass
+import json
 import sys
 from pathlib import Path
 
-from myna_reader.daemon.card_flows import FLOWS, CardSummary, PinConfirmation, run_flow
+from myna_reader.daemon import scenarios
+from myna_reader.daemon.card_info import summarize
 from myna_reader.daemon.cli import CliError
-from myna_reader.daemon.cli_card import card_session
-from myna_reader.drivers.backends.base import ReaderEventKind
-from myna_reader.drivers.backends.replay import ReplayReader, TranscriptDivergenceError
+from myna_reader.drivers.backends.base import Reader, ReaderEventKind
+from myna_reader.drivers.backends.replay import ReplayReader
 from myna_reader.drivers.card import MyNumberCard
-from myna_reader.drivers.certificate import parse_certificate
-from myna_reader.drivers.channel import CardChannel
-from myna_reader.drivers.errors import MynaError
+from myna_reader.drivers.channel import CardChannel, Observer
+from myna_reader.drivers.readers import open_reader
 from myna_reader.drivers.recorder import Recorder
 from myna_reader.drivers.transcript import Header, load, write
 
-__all__ = ["FLOWS", "cmd_record", "cmd_replay"]
+FLOWS = (*scenarios.KINDS, "info")
+#: Where a transcript masks the PIN any 4 digits match; this one only has the right shape.
+REPLAY_PIN = "0000"
 
-#: Where the PIN is masked in a transcript any 4 digits match; this one is only a shape.
-REPLAY_PLACEHOLDER_PIN = "0000"
+
+def add_answer_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--disagree", metavar="PAGES", default="",
+                        help="consent pages (1-based, comma-separated) answered 同意しない")
+
+
+def _agree(text: str, pages: int = 8) -> tuple[bool, ...]:
+    try:
+        disagree = {int(p) for p in text.split(",") if p.strip()}
+    except ValueError as exc:
+        raise CliError(f"--disagree takes page numbers like 1,3 (got {text!r})") from exc
+    return tuple(i not in disagree for i in range(1, pages + 1))
 
 
 def _ask_pin(from_stdin: bool) -> str:
@@ -31,44 +49,49 @@ def _ask_pin(from_stdin: bool) -> str:
     return getpass.getpass("Auth PIN (4 digits, not shown): ")
 
 
-def _outcome(result: object) -> str:
-    if isinstance(result, bytes):
-        return f"auth certificate {parse_certificate(result).short_fingerprint} ({len(result)} B)"
-    if isinstance(result, PinConfirmation):
-        cert = parse_certificate(result.certificate)
-        verified = cert.verifies(b"myna-reader challenge", result.signature)
-        return (f"PIN verified; certificate {cert.short_fingerprint}; signature "
-                f"{'verifies' if verified else 'DOES NOT verify'} with the certificate")
-    if isinstance(result, CardSummary):
-        return (f"token {result.token.name}, auth PIN tries left {result.auth_pin.tries_left}, "
-                f"sign certificate {'present' if result.availability.sign else 'absent'}")
-    return repr(result)
+def _info(reader: Reader, observers: tuple[Observer, ...]) -> dict[str, object]:
+    reader.connect()
+    summary = summarize(MyNumberCard(CardChannel(reader, observers)))
+    reader.disconnect(unpower=True)
+    return {"token": summary.token.name, "auth_pin_tries_left": summary.auth_pin.tries_left,
+            "sign_certificate": summary.availability.sign,
+            "certificate": summary.certificate and summary.certificate.short_fingerprint}
+
+
+def play(flow: str, reader: Reader, answers: scenarios.Answers,
+         observers: tuple[Observer, ...] = ()) -> dict[str, object]:
+    """Run one flow on `reader` and return its outcome as plain data (no secrets)."""
+    if flow == "info":
+        return _info(reader, observers)
+    outcome, channel = scenarios.run(flow, reader, answers, observers=observers,
+                                     session_id=f"{flow}-1")
+    summary = outcome.summary()
+    summary["apdus"] = channel.apdu_count
+    return summary
 
 
 def cmd_record(args: argparse.Namespace) -> int:
     out = Path(args.out)
-    if out.exists() and out.is_dir():
+    if out.is_dir():
         raise CliError(f"--out {out} is a directory")
+    pin = _ask_pin(args.pin_stdin) if args.flow == "pin" else ""
+    answers = scenarios.Answers(pin=pin, agree=_agree(args.disagree))
+    reader = open_reader(args.reader)
     recorder = Recorder()
     recorder.card_event(ReaderEventKind.CARD_INSERTED)
-    error: MynaError | None = None
-    with card_session(args.reader) as card:
-        card.channel.add_observer(recorder)
-        try:
-            result = run_flow(args.flow, card, pin=lambda: _ask_pin(args.pin_stdin))
-        except MynaError as exc:  # a failing session is worth recording too
-            error, result = exc, None
-        atr_reader = card.channel.reader
+    try:
+        summary = play(args.flow, reader, answers, (recorder,))
+    finally:
+        reader.close()
     recorder.card_event(ReaderEventKind.CARD_REMOVED)
     profile = args.reader.split(":", 1)[1] if args.reader.startswith("sim:") else ""
     header = Header(scenario=args.scenario or args.flow, flow=args.flow, profile=profile,
                     reader=args.reader.split(":", 1)[0],
-                    supports_extended=atr_reader.supports_extended)
+                    supports_extended=reader.supports_extended)
     with out.open("w", encoding="utf-8") as fh:
         write(recorder.transcript(header), fh)
-    outcome = f"error {type(error).__name__}: {error}" if error else _outcome(result)
-    print(f"recorded {args.flow} ({outcome}) to {out}")
-    return 1 if error else 0
+    print(json.dumps({"recorded": str(out), **summary}, ensure_ascii=False))
+    return 0
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
@@ -78,17 +101,10 @@ def cmd_replay(args: argparse.Namespace) -> int:
     if flow not in FLOWS:
         raise CliError(f"{path}: the header names no known flow ({', '.join(FLOWS)})")
     reader = ReplayReader(transcript)
-    reader.connect()
-    card = MyNumberCard(CardChannel(reader))
-    pin = args.pin or REPLAY_PLACEHOLDER_PIN
-    try:
-        result = run_flow(flow, card, pin=lambda: pin)
-        outcome = _outcome(result)
-    except TranscriptDivergenceError:
-        raise  # the live conversation left the recording: that is the replay's failure
-    except MynaError as exc:
-        outcome = f"{type(exc).__name__}: {exc}"
+    answers = scenarios.Answers(pin=args.pin or REPLAY_PIN, passcode=args.passcode or "",
+                                agree=_agree(args.disagree))
+    summary = play(flow, reader, answers)
     if not reader.finished:
-        raise CliError(f"{path}: the flow ended before the transcript did ({outcome})")
-    print(f"{transcript.header.scenario}: {outcome}")
+        raise CliError(f"{path}: the confirmation ended before the transcript did")
+    print(json.dumps({"scenario": transcript.header.scenario, **summary}, ensure_ascii=False))
     return 0

@@ -97,7 +97,10 @@ class CardJob:
 
 @dataclass(frozen=True, slots=True)
 class ProbeCard(CardJob):
-    """Token kind, certificate availability and the auth PIN counter (no VERIFY)."""
+    """Token kind, certificate availability and, where the PIN may be asked, the auth PIN
+    counter (no VERIFY). Staff mode never asks the PIN, so it skips the counter's 2 APDUs."""
+
+    pin_counter: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -173,7 +173,8 @@ def card_placed(s: State, e: Event, now: float) -> Outcome:
         raise IllegalEvent(s.phase, e, "a card is already present")
     session = Session(e.session_id, s.mode, e.wall_time, now)
     s = _enter(s, Phase.PROBING, now, card_present=True, session=session, error_code=None)
-    return s, [PlayCue(Cue.CARD_DETECTED), ProbeCard(session.id)]
+    return s, [PlayCue(Cue.CARD_DETECTED),
+               ProbeCard(session.id, pin_counter=s.mode is Mode.UNATTENDED)]
 
 
 def card_noted(s: State, e: Event, now: float) -> Outcome:

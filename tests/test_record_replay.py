@@ -1,6 +1,7 @@
 """Recording scrubs personal data; every committed transcript replays through the CLI."""
 
 import io
+import json
 from pathlib import Path
 
 import pytest
@@ -21,21 +22,35 @@ TRANSCRIPTS = sorted((Path(__file__).parent.parent / "hw-fixtures" / "transcript
 
 def test_there_is_a_transcript_for_every_scenario_family() -> None:
     names = {p.stem for p in TRANSCRIPTS}
-    assert {"pin-standard", "visual-standard", "pin-blocked", "face-card-pin",
-            "android-phone-pin", "expired-visual"} <= names
+    assert {"pin-standard", "staff-standard", "pin-blocked", "face-card-pin",
+            "android-phone-pin", "android-phone-staff", "expired-staff"} <= names
+
+
+EXPECTED = {  # scenario: (method of the result, or the error code the terminal receives)
+    "pin-standard": "pin", "pin-one-try-left": "pin", "android-phone-pin": "pin",
+    "under-15-pin": "pin", "staff-standard": "visual", "staff-standard-extended": "visual",
+    "face-card-staff": "visual", "pin-blocked": "101", "face-card-pin": "102",
+    "android-phone-staff": "103", "expired-staff": "006", "pin-wrong": "106",
+}
 
 
 @pytest.mark.parametrize("path", TRANSCRIPTS, ids=lambda p: p.stem)
-def test_each_transcript_replays_to_its_end(path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["replay", str(path)]) == 0
-    out = capsys.readouterr().out
-    assert out.startswith(f"{path.stem}: ")
-    if path.stem in ("pin-standard", "pin-one-try-left", "android-phone-pin", "under-15-pin"):
-        assert "signature verifies" in out
-    if path.stem in ("pin-blocked", "face-card-pin"):
-        assert "PinBlockedError" in out
+def test_each_transcript_drives_the_engine_to_its_outcome(
+        path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["replay", str(path), "--pin", "4321", "--passcode", "5678"]) == 0
+    outcome = json.loads(capsys.readouterr().out)
+    assert outcome["scenario"] == path.stem
+    expected = EXPECTED.get(path.stem)
+    if expected in ("pin", "visual"):
+        [result] = outcome["results"]
+        assert result["method"] == expected
+        assert result["signed"] is (expected == "pin")
+        assert all(result["consents"].values())
+    elif expected is not None:
+        assert outcome["results"] == []
+        assert outcome["errors"] == [expected]
     for line in path.read_text(encoding="utf-8").splitlines():
-        assert "31323334" not in line or "VERIFY" not in line  # the PIN never lands on disk
+        assert "0020008004" not in line or "XXXXXXXX" in line  # no PIN ever lands on disk
 
 
 def _personal_values(profile_name: str) -> list[bytes]:
@@ -109,8 +124,10 @@ def test_record_command_writes_a_masked_transcript(tmp_path: Path,
     out = tmp_path / "pin.jsonl"
     monkeypatch.setattr("sys.stdin", io.StringIO("1234\n"))
     assert main(["record", "--reader", "sim:standard", "--flow", "pin", "--pin-stdin",
-                 "--out", str(out)]) == 0
-    assert "signature verifies" in capsys.readouterr().out
+                 "--disagree", "2", "--out", str(out)]) == 0
+    [result] = json.loads(capsys.readouterr().out)["results"]
+    assert result["signed"]
+    assert list(result["consents"].values()).count(False) >= 1
     transcript = load(out)
     verify = [s for s in transcript.steps if s.command.startswith("0020008004")]
     assert [s.command for s in verify] == ["0020008004XXXXXXXX"]
@@ -136,9 +153,9 @@ def test_bad_input_is_one_clear_line(argv: list[str], code: int, fragment: str,
 def test_replay_of_a_diverging_transcript_names_the_exchange(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     source = (Path(__file__).parent.parent / "hw-fixtures" / "transcripts" /
-              "visual-standard.jsonl").read_text(encoding="utf-8").splitlines()
-    source[0] = source[0].replace('"flow": "visual"', '"flow": "pin"')
+              "staff-standard.jsonl").read_text(encoding="utf-8").splitlines()
+    source[0] = source[0].replace('"flow": "staff"', '"flow": "pin"')
     bad = tmp_path / "bad.jsonl"
     bad.write_text("\n".join(source) + "\n", encoding="utf-8")
     assert main(["replay", str(bad)]) == 1
-    assert "exchange 2" in capsys.readouterr().err
+    assert "exchange 6 (SELECT EF 000A)" in capsys.readouterr().err  # pin mode selects 0018

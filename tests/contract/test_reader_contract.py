@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 import pytest
 from support.pcscd import PcscdInstance
 
-from myna_reader.daemon.card_flows import pin_confirmation
 from myna_reader.drivers.backends.base import Reader, ReaderEvent, ReaderEventKind
 from myna_reader.drivers.backends.replay import ReplayReader
 from myna_reader.drivers.backends.sim import SimReader
@@ -174,11 +173,15 @@ def test_a_whole_pin_confirmation_through_the_driver(run_contract: Callable[[Bod
     def body(bench: Bench) -> None:
         _placed(bench)
         channel = CardChannel(bench.reader)
-        result = pin_confirmation(MyNumberCard(channel), "1234", CHALLENGE)
-        assert result.certificate == bench.profile.jpki.auth_cert
-        assert parse_certificate(result.certificate).verifies(CHALLENGE, result.signature)
+        jpki = MyNumberCard(channel).jpki()
+        assert jpki.auth_pin_tries().tries_left == 3
+        jpki.verify_auth_pin("1234")
+        certificate = jpki.read_auth_certificate()
+        signature = jpki.sign_with_auth_key(CHALLENGE)
+        assert certificate == bench.profile.jpki.auth_cert
+        assert parse_certificate(certificate).verifies(CHALLENGE, signature)
         # SELECT AP, SELECT 0018, empty VERIFY, VERIFY, SELECT 000A, READs, SELECT 0017, sign
-        reads = 1 if bench.reader.supports_extended else -(-len(result.certificate) // 256)
+        reads = 1 if bench.reader.supports_extended else -(-len(certificate) // 256)
         assert channel.apdu_count == 7 + reads
         bench.reader.disconnect(unpower=True)
 

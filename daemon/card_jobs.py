@@ -1,0 +1,127 @@
+"""Execute the engine's card jobs with the card driver and answer each with an engine event.
+
+The runner's card worker and `replay` both use this one executor, so the APDUs a replayed
+transcript expects are exactly the ones the daemon sends. Card-layer exceptions become
+`CardJobFailed` through `error_codes.kind_of_exception`; a wrong or blocked PIN is an answer
+(`PinVerified`), not a failure. The PIN is revealed only here, for the VERIFY itself.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from myna_reader.daemon.error_codes import kind_of_exception
+from myna_reader.daemon.session_effects import (
+    CardJob,
+    MatchFace,
+    ProbeCard,
+    ReadCertificate,
+    ReleaseCard,
+    Sign,
+    VerifyPin,
+)
+from myna_reader.daemon.session_model import (
+    CardJobFailed,
+    CardProbed,
+    CertificateRead,
+    Event,
+    FaceMatched,
+    PinOutcome,
+    PinVerified,
+    Signed,
+    TokenKind,
+)
+from myna_reader.drivers import jpki
+from myna_reader.drivers.backends.base import Reader
+from myna_reader.drivers.card import MyNumberCard
+from myna_reader.drivers.certificate import parse_certificate
+from myna_reader.drivers.errors import (
+    CardStatusError,
+    FormatError,
+    PinBlockedError,
+    PinIncorrectError,
+    TransportError,
+)
+
+log = logging.getLogger(__name__)
+
+#: What a card or reader can do to a job. Anything else (a transcript that diverges, a VERIFY
+#: without its retry query) is a fault of ours and propagates.
+CARD_FAILURES = (TransportError, CardStatusError, FormatError)
+AUTH_PIN_MAX_TRIES = 3  # JPKI EF 0018 (reference §3.1); a successful VERIFY resets to it
+
+_TOKENS = {
+    jpki.TokenKind.PLASTIC_CARD: TokenKind.PLASTIC_CARD,
+    jpki.TokenKind.ANDROID: TokenKind.ANDROID,
+    jpki.TokenKind.IPHONE: TokenKind.IPHONE,
+}
+
+
+class CardJobs:
+    """The card of one reader, as the engine's jobs see it."""
+
+    def __init__(self, reader: Reader, card: MyNumberCard,
+                 wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self.reader = reader
+        self.card = card
+        self._wall_clock = wall_clock
+
+    def execute(self, job: CardJob) -> Event | None:
+        try:
+            return self._run(job)
+        except CARD_FAILURES as exc:
+            kind = kind_of_exception(exc)
+            log.info("card job %s failed: %s (%s)", type(job).__name__, kind.value,
+                     type(exc).__name__)
+            return CardJobFailed(job.session_id, kind)
+
+    def _run(self, job: CardJob) -> Event | None:
+        sid = job.session_id
+        if isinstance(job, ProbeCard):
+            return self._probe(job)
+        if isinstance(job, VerifyPin):
+            # a key about to be verified must not be reachable by another PC/SC client
+            self.reader.connect(exclusive=True)
+            try:
+                self.card.jpki().verify_auth_pin(job.pin.reveal())
+            except PinIncorrectError as exc:
+                return PinVerified(sid, PinOutcome.INCORRECT, exc.tries_left)
+            except PinBlockedError:
+                return PinVerified(sid, PinOutcome.BLOCKED, 0)
+            return PinVerified(sid, PinOutcome.OK, AUTH_PIN_MAX_TRIES)  # reset by success
+        if isinstance(job, ReadCertificate):
+            der = self.card.jpki().read_auth_certificate()
+            info = parse_certificate(der)
+            return CertificateRead(sid, der, info.short_fingerprint,
+                                   info.is_expired(self._wall_clock()))
+        if isinstance(job, Sign):
+            return Signed(sid, self.card.jpki().sign_with_auth_key(job.challenge))
+        if isinstance(job, ReleaseCard):
+            self.release()
+            return None
+        if isinstance(job, MatchFace):
+            return FaceMatched(sid, ok=False)  # no camera or matcher in this build
+        raise TypeError(f"not a card job: {job!r}")
+
+    def _probe(self, job: ProbeCard) -> CardProbed:
+        jpki_ap = self.card.jpki()  # 6A82 here: not a My Number card
+        token = _TOKENS.get(jpki_ap.token_kind())
+        if token is None:
+            raise FormatError("the JPKI token label is none of the known kinds")
+        availability = jpki_ap.certificate_availability()
+        pin_tries: int | None = None
+        if job.pin_counter:
+            status = jpki_ap.auth_pin_tries()
+            pin_tries = status.tries_left
+            if status.blocked and not availability.sign:
+                # 顔認証マイナンバーカード: no PIN was ever set, and no signing certificate;
+                # the card reports the unset key as blocked (reference §6.1.6)
+                pin_tries = None
+        return CardProbed(job.session_id, token, availability.auth, pin_tries)
+
+    def release(self) -> None:
+        """Unpower the card: the verified PIN ends with the session."""
+        self.reader.disconnect(unpower=True)
+        self.card.reset()

@@ -1,0 +1,33 @@
+"""What a touch, a click or a key becomes: an engine event, or a setting of the display itself.
+
+Engine intents are the engine's own events (`Pressed`, `DigitPressed`); the UI only chooses
+which. Language and voice settings change how things are shown or said, never the flow, so
+they stay in the UI (`UiIntent`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from myna_reader.daemon.session_model import DigitPressed, Pressed
+
+
+class UiAction(StrEnum):
+    LANGUAGE = "language"  # switch between Japanese and English
+    VOICE = "voice"  # voice guidance on/off (technician screen)
+    VOLUME_DOWN = "volume-down"
+    VOLUME_UP = "volume-up"
+
+
+@dataclass(frozen=True, slots=True)
+class UiIntent:
+    action: UiAction
+
+
+EngineIntent = Pressed | DigitPressed
+Intent = Pressed | DigitPressed | UiIntent
+
+
+def is_engine_intent(intent: Intent) -> bool:
+    return isinstance(intent, Pressed | DigitPressed)

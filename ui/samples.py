@@ -1,0 +1,71 @@
+"""Representative view models of every screen (the gallery, `myna-reader screens`, tests).
+
+`GALLERY` holds one view per screen id, the fullest state of each (the one that has to fit
+the most); `VARIANTS` adds the other states the tests render at every size.
+"""
+
+from __future__ import annotations
+
+from myna_reader.daemon.consent import DEFAULT_CONSENT_PAGES
+from myna_reader.daemon.error_codes import ALL_CODES
+from myna_reader.daemon.session_model import Mode, Screen
+from myna_reader.daemon.session_views import (
+    ConsentView,
+    DoneView,
+    ErrorView,
+    MethodView,
+    NoReaderView,
+    PinView,
+    ReadingView,
+    StaffLockedView,
+    StaffPasscodeView,
+    StaffStandbyView,
+    StandbyView,
+    TechnicianView,
+    View,
+)
+
+SAMPLE_LOCK_UNTIL = 1_767_225_600.0  # a fixed wall time, so the gallery does not change
+_FIRST_PAGE = DEFAULT_CONSENT_PAGES[0]
+
+GALLERY: dict[Screen, View] = {
+    Screen.NO_READER: NoReaderView(),
+    Screen.STANDBY: StandbyView(staff_button=True),
+    Screen.READING: ReadingView(),
+    Screen.METHOD: MethodView(face=True, pin=True),
+    Screen.PIN: PinView(digits=2, tries_left=2, wrong=True, back_button=True),
+    Screen.STAFF_PASSCODE: StaffPasscodeView(digits=3, wrong=True, failures_left=3),
+    Screen.STAFF_LOCKED: StaffLockedView(locked_until_wall=SAMPLE_LOCK_UNTIL),
+    Screen.STAFF_STANDBY: StaffStandbyView(mode=Mode.STAFF),
+    Screen.CONSENT: ConsentView(page_index=0, page_count=len(DEFAULT_CONSENT_PAGES),
+                                page_id=_FIRST_PAGE.id, items=_FIRST_PAGE.items),
+    Screen.DONE: DoneView(remove_card=True),
+    Screen.ERROR: ErrorView(code="006", ask_staff=True),
+    Screen.TECHNICIAN: TechnicianView(reader="Virtual PCD 00 00", passcode_provisioned=True),
+}
+
+VARIANTS: tuple[View, ...] = (
+    StandbyView(),
+    StandbyView(remove_card=True, staff_button=True),
+    ReadingView(mode=Mode.STAFF),
+    MethodView(face=True, pin=True, face_failed=True),
+    MethodView(face=False, pin=True, face_failed=True),
+    PinView(digits=0, tries_left=3),
+    PinView(digits=4, tries_left=1, one_try_left=True, wrong=True, back_button=True),
+    StaffPasscodeView(digits=4, checking=True),
+    StaffPasscodeView(),
+    StaffLockedView(),
+    StaffStandbyView(mode=Mode.STAFF, remove_card=True),
+    *(ConsentView(mode=mode, page_index=i, page_count=len(DEFAULT_CONSENT_PAGES),
+                  page_id=page.id, items=page.items, back_button=i > 0)
+      for i, page in enumerate(DEFAULT_CONSENT_PAGES) for mode in Mode),
+    DoneView(remove_card=False),
+    DoneView(mode=Mode.STAFF),
+    *(ErrorView(code=code.code, ask_staff=code.ask_staff) for code in ALL_CODES),
+    ErrorView(code="999"),
+    TechnicianView(),
+    TechnicianView(reader="Sony RC-S380 (nfc:usb)", passcode_provisioned=True,
+                   staff_locked=True),
+)
+
+ALL_VIEWS: tuple[View, ...] = (*GALLERY.values(), *VARIANTS)

@@ -1,0 +1,388 @@
+"""One render function per screen id: (view, canvas, info) -> drawing + interactive elements.
+
+Pure in the view model: what a screen shows depends on the view, the language's catalog and
+the display's own settings (ScreenInfo); it decides nothing about the flow. Every text comes
+from the catalog. Landscape screens put the keypad beside the text, portrait ones below it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pygame
+
+from myna_reader.daemon.error_codes import BY_CODE
+from myna_reader.daemon.session_model import (
+    PASSCODE_LENGTH,
+    PIN_LENGTH,
+    Button,
+    Mode,
+    Pressed,
+    Screen,
+)
+from myna_reader.daemon.session_views import (
+    ConsentView,
+    DoneView,
+    ErrorView,
+    MethodView,
+    NoReaderView,
+    PinView,
+    ReadingView,
+    StaffLockedView,
+    StaffPasscodeView,
+    StaffStandbyView,
+    StandbyView,
+    TechnicianView,
+    View,
+)
+from myna_reader.ui.fonts import Weight
+from myna_reader.ui.intents import UiAction, UiIntent
+from myna_reader.ui.layout import (
+    Rect,
+    columns,
+    cut_bottom,
+    cut_left,
+    cut_right,
+    cut_top,
+    inset,
+    rows,
+)
+from myna_reader.ui.widgets import (
+    HEADER,
+    INK,
+    PAPER,
+    SIZE_BODY,
+    SIZE_BUTTON,
+    SIZE_HERO,
+    SIZE_SMALL,
+    SIZE_TITLE,
+    STAFF_HEADER,
+    WARN,
+    Canvas,
+    DrawnText,
+    Element,
+    Style,
+    button,
+    card_pictogram,
+    keypad,
+    mask,
+    panel,
+    progress,
+    text_block,
+)
+
+TECHNICIAN_HOLD_S = 3.0  # press and hold the facility name on standby
+
+
+@dataclass(frozen=True, slots=True)
+class ScreenInfo:
+    """What the display knows besides the view: its own settings and the device's facts."""
+
+    facility: str = ""
+    version: str = ""
+    link: str = ""
+    voice_on: bool = True
+    volume: int = 80  # percent
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    elements: tuple[Element, ...]
+    texts: tuple[DrawnText, ...]
+
+
+# --- the parts every screen shares --------------------------------------------------------
+
+
+def _header(c: Canvas, view: View, title: str, gesture: bool = False) -> Rect:
+    """The title bar with the language switch; returns the content area below it."""
+    layout = c.layout
+    bar, rest = cut_top(layout.screen, c.px(84))
+    color = STAFF_HEADER if view.mode is Mode.STAFF else HEADER
+    pygame.draw.rect(c.surface, color, bar)
+    inner = inset(bar, c.px(10))
+    title_area, toggle = cut_right(inner, c.px(180), c.px(12))
+    title_area = inset(title_area, c.px(6), 0)
+    if gesture:  # the hidden technician entry: press and hold the title
+        c.elements.append(Element(Button.TECHNICIAN.value, "gesture", title, title_area,
+                                  Pressed(Button.TECHNICIAN), hold_s=TECHNICIAN_HOLD_S))
+    text_block(c, title, title_area, SIZE_TITLE, Weight.BOLD, PAPER, middle=True)
+    button(c, Element(UiAction.LANGUAGE.value, "toggle", c.msg.text("common.language"), toggle,
+                      UiIntent(UiAction.LANGUAGE), repeatable=True), Style.TOGGLE,
+           size=SIZE_BODY)
+    return inset(rest, c.px(16))
+
+
+def _action_row(c: Canvas, area: Rect, buttons: list[tuple[Button, str, Style]],
+                align_right: bool = True) -> None:
+    """Buttons of equal width along the bottom; a lone button sits at the far side."""
+    if not buttons:
+        return
+    slots = max(len(buttons), 2)
+    cells = columns(area, slots, c.px(16))
+    if align_right:
+        cells = cells[slots - len(buttons):]
+    for (button_id, key, style), cell in zip(buttons, cells, strict=False):
+        button(c, Element(button_id.value, "button", c.msg.text(key), cell, Pressed(button_id)),
+               style)
+
+
+def _split(c: Canvas, content: Rect) -> tuple[Rect, Rect]:
+    """(text area, side area): side by side in landscape, stacked in portrait."""
+    if c.layout.portrait:
+        x, y, w, h = content
+        side_h = h * 9 // 20
+        return (x, y, w, h - side_h - c.px(24)), (x, y + h - side_h, w, side_h)
+    return cut_right(content, c.px(330), c.px(24))
+
+
+def _button_height(c: Canvas) -> int:
+    return c.px(80)
+
+
+# --- screens -------------------------------------------------------------------------------
+
+
+def no_reader(c: Canvas, view: NoReaderView, info: ScreenInfo) -> None:
+    m = c.msg
+    content = _header(c, view, m.text("no_reader.title"))
+    top, bottom = cut_bottom(content, c.px(110), c.px(16))
+    text_block(c, m.text("no_reader.message"), top, SIZE_HERO - 8, Weight.BOLD, middle=True)
+    text_block(c, m.text("no_reader.technician"), bottom, SIZE_SMALL, middle=True)
+
+
+def standby(c: Canvas, view: StandbyView, info: ScreenInfo) -> None:
+    m = c.msg
+    facility = info.facility or m.text("common.default_facility")
+    content = _header(c, view, facility, gesture=True)
+    main, actions = cut_bottom(content, _button_height(c), c.px(12))
+    if view.remove_card:
+        text_block(c, m.text("standby.remove_card"), main, SIZE_HERO, Weight.BOLD,
+                   center=True, middle=True)
+    else:
+        if c.layout.portrait:
+            picture, words = cut_top(main, main[3] * 2 // 5, c.px(16))
+        else:
+            picture, words = cut_left(main, main[2] * 2 // 5, c.px(16))
+        card_pictogram(c, picture)
+        hero, hint = cut_top(words, words[3] * 3 // 5, c.px(8))
+        text_block(c, m.text("standby.instruction"), hero, SIZE_HERO, Weight.BOLD, middle=True)
+        text_block(c, m.text("standby.hint"), hint, SIZE_BODY)
+    if view.staff_button:
+        _action_row(c, actions, [(Button.STAFF, "common.staff", Style.SECONDARY)])
+
+
+def reading(c: Canvas, view: ReadingView, info: ScreenInfo) -> None:
+    m = c.msg
+    content = _header(c, view, m.text("reading.title"))
+    main, actions = cut_bottom(content, _button_height(c), c.px(12))
+    words, bar = cut_bottom(main, c.px(44), c.px(16))
+    text_block(c, m.text("reading.message"), words, SIZE_HERO - 4, Weight.BOLD, center=True,
+               middle=True)
+    progress(c, inset(bar, main[2] // 8, 0))
+    if view.cancel_button:
+        _action_row(c, actions, [(Button.CANCEL, "common.cancel", Style.SECONDARY)],
+                    align_right=False)
+
+
+def method(c: Canvas, view: MethodView, info: ScreenInfo) -> None:
+    m = c.msg
+    content = _header(c, view, m.text("method.title"))
+    main, actions = cut_bottom(content, _button_height(c), c.px(12))
+    prompt = m.text("method.face_failed") if view.face_failed else m.text("method.prompt")
+    words, choices = cut_top(main, c.px(80), c.px(16))
+    text_block(c, prompt, words, SIZE_BODY, Weight.BOLD, color=WARN if view.face_failed else INK)
+    offered = [(Button.METHOD_FACE, "method.face")] if view.face else []
+    offered += [(Button.METHOD_PIN, "method.pin")] if view.pin else []
+    cells = (rows if c.layout.portrait else columns)(choices, max(len(offered), 1), c.px(24))
+    for (button_id, key), cell in zip(offered, cells, strict=False):
+        button(c, Element(button_id.value, "button", m.text(key), cell, Pressed(button_id)),
+               Style.PRIMARY, size=SIZE_HERO)
+    _action_row(c, actions, [(Button.CANCEL, "common.cancel", Style.SECONDARY)],
+                align_right=False)
+
+
+def _keypad_screen(c: Canvas, view: View, title: str, prompt: str, entered: int, length: int,
+                   notes: list[tuple[str, bool]], back: bool, keys_enabled: bool) -> None:
+    """The PIN and passcode pads: prompt, masked boxes, notes; keypad; 中止 (and 戻る)."""
+    content = _header(c, view, title)
+    words, pad = _split(c, content)
+    keypad(c, pad, ok_enabled=entered == length, enabled=keys_enabled)
+    words, actions = cut_bottom(words, _button_height(c), c.px(12))
+    prompt_area, rest = cut_top(words, c.px(72), c.px(8))
+    text_block(c, prompt, prompt_area, SIZE_BODY, Weight.BOLD)
+    boxes, notes_area = cut_top(rest, c.px(72), c.px(12))
+    mask(c, boxes, entered, length)
+    if notes:
+        for (note, warn), cell in zip(notes, rows(notes_area, len(notes), c.px(6)), strict=True):
+            text_block(c, note, cell, SIZE_BODY - 4, Weight.BOLD if warn else Weight.REGULAR,
+                       WARN if warn else INK)
+    buttons = [(Button.CANCEL, "common.cancel", Style.SECONDARY)]
+    if back:
+        buttons.append((Button.BACK, "common.back", Style.SECONDARY))
+    _action_row(c, actions, buttons, align_right=False)
+
+
+def pin(c: Canvas, view: PinView, info: ScreenInfo) -> None:
+    m = c.msg
+    notes: list[tuple[str, bool]] = []
+    if view.wrong:
+        notes.append((m.text("pin.wrong"), True))
+    if view.one_try_left:
+        notes.append((m.text("pin.one_try_left"), True))
+    elif view.tries_left is not None:
+        notes.append((m.text("pin.tries_left", tries=view.tries_left), False))
+    _keypad_screen(c, view, m.text("pin.title"), m.text("pin.prompt"), view.digits, PIN_LENGTH,
+                   notes, view.back_button, keys_enabled=True)
+
+
+def staff_passcode(c: Canvas, view: StaffPasscodeView, info: ScreenInfo) -> None:
+    m = c.msg
+    notes: list[tuple[str, bool]] = []
+    if view.checking:
+        notes.append((m.text("staff_passcode.checking"), False))
+    elif view.wrong:
+        notes.append((m.text("staff_passcode.wrong"), True))
+        if view.failures_left is not None:
+            notes.append((m.text("staff_passcode.failures_left", count=view.failures_left), True))
+    _keypad_screen(c, view, m.text("staff_passcode.title"), m.text("staff_passcode.prompt"),
+                   view.digits, PASSCODE_LENGTH, notes, back=False,
+                   keys_enabled=not view.checking)
+
+
+def staff_locked(c: Canvas, view: StaffLockedView, info: ScreenInfo) -> None:
+    m = c.msg
+    content = _header(c, view, m.text("staff_locked.title"))
+    main, actions = cut_bottom(content, _button_height(c), c.px(12))
+    first, second = cut_top(main, main[3] // 2, c.px(12))
+    text_block(c, m.text("staff_locked.message"), first, SIZE_BODY, middle=True)
+    if view.locked_until_wall is None:
+        until = m.text("staff_locked.until_unknown")
+    else:
+        until = m.text("staff_locked.until",
+                       time=time.strftime("%H:%M", time.localtime(view.locked_until_wall)))
+    text_block(c, until, second, SIZE_HERO - 4, Weight.BOLD, center=True, middle=True)
+    _action_row(c, actions, [(Button.OK, "common.close", Style.PRIMARY)])
+
+
+def staff_standby(c: Canvas, view: StaffStandbyView, info: ScreenInfo) -> None:
+    m = c.msg
+    content = _header(c, view, m.text("common.staff_mode"))
+    main, actions = cut_bottom(content, _button_height(c), c.px(12))
+    if view.remove_card:
+        main, note = cut_bottom(main, c.px(56), c.px(12))
+        text_block(c, m.text("staff_standby.remove_card"), note, SIZE_BODY, Weight.BOLD, WARN,
+                   center=True)
+    text_block(c, m.text("staff_standby.sentence"), main, SIZE_HERO - 4, Weight.BOLD,
+               middle=True)
+    _action_row(c, actions, [(Button.CANCEL, "common.cancel", Style.PRIMARY)],
+                align_right=False)
+
+
+def consent(c: Canvas, view: ConsentView, info: ScreenInfo) -> None:
+    m = c.msg
+    title = m.text("consent.title", page=view.page_index + 1, count=view.page_count)
+    content = _header(c, view, title)
+    main, actions = cut_bottom(content, _button_height(c), c.px(12))
+    question, items = cut_top(main, c.px(80), c.px(12))
+    text_block(c, m.text("consent.question"), question, SIZE_BODY)
+    panel(c, items, HEADER)
+    lines = "\n".join("・" + m.text(f"consent.items.{item.value}") for item in view.items)
+    text_block(c, lines, inset(items, c.px(20)), SIZE_TITLE, Weight.BOLD, middle=True)
+    buttons = [(Button.BACK, "common.back", Style.SECONDARY)] if view.back_button else []
+    buttons += [(Button.DISAGREE, "consent.disagree", Style.SECONDARY),
+                (Button.AGREE, "consent.agree", Style.PRIMARY)]
+    _action_row(c, actions, buttons)
+
+
+def done(c: Canvas, view: DoneView, info: ScreenInfo) -> None:
+    m = c.msg
+    content = _header(c, view, m.text("done.title"))
+    main, actions = cut_bottom(content, _button_height(c), c.px(12))
+    hero, rest = cut_top(main, main[3] // 2, c.px(12))
+    text_block(c, m.text("done.title"), hero, SIZE_HERO + 8, Weight.BOLD, center=True,
+               middle=True)
+    follow = m.text("done.remove_card") if view.remove_card else m.text("done.next")
+    text_block(c, follow, rest, SIZE_HERO - 4, Weight.BOLD, WARN if view.remove_card else INK,
+               center=True, middle=True)
+    _action_row(c, actions, [(Button.OK, "common.close", Style.SECONDARY)])
+
+
+def error(c: Canvas, view: ErrorView, info: ScreenInfo) -> None:
+    m = c.msg
+    content = _header(c, view, m.text("error.title"))
+    main, actions = cut_bottom(content, _button_height(c), c.px(12))
+    key = view.code if view.code in BY_CODE else "unknown"
+    panel(c, main)
+    inner = inset(main, c.px(20))
+    code_line, rest = cut_top(inner, c.px(56), c.px(8))
+    text_block(c, m.text("error.code", code=view.code or "---",
+                         short=m.text(f"error.short.{key}")), code_line, SIZE_TITLE, Weight.BOLD,
+               WARN)
+    if view.ask_staff:
+        rest, ask = cut_bottom(rest, c.px(48), c.px(8))
+        text_block(c, m.text("error.ask_staff"), ask, SIZE_TITLE, Weight.BOLD)
+    text_block(c, m.text(f"error.next.{key}"), rest, SIZE_BODY, middle=True)
+    _action_row(c, actions, [(Button.OK, "common.close", Style.SECONDARY)])
+
+
+def technician(c: Canvas, view: TechnicianView, info: ScreenInfo) -> None:
+    m = c.msg
+    content = _header(c, view, m.text("technician.title"))
+    main, actions = cut_bottom(content, _button_height(c), c.px(12))
+    if view.passcode_provisioned:
+        state = m.text("technician.locked" if view.staff_locked else "technician.provisioned")
+    else:
+        state = m.text("technician.not_provisioned")
+    voice = m.text("technician.voice_on" if info.voice_on else "technician.voice_off")
+    lines = [
+        m.text("technician.version", version=info.version),
+        m.text("technician.reader", reader=view.reader or m.text("technician.reader_none")),
+        m.text("technician.link", link=info.link or m.text("technician.link_none")),
+        m.text("technician.passcode", state=state),
+        m.text("technician.voice", state=voice) + "　"
+        + m.text("technician.volume", volume=info.volume),
+    ]
+    for line, cell in zip(lines, rows(main, len(lines), c.px(4)), strict=True):
+        text_block(c, line, cell, SIZE_BODY - 4, middle=True)
+    cells = columns(actions, 4, c.px(12))
+    settings = [(UiAction.VOICE, "technician.voice_toggle"),
+                (UiAction.VOLUME_DOWN, "technician.volume_down"),
+                (UiAction.VOLUME_UP, "technician.volume_up")]
+    for (action, key), cell in zip(settings, cells, strict=False):
+        button(c, Element(action.value, "toggle", m.text(key), cell, UiIntent(action),
+                          repeatable=True), Style.TOGGLE, size=SIZE_BUTTON - 6)
+    button(c, Element(Button.OK.value, "button", m.text("common.back"), cells[3],
+                      Pressed(Button.OK)), Style.PRIMARY)
+
+
+Renderer = Callable[[Canvas, View, ScreenInfo], None]
+RENDERERS: dict[Screen, Renderer] = {
+    Screen.NO_READER: no_reader,  # type: ignore[dict-item]  # each takes its own View subclass
+    Screen.STANDBY: standby,  # type: ignore[dict-item]
+    Screen.READING: reading,  # type: ignore[dict-item]
+    Screen.METHOD: method,  # type: ignore[dict-item]
+    Screen.PIN: pin,  # type: ignore[dict-item]
+    Screen.STAFF_PASSCODE: staff_passcode,  # type: ignore[dict-item]
+    Screen.STAFF_LOCKED: staff_locked,  # type: ignore[dict-item]
+    Screen.STAFF_STANDBY: staff_standby,  # type: ignore[dict-item]
+    Screen.CONSENT: consent,  # type: ignore[dict-item]
+    Screen.DONE: done,  # type: ignore[dict-item]
+    Screen.ERROR: error,  # type: ignore[dict-item]
+    Screen.TECHNICIAN: technician,  # type: ignore[dict-item]
+}
+
+
+def render(view: View, canvas: Canvas, info: ScreenInfo) -> Frame:
+    """Draw `view` on the canvas; returns what was drawn and what can be touched."""
+    canvas.surface.fill(PAPER)
+    RENDERERS[view.screen](canvas, view, info)
+    return Frame(tuple(canvas.elements), tuple(canvas.texts))
+
+
+def animated(view: View) -> bool:
+    """Screens with a running animation (redrawn on a timer; all others only on change)."""
+    return isinstance(view, ReadingView) or (isinstance(view, StaffPasscodeView)
+                                             and view.checking)

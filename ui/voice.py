@@ -1,0 +1,120 @@
+"""Voice guidance: which prompts a screen speaks (pure), and playing them in order.
+
+A screen speaks its prompts when it appears. On the PIN and passcode pads a change of the
+digit count speaks only the count ("ふたけた、入力しました"), never a digit: the prompt
+depends on `digits` alone, and the view holds no digit values to begin with.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import deque
+from pathlib import Path
+
+from myna_reader.daemon.error_codes import BY_CODE
+from myna_reader.daemon.session_views import (
+    ConsentView,
+    DoneView,
+    ErrorView,
+    MethodView,
+    NoReaderView,
+    PinView,
+    ReadingView,
+    StaffLockedView,
+    StaffPasscodeView,
+    StaffStandbyView,
+    StandbyView,
+    TechnicianView,
+    View,
+)
+from myna_reader.ui.make_voice import default_out
+from myna_reader.ui.sound import VOICE_CHANNEL, Audio
+
+
+def screen_prompts(view: View) -> list[str]:
+    """The prompt keys a screen speaks when it appears."""
+    match view:
+        case NoReaderView():
+            return ["no-reader"]
+        case StandbyView(remove_card=remove):
+            return ["standby-remove-card" if remove else "standby"]
+        case ReadingView():
+            return ["reading"]
+        case MethodView(face_failed=failed):
+            return ["method-face-failed", "method"] if failed else ["method"]
+        case PinView(wrong=wrong, one_try_left=last):
+            return ["pin-wrong" if wrong else "pin"] + (["pin-one-try-left"] if last else [])
+        case StaffPasscodeView(checking=True):
+            return ["staff-passcode-checking"]
+        case StaffPasscodeView(wrong=wrong):
+            return ["staff-passcode-wrong"] if wrong else ["staff-passcode"]
+        case StaffLockedView():
+            return ["staff-locked"]
+        case StaffStandbyView(remove_card=remove):
+            return ["staff-standby-remove-card" if remove else "staff-standby"]
+        case ConsentView(items=items):
+            return ["consent", *(f"consent-item-{item.value}" for item in items)]
+        case DoneView(remove_card=remove):
+            return ["done", "done-remove-card"] if remove else ["done"]
+        case ErrorView(code=code, ask_staff=ask):
+            first = f"error-{code}" if code in BY_CODE else "error"
+            return [first, "ask-staff"] if ask else [first]
+        case TechnicianView():
+            return ["technician"]
+    raise ValueError(f"no prompts for {type(view).__name__}")
+
+
+def prompts_for(previous: View | None, view: View) -> list[str]:
+    """What to say on the change from `previous` to `view` (nothing when nothing changed)."""
+    if previous == view:
+        return []
+    keypads = (PinView, StaffPasscodeView)
+    if (isinstance(view, keypads) and type(previous) is type(view)
+            and dataclasses.replace(previous, digits=view.digits) == view):  # type: ignore[type-var]
+        return [f"count-{view.digits}"]
+    return screen_prompts(view)
+
+
+class VoicePlayer:
+    """Plays prompt files one after the other on the voice channel.
+
+    The display loop calls `poll()` while `speaking` (a few times a second): simpler and
+    safer than the channel's end event, which also fires when a new screen cuts a prompt.
+    """
+
+    def __init__(self, audio: Audio, directory: Path | None = None, enabled: bool = True) -> None:
+        self.audio = audio
+        self.directory = directory or default_out()
+        self.enabled = enabled
+        self._queue: deque[str] = deque()
+
+    @property
+    def speaking(self) -> bool:
+        return bool(self._queue) or self._busy()
+
+    def say(self, keys: list[str]) -> None:
+        """Replace what is being said with `keys` (a new screen cuts the old prompt)."""
+        if not self.enabled or not keys:
+            return
+        self._queue = deque(keys)
+        self._next()
+
+    def poll(self) -> None:
+        if self._queue and not self._busy():
+            self._next()
+
+    def stop(self) -> None:
+        self._queue.clear()
+        channel = self.audio.channel(VOICE_CHANNEL)
+        if channel is not None:
+            channel.stop()
+
+    def _busy(self) -> bool:
+        channel = self.audio.channel(VOICE_CHANNEL)
+        return channel is not None and bool(channel.get_busy())
+
+    def _next(self) -> None:
+        while self._queue:
+            key = self._queue.popleft()
+            if self.audio.play(VOICE_CHANNEL, self.directory / f"{key}.wav"):
+                return
