@@ -9,7 +9,10 @@ process, so the ratios hold from one machine to another:
   backend) minus the simulated card's own time (`SimulatedCard.process`), per APDU;
 - a PIN confirmation with the timing model of a real card (106 kbps, ~0.3 s signature)
   against the model's own sum, the physical floor (target ratio <= 1.05);
-- the engine's time per event (target <= 20 µs).
+- the engine's time per event (target <= 20 µs);
+- the touchscreen: touch-to-frame latency p50/p99 (target p99 <= 50 ms) and the idle loop's
+  CPU share (target <= 1 % of a core), with the SDL driver of the environment (dummy unless
+  SDL_VIDEODRIVER says otherwise, e.g. x11 under Xvfb).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from myna_reader.drivers.channel import CardChannel
 from myna_reader.drivers.sim.card import SimulatedCard
 from myna_reader.drivers.sim.profile import CardProfile, load_profile
 from myna_reader.drivers.sim.timing import TimingModel
+from myna_reader.ui import bench as ui_bench
 
 BENCH_ANSWERS = scenarios.Answers(pin="1234")  # the synthetic profiles' auth PIN
 
@@ -127,6 +131,7 @@ def measure(repeat: int) -> dict[str, object]:
             "extended": round(_median(timed_runs, ratio(True)), 4),
         },
         "engine_us_per_event": round(bench_engine() * 1e6, 2),
+        "ui": ui_bench.measure(repeat=max(repeat, 50), idle_s=3.0),
         "repeat": repeat,
     }
 
@@ -150,4 +155,5 @@ def cmd_bench(args: argparse.Namespace) -> int:
           " (target <= 1.05)")
     print(f"engine time per event:               {figures['engine_us_per_event']} µs"
           " (target <= 20)")
+    print(f"touchscreen:                         {json.dumps(figures['ui'])}")
     return 0

@@ -33,7 +33,7 @@ def _add_reader(parser: argparse.ArgumentParser, default: str = "sim:standard") 
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from myna_reader.daemon import cli_card, cli_passcode, cli_sim, cli_transcripts
+    from myna_reader.daemon import cli_card, cli_passcode, cli_screens, cli_sim, cli_transcripts
 
     parser = argparse.ArgumentParser(
         prog="myna-reader",
@@ -96,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cli_transcripts.cmd_replay)
 
     cli_passcode.add_parser(sub)
+    cli_screens.add_parser(sub)
 
     p = sub.add_parser("bench", help="measure the card layer (see docs/performance.md)")
     p.add_argument("--repeat", type=int, default=30, help="runs per measurement (median)")

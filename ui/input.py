@@ -78,25 +78,28 @@ class InputMapper:
         if kind in (pygame.FINGERDOWN, pygame.FINGERUP):
             x = int(event.x * self.layout.width)
             y = int(event.y * self.layout.height)
-            return self._down(x, y, now, event.finger_id) if kind == pygame.FINGERDOWN else \
-                self._up(x, y, now, event.finger_id)
+            if kind == pygame.FINGERUP:
+                return self._up(x, y, now, event.finger_id)
+            self._down(x, y, now, event.finger_id)
+            return None
         if kind in (pygame.MOUSEBUTTONDOWN, pygame.MOUSEBUTTONUP):
             if getattr(event, "touch", False) or event.button != 1:
                 return None
             x, y = event.pos
-            return self._down(x, y, now, None) if kind == pygame.MOUSEBUTTONDOWN else \
-                self._up(x, y, now, None)
+            if kind == pygame.MOUSEBUTTONUP:
+                return self._up(x, y, now, None)
+            self._down(x, y, now, None)
+            return None
         if kind == pygame.KEYDOWN:
             return self._key(event.key, now)
         return None
 
     def _down(self, x: int, y: int, now: float, finger: int | None) -> None:
         if self._press is not None:
-            return None  # a second finger while one is down: ignored
+            return  # a second finger while one is down: ignored
         element = self.hit(x, y)
         if element is not None:
             self._press = _Press(element, now, finger)
-        return None
 
     def _up(self, x: int, y: int, now: float, finger: int | None) -> Intent | None:
         press = self._press

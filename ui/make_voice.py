@@ -63,10 +63,7 @@ def _synthesise(engine: str, text: str, out: Path, dict_dir: str) -> None:
 
 
 def choose_engine(wanted: str | None, dict_dir: str) -> str:
-    if wanted is not None:
-        engines = [wanted]
-    else:
-        engines = list(ENGINES)
+    engines = [wanted] if wanted is not None else list(ENGINES)
     for engine in engines:
         binary = "open_jtalk" if engine == "open-jtalk" else engine
         if shutil.which(binary) and (engine != "open-jtalk" or Path(dict_dir).is_dir()):

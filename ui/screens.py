@@ -331,7 +331,9 @@ def error(c: Canvas, view: ErrorView, info: ScreenInfo) -> None:
 def technician(c: Canvas, view: TechnicianView, info: ScreenInfo) -> None:
     m = c.msg
     content = _header(c, view, m.text("technician.title"))
-    main, actions = cut_bottom(content, _button_height(c), c.px(12))
+    tall = c.layout.portrait  # portrait: the four buttons in two rows
+    main, actions = cut_bottom(content, _button_height(c) * (2 if tall else 1) + c.px(12) * tall,
+                               c.px(12))
     if view.passcode_provisioned:
         state = m.text("technician.locked" if view.staff_locked else "technician.provisioned")
     else:
@@ -347,7 +349,10 @@ def technician(c: Canvas, view: TechnicianView, info: ScreenInfo) -> None:
     ]
     for line, cell in zip(lines, rows(main, len(lines), c.px(4)), strict=True):
         text_block(c, line, cell, SIZE_BODY - 4, middle=True)
-    cells = columns(actions, 4, c.px(12))
+    if tall:
+        cells = [cell for row in rows(actions, 2, c.px(12)) for cell in columns(row, 2, c.px(12))]
+    else:
+        cells = columns(actions, 4, c.px(12))
     settings = [(UiAction.VOICE, "technician.voice_toggle"),
                 (UiAction.VOLUME_DOWN, "technician.volume_down"),
                 (UiAction.VOLUME_UP, "technician.volume_up")]

@@ -70,7 +70,7 @@ def prompts_for(previous: View | None, view: View) -> list[str]:
         return []
     keypads = (PinView, StaffPasscodeView)
     if (isinstance(view, keypads) and type(previous) is type(view)
-            and dataclasses.replace(previous, digits=view.digits) == view):  # type: ignore[type-var]
+            and dataclasses.replace(previous, digits=view.digits) == view):
         return [f"count-{view.digits}"]
     return screen_prompts(view)
 

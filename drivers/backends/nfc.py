@@ -105,6 +105,7 @@ class NfcReader(Reader):
         self._present = False
         self._connected = False
         self._session_lost = False  # the connected card was reset or left since connect()
+        self._gone = False
         self._stop = threading.Event()
         self._watcher = threading.Thread(
             target=self._watch, name=f"nfc-presence:{self._path}", daemon=True
@@ -225,8 +226,10 @@ class NfcReader(Reader):
 
     def _reader_gone(self, exc: OSError) -> ReaderGoneError:
         self._tag, self._present = None, False
-        self._stop.set()
-        self._post(ReaderEventKind.READER_DETACHED)
+        if not self._gone:  # the watcher and a caller may both run into it: report it once
+            self._gone = True
+            self._stop.set()
+            self._post(ReaderEventKind.READER_DETACHED)
         return ReaderGoneError(f"{self._name} is gone: {exc}")
 
     def _post(self, kind: ReaderEventKind, atr: bytes = b"") -> None:

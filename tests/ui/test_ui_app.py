@@ -1,0 +1,118 @@
+"""The display loop headless (SDL dummy video): intents out, frames only on change."""
+
+from __future__ import annotations
+
+import queue
+
+import pygame
+import pytest
+
+from myna_reader.daemon.session import Engine
+from myna_reader.daemon.session_effects import Show
+from myna_reader.daemon.session_model import (
+    Button,
+    CardPlaced,
+    CardProbed,
+    DigitPressed,
+    Pressed,
+    ReaderAttached,
+    Screen,
+    TokenKind,
+)
+from myna_reader.daemon.session_views import PinView, StandbyView
+from myna_reader.ui.app import App
+from myna_reader.ui.fonts import FontCoverageError
+from myna_reader.ui.samples import GALLERY
+from myna_reader.ui.settings import UiSettings
+
+
+@pytest.fixture
+def app():
+    flips: list[float] = []
+    intents: queue.Queue = queue.Queue()
+    app = App(UiSettings(voice=False), intents.put, on_flip=flips.append)
+    app.flips, app.intents = flips, intents  # type: ignore[attr-defined]
+    yield app
+    pygame.display.quit()
+
+
+def tap(app: App, element_id: str) -> None:
+    element = next(e for e in app.frame.elements if e.id == element_id)
+    x, y, w, h = element.rect
+    for kind in (pygame.FINGERDOWN, pygame.FINGERUP):
+        pygame.event.post(pygame.event.Event(kind, x=(x + w / 2) / 800, y=(y + h / 2) / 480,
+                                             dx=0.0, dy=0.0, finger_id=0, touch_id=1,
+                                             pressure=1.0))
+    app.step()
+
+
+def test_touch_reaches_the_intent_queue(app) -> None:
+    app.post_view(GALLERY[Screen.PIN])
+    app.step()
+    assert app.frame is not None
+    tap(app, "digit-8")
+    tap(app, Button.CANCEL.value)
+    assert app.intents.get_nowait() == DigitPressed(8)
+    assert app.intents.get_nowait() == Pressed(Button.CANCEL)
+    assert app.intents.empty()
+
+
+def test_draws_only_when_something_changed(app) -> None:
+    view = StandbyView(staff_button=True)
+    app.post_view(view)
+    app.step()
+    drawn = len(app.flips)
+    assert drawn >= 1
+    app.post_view(view)  # the same view again: nothing to draw
+    app.step()
+    assert len(app.flips) == drawn
+    app.post_view(StandbyView(staff_button=False))
+    app.step()
+    assert len(app.flips) == drawn + 1
+    assert "staff" not in {e.id for e in app.frame.elements}
+
+
+def test_language_switch_is_the_displays_own(app) -> None:
+    app.post_view(GALLERY[Screen.DONE])
+    app.step()
+    tap(app, "language")
+    assert app.intents.empty()  # the engine never hears of it
+    assert next(e.label for e in app.frame.elements if e.id == "language") == "日本語"
+    assert next(e.label for e in app.frame.elements if e.id == Button.OK.value) == "Close"
+
+
+def test_technician_voice_and_volume_settings(app) -> None:
+    app.post_view(GALLERY[Screen.TECHNICIAN])
+    app.step()
+    tap(app, "volume-up")
+    tap(app, "voice")
+    texts = [t.text for t in app.frame.texts]
+    assert "音声案内：オン　音量：90" in texts  # voice=False in settings -> toggled on
+    assert app.intents.empty()
+
+
+def test_real_engine_drives_the_pad(app) -> None:
+    engine = Engine()
+
+    def feed(event) -> None:
+        for effect in engine.feed(event, 0.0):
+            if isinstance(effect, Show):
+                app.post_view(effect.view)
+
+    feed(ReaderAttached("sim"))
+    feed(CardPlaced("s1", 1.0))
+    feed(CardProbed("s1", TokenKind.PLASTIC_CARD, auth_cert=True, pin_tries=3))
+    app.step()
+    for digit in (1, 2):
+        tap(app, f"digit-{digit}")
+        feed(app.intents.get_nowait())
+        app.step()
+    assert app.view == PinView(digits=2, tries_left=3)
+
+
+def test_start_fails_loudly_without_a_covering_font() -> None:
+    import os
+
+    default = os.path.join(os.path.dirname(pygame.__file__), pygame.font.get_default_font())
+    with pytest.raises(FontCoverageError):
+        App(UiSettings(fonts=(), font_files=(default,), voice=False), lambda intent: None)

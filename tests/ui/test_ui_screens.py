@@ -1,0 +1,174 @@
+"""What each screen must show and offer (structure, per screen id), and the screens export."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import pytest
+from ui_support import INFO, draw
+
+from myna_reader.daemon import cli_screens
+from myna_reader.daemon.consent import ConsentItem
+from myna_reader.daemon.session_model import Button, DigitPressed, Mode, Pressed, Screen
+from myna_reader.daemon.session_views import (
+    ConsentView,
+    DoneView,
+    ErrorView,
+    PinView,
+    StaffPasscodeView,
+    StaffStandbyView,
+    StandbyView,
+    TechnicianView,
+)
+from myna_reader.ui.messages import Lang, load_catalog_file
+from myna_reader.ui.samples import GALLERY
+
+STAFF_SENTENCE = "資格確認を開始します。目視で本人確認を行いマイナンバーカードを置いてください。"
+
+
+def ids(frame) -> set[str]:
+    return {e.id for e in frame.elements}
+
+
+def texts(frame) -> list[str]:
+    return [t.text for t in frame.texts]
+
+
+def label(frame, element_id: str) -> str:
+    return next(e.label for e in frame.elements if e.id == element_id)
+
+
+def test_catalog_holds_the_procedure_sentences_exactly() -> None:
+    ja = load_catalog_file("ja")
+    assert ja["staff_standby.sentence"] == STAFF_SENTENCE
+    assert ja["done.title"] == "確認が完了しました"
+    assert ja["done.remove_card"] == "カードをお取りください"
+    assert (ja["common.staff"], ja["common.cancel"]) == ("職員用", "中止")
+    assert (ja["consent.agree"], ja["consent.disagree"]) == ("同意する", "同意しない")
+    assert ja["common.delete"] == "訂正"
+
+
+@pytest.mark.parametrize("staff", [True, False])
+def test_standby_staff_button_only_when_provisioned(staff, fonts, messages) -> None:
+    frame, _ = draw(StandbyView(staff_button=staff), fonts, messages)
+    assert (Button.STAFF.value in ids(frame)) is staff
+    if staff:
+        assert label(frame, Button.STAFF.value) == "職員用"
+    assert INFO.facility in texts(frame)
+    gesture = next(e for e in frame.elements if e.id == Button.TECHNICIAN.value)
+    assert gesture.hold_s > 0 and gesture.intent == Pressed(Button.TECHNICIAN)
+
+
+@pytest.mark.parametrize("digits", [0, 3, 4])
+def test_pin_pad(digits, fonts, messages) -> None:
+    frame, _ = draw(PinView(digits=digits, tries_left=2, back_button=True), fonts, messages)
+    keys = {e.intent for e in frame.elements if isinstance(e.intent, DigitPressed)}
+    assert keys == {DigitPressed(d) for d in range(10)}
+    assert label(frame, Button.DELETE.value) == "訂正"
+    assert label(frame, Button.CANCEL.value) == "中止"
+    assert Button.BACK.value in ids(frame)
+    assert (Button.OK.value in ids(frame)) is (digits == 4)  # 決定 only with four digits
+    assert "あと 2 回入力できます。" in texts(frame)
+    # the mask shows how many, never which: the only texts besides key labels are these
+    free = {t.text for t in frame.texts if t.in_element is None}
+    assert free == {"暗証番号の入力", "利用者証明用の暗証番号（数字4桁）を入力してください。",
+                    "あと 2 回入力できます。"}
+
+
+def test_pin_last_try_warning(fonts, messages) -> None:
+    frame, _ = draw(PinView(digits=0, tries_left=1, one_try_left=True, wrong=True),
+                    fonts, messages)
+    assert "暗証番号が違います。" in texts(frame)
+    assert any("次に間違えるとロックされます" in t for t in texts(frame))
+    assert Button.BACK.value not in ids(frame)
+
+
+def test_passcode_pad_locks_keys_while_checking(fonts, messages) -> None:
+    checking, _ = draw(StaffPasscodeView(digits=4, checking=True), fonts, messages)
+    assert ids(checking) == {"language", Button.CANCEL.value}
+    wrong, _ = draw(StaffPasscodeView(digits=1, wrong=True, failures_left=2), fonts, messages)
+    assert {f"digit-{d}" for d in range(10)} <= ids(wrong)
+    assert any("あと 2 回" in t for t in texts(wrong))
+
+
+def test_staff_standby_sentence_and_cancel(fonts, messages) -> None:
+    frame, _ = draw(StaffStandbyView(mode=Mode.STAFF), fonts, messages)
+    assert STAFF_SENTENCE in texts(frame)
+    assert label(frame, Button.CANCEL.value) == "中止"
+    assert "職員モード（目視確認）" in texts(frame)
+
+
+@pytest.mark.parametrize("page", [0, 1])
+def test_consent_page(page, fonts, messages) -> None:
+    view = ConsentView(page_index=page, page_count=3, page_id="p",
+                       items=(ConsentItem.PHARMACEUTICAL, ConsentItem.OPERATION),
+                       back_button=page > 0)
+    frame, _ = draw(view, fonts, messages)
+    assert label(frame, Button.AGREE.value) == "同意する"
+    assert label(frame, Button.DISAGREE.value) == "同意しない"
+    assert (Button.BACK.value in ids(frame)) is (page > 0)
+    assert f"同意の確認（{page + 1}/3）" in texts(frame)
+    assert "・薬剤情報\n・手術情報" in texts(frame)
+
+
+def test_done(fonts, messages) -> None:
+    frame, _ = draw(DoneView(remove_card=True), fonts, messages)
+    assert "確認が完了しました" in texts(frame)
+    assert "カードをお取りください" in texts(frame)
+
+
+def test_error_shows_code_and_next_step(fonts, messages) -> None:
+    frame, _ = draw(ErrorView(code="002", ask_staff=True), fonts, messages)
+    assert "【002:マイナンバーカードではありません】" in texts(frame)
+    assert "受付にお声がけください。" in texts(frame)
+    assert Button.OK.value in ids(frame)
+    quiet, _ = draw(ErrorView(code="106", ask_staff=False), fonts, messages)
+    assert "受付にお声がけください。" not in texts(quiet)
+
+
+def test_technician_info_and_settings(fonts, messages) -> None:
+    frame, _ = draw(TechnicianView(reader="Virtual PCD 00 00", passcode_provisioned=True),
+                    fonts, messages)
+    assert "カードリーダー：Virtual PCD 00 00" in texts(frame)
+    assert "職員用パスコード：設定済み" in texts(frame)
+    assert f"バージョン：{INFO.version}" in texts(frame)
+    assert {"voice", "volume-down", "volume-up", Button.OK.value} <= ids(frame)
+
+
+def test_english_is_complete(fonts, messages) -> None:
+    frame, _ = draw(GALLERY[Screen.STAFF_STANDBY], fonts, messages, lang=Lang.EN)
+    assert label(frame, "language") == "日本語"
+    assert label(frame, Button.CANCEL.value) == "Cancel"
+
+
+def test_screens_command_writes_every_screen(tmp_path) -> None:
+    parser = argparse.ArgumentParser()
+    cli_screens.add_parser(parser.add_subparsers())
+    args = parser.parse_args(["screens", "--out", str(tmp_path), "--size", "1024x600"])
+    assert args.handler(args) == 0
+    for screen in Screen:
+        assert (tmp_path / f"{screen.value}.png").stat().st_size > 1000
+        elements = json.loads((tmp_path / f"{screen.value}.json").read_text(encoding="utf-8"))
+        for element in elements:
+            assert set(element) == {"id", "role", "label", "rect"}
+            assert len(element["rect"]) == 4
+    standby = json.loads((tmp_path / "standby.json").read_text(encoding="utf-8"))
+    assert {"id": "staff", "role": "button", "label": "職員用"}.items() <= next(
+        e for e in standby if e["id"] == "staff").items()
+
+
+def test_gallery_in_docs_is_current(tmp_path) -> None:
+    """docs/screens holds what `myna-reader screens` writes today (element lists compared)."""
+    from pathlib import Path
+
+    from myna_reader.ui.gallery import export
+
+    docs = Path(__file__).resolve().parents[2] / "docs" / "screens"
+    export(tmp_path)
+    readme = (docs / "README.md").read_text(encoding="utf-8")
+    for screen in Screen:
+        fresh = (tmp_path / f"{screen.value}.json").read_text(encoding="utf-8")
+        assert (docs / f"{screen.value}.json").read_text(encoding="utf-8") == fresh, screen
+        assert (docs / f"{screen.value}.png").exists()
+        assert f"{screen.value}.png" in readme

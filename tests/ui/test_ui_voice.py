@@ -1,0 +1,83 @@
+"""Voice guidance: every screen has its prompt files; keypad prompts never carry a digit."""
+
+from __future__ import annotations
+
+import json
+import re
+import wave
+from dataclasses import replace
+from pathlib import Path
+
+from myna_reader.daemon.session_model import Cue
+from myna_reader.daemon.session_views import PinView, StaffPasscodeView
+from myna_reader.ui.make_sounds import write_cues
+from myna_reader.ui.make_voice import prompt_texts
+from myna_reader.ui.samples import ALL_VIEWS
+from myna_reader.ui.sound import Audio, play_cue, sounds_dir
+from myna_reader.ui.voice import VoicePlayer, prompts_for, screen_prompts
+
+DIGIT = re.compile(r"[0-9０-９]")
+KEYPAD_VIEWS = [v for v in ALL_VIEWS if isinstance(v, PinView | StaffPasscodeView)]
+
+
+def keypad_prompt_keys() -> set[str]:
+    keys = {k for v in KEYPAD_VIEWS for k in screen_prompts(v)}
+    for view in KEYPAD_VIEWS:
+        for digits in range(5):
+            keys |= set(prompts_for(view, replace(view, digits=digits)))
+    return keys
+
+
+def test_every_screen_state_has_its_prompt_files(voice_dir: Path) -> None:
+    for view in ALL_VIEWS:
+        keys = screen_prompts(view)
+        assert keys, view
+        for key in keys:
+            with wave.open(str(voice_dir / f"{key}.wav"), "rb") as audio:
+                assert audio.getnframes() > audio.getframerate() // 4, key  # real speech
+
+
+def test_keypad_prompts_carry_no_digit_in_the_synthesised_text(voice_dir: Path) -> None:
+    manifest = json.loads((voice_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["engine"] == "open-jtalk"
+    spoken = manifest["prompts"]
+    keys = keypad_prompt_keys()
+    assert {"pin", "pin-wrong", "pin-one-try-left", "count-0", "count-4"} <= keys
+    for key in keys:
+        assert not DIGIT.search(spoken[key]), (key, spoken[key])
+
+
+def test_digit_changes_speak_the_count_only() -> None:
+    for view in (PinView(digits=1, tries_left=3), StaffPasscodeView(digits=1)):
+        assert prompts_for(view, replace(view, digits=2)) == ["count-2"]
+        assert prompts_for(view, replace(view, digits=0)) == ["count-0"]
+        assert prompts_for(view, view) == []
+    # a wrong PIN is a new state of the pad, not a count: the screen prompt again
+    assert prompts_for(PinView(digits=4), PinView(digits=0, wrong=True)) == ["pin-wrong"]
+
+
+def test_every_prompt_used_is_in_the_catalog() -> None:
+    texts = prompt_texts()
+    used = {k for v in ALL_VIEWS for k in screen_prompts(v)} | keypad_prompt_keys()
+    assert used <= set(texts)
+
+
+def test_cue_files_are_the_scripts_output(tmp_path: Path) -> None:
+    for path in write_cues(tmp_path):
+        assert path.read_bytes() == (sounds_dir() / path.name).read_bytes(), path.name
+    assert {p.stem for p in sounds_dir().glob("*.wav")} == {c.value for c in Cue}
+
+
+def test_cues_and_voice_play_through_the_mixer(voice_dir: Path) -> None:
+    """SDL's dummy audio driver: a real mixer with a silent device."""
+    audio = Audio(volume=50)
+    assert audio.ok
+    assert play_cue(audio, Cue.DONE)
+    player = VoicePlayer(audio, voice_dir)
+    player.say(["consent", "consent-item-pharmaceutical"])
+    assert player.speaking
+    player.stop()
+    assert not player.speaking
+    player.enabled = False
+    player.say(["standby"])
+    assert not player.speaking
