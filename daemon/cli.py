@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 
@@ -33,7 +34,16 @@ def _add_reader(parser: argparse.ArgumentParser, default: str = "sim:standard") 
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from myna_reader.daemon import cli_card, cli_passcode, cli_screens, cli_sim, cli_transcripts
+    from myna_reader.daemon import (
+        cli_card,
+        cli_doctor,
+        cli_host,
+        cli_passcode,
+        cli_run,
+        cli_screens,
+        cli_sim,
+        cli_transcripts,
+    )
 
     parser = argparse.ArgumentParser(
         prog="myna-reader",
@@ -103,10 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
     p.set_defaults(handler=_bench)
 
-    p = sub.add_parser("run", help="run the reader (--simulate: on the simulated card)")
-    _add_reader(p, default="pcsc")
-    p.add_argument("--simulate", action="store_true", help="use the simulated card")
-    p.set_defaults(handler=_run)
+    cli_run.add_parser(sub)
+    cli_host.add_parser(sub)
+    cli_doctor.add_parser(sub)
     return parser
 
 
@@ -116,13 +125,8 @@ def _bench(args: argparse.Namespace) -> int:
     return bench.cmd_bench(args)
 
 
-def _run(args: argparse.Namespace) -> int:
-    from myna_reader.daemon import cli_walkthrough
-
-    return cli_walkthrough.cmd_run(args)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
+    os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")  # pygame's banner is not ours
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(

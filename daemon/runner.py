@@ -90,6 +90,7 @@ class Runner:
     def __init__(self, *, config: SessionConfig, open_reader: Callable[[], Reader],
                  store: PasscodeStore, audit: AuditLog, display: Display, link: Link | None,
                  watchdog: Callable[[], None] = lambda: None,
+                 events: queue.Queue[Event] | None = None,
                  clock: Callable[[], float] = time.monotonic,
                  wall: Callable[[], float] = time.time) -> None:
         self.config = config
@@ -101,10 +102,11 @@ class Runner:
         self._watchdog = watchdog
         self._clock = clock
         self._wall = wall
-        self.events: queue.Queue[Event] = queue.Queue()
+        self.events: queue.Queue[Event] = events if events is not None else queue.Queue()
         self._card_jobs: queue.Queue[CardJob | None] = queue.Queue()
         self._store_jobs: queue.Queue[CheckPasscode | StorePasscode | None] = queue.Queue()
         self._stop = threading.Event()
+        self._look = threading.Event()  # hotplug: a reader may have appeared
         self._reader: Reader | None = None
         self._deadline: float | None = None
         self.state: State | None = None
@@ -118,7 +120,12 @@ class Runner:
 
     def stop(self) -> None:
         self._stop.set()
+        self._look.set()
         self.events.put(Tick())  # wake the engine loop
+
+    def look_for_reader(self) -> None:
+        """A device was plugged in: try to open the reader now, not at the next poll."""
+        self._look.set()
 
     # --- the engine thread -----------------------------------------------------------------
 
@@ -204,7 +211,8 @@ class Runner:
             if reader is None:
                 reader = self._try_open()
                 if reader is None:
-                    self._stop.wait(REOPEN_S)
+                    self._look.wait(REOPEN_S)
+                    self._look.clear()
                     continue
             try:
                 event = reader.wait_for_event(READER_POLL_S)

@@ -58,7 +58,7 @@ def ui_settings_from_mapping(raw: Mapping[str, object]) -> UiSettings:
     except LayoutError as exc:
         raise SessionConfigError("ui.size", str(exc)) from None
     rotation = raw.get("rotation", 0)
-    if rotation not in ROTATIONS or isinstance(rotation, bool):
+    if not isinstance(rotation, int) or isinstance(rotation, bool) or rotation not in ROTATIONS:
         raise SessionConfigError("ui.rotation", "set 0 or 180")
     try:
         language = Lang(str(raw.get("language", "ja")))
@@ -74,7 +74,7 @@ def ui_settings_from_mapping(raw: Mapping[str, object]) -> UiSettings:
     if voice_dir is not None and not isinstance(voice_dir, str):
         raise SessionConfigError("ui.voice_dir", "set a directory path")
     return UiSettings(
-        size=size, rotation=int(str(rotation)), language=language,
+        size=size, rotation=rotation, language=language,
         fonts=_strings(raw.get("fonts", list(default.fonts)), "ui.fonts"),
         font_files=_strings(raw.get("font_files", []), "ui.font_files"),
         voice=_flag(raw.get("voice", True), "ui.voice"), volume=volume,

@@ -1,0 +1,193 @@
+"""Where the host link runs: `--link` URLs and the byte streams under the JSON lines.
+
+URL forms (docs/host-protocol.md):
+  tcp://127.0.0.1:4730                the reader listens on loopback (the default)
+  tcp://0.0.0.0:4730?token=SECRET     any other address needs a pairing token (>= 16 chars)
+  serial:///dev/ttyGS0?baudrate=115200 a serial device (USB CDC-ACM gadget, USB adapter)
+  /dev/ttyUSB0                        the same, with the default baudrate
+  loop://  socket://HOST:PORT  rfc2217://...  pyserial URLs, passed through unchanged
+The same URL names the far end for the terminal console (`myna-reader host`): there a tcp://
+URL is the reader's listener to connect to, and its token is the one to present.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import select
+import socket
+from dataclasses import dataclass, field
+from typing import Protocol, cast
+from urllib.parse import parse_qs, urlsplit
+
+import serial
+
+DEFAULT_TCP_PORT = 4730
+DEFAULT_BAUDRATE = 115200
+MIN_TOKEN_CHARS = 16
+POLL_S = 0.2  # how long a read waits, so that stop requests are seen promptly
+WRITE_TIMEOUT_S = 10.0  # a peer that stops reading for this long is dropped
+PYSERIAL_SCHEMES = frozenset({"loop", "socket", "rfc2217", "spy", "alt", "hwgrep"})
+
+
+class LinkUrlError(ValueError):
+    """A `--link` URL that cannot be used, with the fix in the message."""
+
+
+@dataclass(frozen=True, slots=True)
+class TcpEndpoint:
+    host: str
+    port: int
+    token: str | None = field(default=None, repr=False)
+
+    @property
+    def loopback(self) -> bool:
+        if self.host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(self.host).is_loopback
+        except ValueError:  # a host name: it may resolve to anything
+            return False
+
+
+@dataclass(frozen=True, slots=True)
+class SerialEndpoint:
+    url: str  # a device path or a pyserial URL
+    baudrate: int = DEFAULT_BAUDRATE
+
+
+LinkEndpoint = TcpEndpoint | SerialEndpoint
+
+
+def parse_link_url(url: str) -> LinkEndpoint:
+    if url.startswith("/"):
+        return SerialEndpoint(url)
+    parts = urlsplit(url)
+    if parts.scheme in PYSERIAL_SCHEMES:
+        return SerialEndpoint(url)
+    query = parse_qs(parts.query, keep_blank_values=True)
+    if parts.scheme == "tcp":
+        try:
+            port = parts.port if parts.port is not None else DEFAULT_TCP_PORT
+        except ValueError:
+            raise LinkUrlError(f"{url}: the port must be 0..65535") from None
+        if not parts.hostname:
+            raise LinkUrlError(f"{url}: name the address, e.g. tcp://127.0.0.1:{port}")
+        tokens = query.get("token")
+        token = tokens[-1] if tokens else None
+        if token is not None and len(token) < MIN_TOKEN_CHARS:
+            raise LinkUrlError(f"tcp://{parts.netloc}: the pairing token must have at least "
+                               f"{MIN_TOKEN_CHARS} characters")
+        return TcpEndpoint(parts.hostname, port, token)
+    if parts.scheme == "serial":
+        if not parts.path:
+            raise LinkUrlError(f"{url}: name the device, e.g. serial:///dev/ttyGS0")
+        rates = query.get("baudrate", [str(DEFAULT_BAUDRATE)])
+        if not rates[-1].isdigit() or int(rates[-1]) <= 0:
+            raise LinkUrlError(f"{url}: baudrate must be a positive integer")
+        return SerialEndpoint(parts.path, int(rates[-1]))
+    raise LinkUrlError(f"{url}: use tcp://HOST:PORT, serial:///dev/DEVICE?baudrate=N, "
+                       "a device path, or a pyserial URL (loop://, socket://...)")
+
+
+def require_token_for(endpoint: TcpEndpoint) -> None:
+    """A listener beyond loopback without a token would let anyone on the network issue
+    staff passcodes: refuse it."""
+    if not endpoint.loopback and endpoint.token is None:
+        raise LinkUrlError(
+            f"tcp://{endpoint.host}:{endpoint.port} listens beyond this machine: add "
+            f"?token=<at least {MIN_TOKEN_CHARS} random characters> and give the terminal the "
+            "same token (or listen on 127.0.0.1)")
+
+
+class ByteStream(Protocol):
+    """What the link needs of a transport. `read` returns None when nothing came within
+    POLL_S and b"" when the peer is gone; `write` raises OSError when it cannot deliver."""
+
+    name: str
+
+    def read(self) -> bytes | None: ...
+
+    def write(self, data: bytes) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class SocketStream:
+    def __init__(self, sock: socket.socket, name: str) -> None:
+        self.sock = sock
+        self.name = name
+        sock.settimeout(WRITE_TIMEOUT_S)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)  # find half-open peers
+
+    def read(self) -> bytes | None:
+        ready, _, _ = select.select([self.sock], [], [], POLL_S)
+        if not ready:
+            return None
+        return self.sock.recv(65536)
+
+    def write(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):  # already disconnected
+            self.sock.shutdown(socket.SHUT_RDWR)
+        self.sock.close()
+
+
+class _Port(Protocol):
+    """What every pyserial port class has (the stubs only type SerialBase, without it)."""
+
+    @property
+    def in_waiting(self) -> int: ...
+
+    def read(self, size: int = 1) -> bytes: ...
+
+    def write(self, data: bytes) -> int | None: ...
+
+    def flush(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class SerialStream:
+    def __init__(self, port: _Port, name: str) -> None:
+        self.port = port
+        self.name = name
+
+    def read(self) -> bytes | None:
+        try:
+            data = self.port.read(max(1, self.port.in_waiting))
+        except serial.SerialException as exc:
+            raise OSError(str(exc)) from exc
+        except (TypeError, AttributeError) as exc:  # pyserial, closed by another thread
+            raise OSError("the port was closed") from exc
+        return data or None  # a serial line has no end: silence is not EOF
+
+    def write(self, data: bytes) -> None:
+        try:
+            self.port.write(data)
+            self.port.flush()
+        except serial.SerialException as exc:  # includes SerialTimeoutException
+            raise OSError(str(exc)) from exc
+        except (TypeError, AttributeError) as exc:
+            raise OSError("the port was closed") from exc
+
+    def close(self) -> None:
+        self.port.close()
+
+
+def open_serial(endpoint: SerialEndpoint) -> SerialStream:
+    """Open the device or pyserial URL; OSError (with the device named) when it cannot."""
+    try:
+        port = serial.serial_for_url(endpoint.url, baudrate=endpoint.baudrate, timeout=POLL_S,
+                                     write_timeout=WRITE_TIMEOUT_S)
+    except (serial.SerialException, ValueError) as exc:
+        raise OSError(f"cannot open {endpoint.url}: {exc}") from exc
+    return SerialStream(cast(_Port, port), endpoint.url)
+
+
+def connect_tcp(endpoint: TcpEndpoint, timeout: float = 5.0) -> SocketStream:
+    sock = socket.create_connection((endpoint.host, endpoint.port), timeout=timeout)
+    return SocketStream(sock, f"{endpoint.host}:{endpoint.port}")

@@ -1,0 +1,256 @@
+"""Both ends of the host link for tests: synthetic results, the reference terminal in a
+thread, a TCP proxy that cuts connections, and a pty bridge for the serial transport.
+
+Everything here is real: sockets, ptys, pyserial, SQLite, the console's own code. Waits are
+bounded polls that fail with a message; no test asserts on elapsed time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import select
+import socket
+import threading
+import time
+import tty
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.x509.oid import NameOID
+
+from myna_reader.daemon.cli_host import Terminal
+from myna_reader.daemon.consent import ConsentAnswer, ConsentItem
+from myna_reader.daemon.host_link import HostLink
+from myna_reader.daemon.host_protocol import hello_fields
+from myna_reader.daemon.host_transport import parse_link_url
+from myna_reader.daemon.outbox import Outbox
+from myna_reader.daemon.session_effects import ResultMessage
+from myna_reader.daemon.session_model import Event, Method
+from myna_reader.drivers.certificate import parse_certificate
+
+WAIT_S = 15.0
+HELLO = hello_fields("test-reader-01", ["pin", "visual", "passcode.issue"])
+
+
+def wait_for(predicate: Callable[[], object], what: str, timeout: float = WAIT_S) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting for {what}")
+        time.sleep(0.01)
+
+
+@dataclass(frozen=True)
+class Signer:
+    """A synthetic card key and its self-signed certificate (no personal data)."""
+
+    key: rsa.RSAPrivateKey
+    der: bytes
+
+    def sign(self, challenge: bytes) -> bytes:
+        return self.key.sign(challenge, padding.PKCS1v15(), hashes.SHA256())
+
+
+def make_signer() -> Signer:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Synthetic Test Holder")])
+    now = datetime.now(UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=30))
+            .sign(key, hashes.SHA256()))
+    return Signer(key, cert.public_bytes(Encoding.DER))
+
+
+def make_result(result_id: str, signer: Signer, challenge: bytes | None = None,
+                signature: bytes | None = None) -> ResultMessage:
+    """PIN mode when a challenge is given (signed by `signer` unless `signature`)."""
+    method = Method.PIN if challenge is not None else Method.VISUAL
+    if challenge is not None and signature is None:
+        signature = signer.sign(challenge)
+    return ResultMessage(
+        id=result_id, method=method, certificate=signer.der,
+        certificate_fingerprint=parse_certificate(signer.der).short_fingerprint,
+        challenge=challenge, signature=signature,
+        consents=(ConsentAnswer(ConsentItem.PHARMACEUTICAL, True, 1_700_000_000.0),),
+        started=1_700_000_000.0, finished=1_700_000_010.0)
+
+
+class Events:
+    """Thread-safe collector for the link's on_event."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.items: list[Event] = []
+
+    def __call__(self, event: Event) -> None:
+        with self._lock:
+            self.items.append(event)
+
+    def of(self, kind: type) -> list[Any]:
+        with self._lock:
+            return [e for e in self.items if isinstance(e, kind)]
+
+
+class Console:
+    """The reference terminal (cli_host.Terminal) running in a thread, output collected."""
+
+    def __init__(self, url: str, **options: Any) -> None:
+        self._lock = threading.Lock()
+        self.out: list[dict[str, Any]] = []
+        self.terminal = Terminal(parse_link_url(url), self._emit, **options)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.terminal.run, args=(self.stop,), daemon=True)
+
+    def _emit(self, obj: Mapping[str, Any]) -> None:
+        with self._lock:
+            self.out.append(dict(obj))
+
+    def messages(self, kind: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return [o for o in self.out if o.get("type") == kind]
+
+    def events(self, kind: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return [o for o in self.out if o.get("event") == kind]
+
+    def __enter__(self) -> Console:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join(timeout=WAIT_S)
+        assert not self.thread.is_alive(), "the console did not stop"
+
+
+@contextlib.contextmanager
+def running_link(url: str, outbox: Outbox, events: Callable[[Event], None] | None = None,
+                 **options: Any) -> Iterator[HostLink]:
+    link = HostLink(url, outbox, events or Events(), HELLO, **options)
+    link.start()
+    try:
+        yield link
+    finally:
+        link.stop()
+
+
+def tcp_url(link: HostLink, token: str | None = None) -> str:
+    assert link.address is not None
+    host, port = link.address
+    return f"tcp://{host}:{port}" + (f"?token={token}" if token else "")
+
+
+def open_outbox(path: Path, **options: Any) -> Outbox:
+    return Outbox(path / "outbox.sqlite3", **options)
+
+
+class FaultProxy:
+    """A TCP relay between the console and the reader whose connections the test can cut."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self.target = target
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self._lock = threading.Lock()
+        self._pairs: list[tuple[socket.socket, socket.socket]] = []
+        self._stop = threading.Event()
+        self.cuts = 0
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"tcp://127.0.0.1:{self.port}"
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                ready, _, _ = select.select([self.listener], [], [], 0.1)
+                if not ready:
+                    continue
+                client, _ = self.listener.accept()
+            except (OSError, ValueError):  # closed by close()
+                return
+            try:
+                upstream = socket.create_connection(self.target)
+            except OSError:
+                client.close()
+                continue
+            with self._lock:
+                self._pairs.append((client, upstream))
+            threading.Thread(target=self._pump, args=(client, upstream), daemon=True).start()
+
+    def _pump(self, a: socket.socket, b: socket.socket) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            while True:
+                ready, _, _ = select.select([a, b], [], [], 0.1)
+                for src in ready:
+                    data = src.recv(65536)
+                    if not data:
+                        raise OSError("closed")
+                    (b if src is a else a).sendall(data)
+        for s in (a, b):
+            with contextlib.suppress(OSError):
+                s.close()
+
+    def cut(self) -> None:
+        """Drop every relayed connection at once, in the middle of whatever flows."""
+        with self._lock:
+            pairs, self._pairs = self._pairs, []
+        for pair in pairs:
+            for s in pair:
+                with contextlib.suppress(OSError):
+                    s.shutdown(socket.SHUT_RDWR)
+        self.cuts += 1
+
+    def close(self) -> None:
+        self._stop.set()
+        self.cut()
+        self.listener.close()
+
+
+class PtyBridge:
+    """Two pty pairs joined master to master: a null-modem cable between two device paths,
+    each opened with pyserial by one end. `dropping` loses bytes like a noisy line."""
+
+    def __init__(self) -> None:
+        self.masters: list[int] = []
+        self.slaves: list[int] = []
+        self.paths: list[str] = []
+        for _ in range(2):
+            master, slave = os.openpty()
+            tty.setraw(master)
+            tty.setraw(slave)
+            self.masters.append(master)
+            self.slaves.append(slave)  # kept open so the line never hangs up
+            self.paths.append(os.ttyname(slave))
+        self.dropping = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._pump, daemon=True)
+        self._thread.start()
+
+    def _pump(self) -> None:
+        a, b = self.masters
+        while not self._stop.is_set():
+            ready, _, _ = select.select([a, b], [], [], 0.1)
+            for src in ready:
+                try:
+                    data = os.read(src, 65536)
+                except OSError:  # EIO while no one holds the slave open
+                    continue
+                if not self.dropping.is_set():
+                    os.write(b if src == a else a, data)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=WAIT_S)
+        for fd in self.masters + self.slaves:
+            os.close(fd)

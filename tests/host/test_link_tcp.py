@@ -1,0 +1,285 @@
+"""HostLink over TCP on 127.0.0.1 against the reference console (cli_host.Terminal)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import socket
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from myna_reader.daemon.audit import AuditLog
+from myna_reader.daemon.cli_host import SeenResults
+from myna_reader.daemon.host_link import HostLink, HostLinkError
+from myna_reader.daemon.host_protocol import ConfigUpdate
+from myna_reader.daemon.host_transport import LinkUrlError, TcpEndpoint, parse_link_url
+from myna_reader.daemon.secret import Secret
+from myna_reader.daemon.session_effects import ErrorMessage, StatusMessage
+from myna_reader.daemon.session_model import (
+    ChallengeReceived,
+    Mode,
+    PasscodeIssued,
+    Screen,
+)
+from tests.host.support import (
+    HELLO,
+    Console,
+    Events,
+    FaultProxy,
+    make_result,
+    make_signer,
+    open_outbox,
+    running_link,
+    tcp_url,
+    wait_for,
+)
+
+SIGNER = make_signer()
+TOKEN = "pairing-token-0123456789"
+STATUS = StatusMessage(Mode.UNATTENDED, Screen.STANDBY, "Virtual PCD 00 00", True, None)
+
+
+def test_session_start_sends_hello_status_then_pending_results(tmp_path: Path) -> None:
+    outbox = open_outbox(tmp_path)
+    events = Events()
+    with running_link("tcp://127.0.0.1:0", outbox, events) as link:
+        link.send_status(STATUS)
+        link.submit_result(make_result("s-early", SIGNER))  # no terminal yet: outbox only
+        assert not link.connected
+        with Console(tcp_url(link)) as console:
+            wait_for(lambda: console.messages("result"), "the pending result")
+            kinds = [o.get("type") for o in console.out if "type" in o]
+            assert kinds[:3] == ["hello", "status", "result"]
+            hello = console.messages("hello")[0]
+            assert hello["device"] == HELLO["device"]
+            assert hello["v"] == 1
+            assert console.messages("status")[0]["screen"] == "standby"
+            # the console answered hello with a fresh challenge: the engine gets it
+            wait_for(lambda: events.of(ChallengeReceived), "the challenge event")
+            challenge = events.of(ChallengeReceived)[0].challenge
+            assert len(challenge) == 32
+            # a PIN-mode confirmation signed over that challenge verifies at the terminal
+            link.submit_result(make_result("s-pin", SIGNER, challenge=challenge))
+            wait_for(lambda: len(console.events("result-checked")) == 2, "both results")
+            checked = {e["id"]: e for e in console.events("result-checked")}
+            assert checked["s-pin"]["signature"] == "valid"
+            assert checked["s-early"]["signature"] == "none"
+            wait_for(lambda: len(outbox) == 0, "the acks")
+            link.send_status(StatusMessage(Mode.STAFF, Screen.STAFF_STANDBY, "r", True, None))
+            link.send_error(ErrorMessage("006", "s-x"))
+            wait_for(lambda: console.messages("error"), "the error message")
+            assert console.messages("status")[-1]["screen"] == "staff-standby"
+            assert console.messages("error")[0]["code"] == "006"
+
+
+def test_a_forged_signature_is_reported_invalid(tmp_path: Path) -> None:
+    outbox = open_outbox(tmp_path)
+    events = Events()
+    with running_link("tcp://127.0.0.1:0", outbox, events) as link, \
+            Console(tcp_url(link)) as console:
+        wait_for(lambda: events.of(ChallengeReceived), "the challenge")
+        challenge = events.of(ChallengeReceived)[0].challenge
+        other = make_signer()
+        link.submit_result(make_result("s-bad", SIGNER, challenge, other.sign(challenge)))
+        wait_for(lambda: console.events("result-checked"), "the check")
+        assert console.events("result-checked")[0]["signature"] == "invalid"
+
+
+def test_issued_passcode_reaches_the_engine_as_a_secret_and_is_shown_once(
+        tmp_path: Path) -> None:
+    events = Events()
+    with running_link("tcp://127.0.0.1:0", open_outbox(tmp_path), events) as link, \
+            Console(tcp_url(link), issue_passcode=True) as console:
+        wait_for(lambda: console.events("passcode-issued"), "the passcode event")
+        shown = console.events("passcode-issued")
+        assert len(shown) == 1
+        code = shown[0]["passcode"]
+        assert len(code) == 4
+        assert code.isdigit()
+        issued = events.of(PasscodeIssued)
+        assert len(issued) == 1
+        assert isinstance(issued[0].code, Secret)
+        assert issued[0].code == Secret(code)
+
+
+def test_link_cuts_mid_stream_deliver_every_result_exactly_once(tmp_path: Path) -> None:
+    outbox = open_outbox(tmp_path)
+    with running_link("tcp://127.0.0.1:0", outbox) as link:
+        assert link.address is not None
+        proxy = FaultProxy(link.address)
+        try:
+            with Console(proxy.url) as console:
+                wait_for(lambda: link.connected, "the first session")
+                for i in range(60):
+                    link.submit_result(make_result(f"s-{i:03d}", SIGNER))
+                    if i % 12 == 5:
+                        proxy.cut()
+                wait_for(lambda: len(outbox) == 0, "every result acked")
+                ids = [m["id"] for m in console.messages("result")]
+        finally:
+            proxy.close()
+    assert sorted(ids) == [f"s-{i:03d}" for i in range(60)]
+    assert len(ids) == len(set(ids))
+    assert proxy.cuts >= 5
+
+
+def test_a_restarted_daemon_resends_unacked_results(tmp_path: Path) -> None:
+    with running_link("tcp://127.0.0.1:0", open_outbox(tmp_path)) as link, \
+            Console(tcp_url(link), ack=False) as console:
+        link.submit_result(make_result("s-1", SIGNER))
+        wait_for(lambda: console.messages("result"), "the unacked result")
+    # a new HostLink and Outbox over the same SQLite file, as after a restart
+    outbox = open_outbox(tmp_path)
+    assert [p.id for p in outbox.pending()] == ["s-1"]
+    with running_link("tcp://127.0.0.1:0", outbox) as link, \
+            Console(tcp_url(link)) as console:
+        wait_for(lambda: console.messages("result"), "the re-sent result")
+        wait_for(lambda: len(outbox) == 0, "the ack")
+        assert [m["id"] for m in console.messages("result")] == ["s-1"]
+
+
+def test_a_restarted_console_with_a_seen_file_drops_the_repeat(tmp_path: Path) -> None:
+    seen_file = tmp_path / "seen.txt"
+    outbox = open_outbox(tmp_path)
+    with running_link("tcp://127.0.0.1:0", outbox) as link:
+        # the console stores the id, then its ack is lost (it died in between)
+        SeenResults(seen_file).add("s-1")
+        link.submit_result(make_result("s-1", SIGNER))
+        with Console(tcp_url(link), seen=SeenResults(seen_file)) as console:
+            wait_for(lambda: len(outbox) == 0, "the ack of the repeat")
+            assert console.messages("result") == []
+            assert [e["id"] for e in console.events("duplicate-result")] == ["s-1"]
+
+
+def raw_client(link: HostLink) -> socket.socket:
+    assert link.address is not None
+    sock = socket.create_connection(link.address, timeout=10)
+    return sock
+
+
+def read_lines(sock: socket.socket, count: int) -> list[dict[str, Any]]:
+    buffer = b""
+    while buffer.count(b"\n") < count:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        buffer += chunk
+    return [json.loads(x) for x in buffer.split(b"\n") if x][:count]
+
+
+def test_bad_lines_get_error_replies_and_the_link_keeps_running(tmp_path: Path) -> None:
+    outbox = open_outbox(tmp_path)
+    events = Events()
+    configs: list[ConfigUpdate] = []
+    with running_link("tcp://127.0.0.1:0", outbox, events, on_config=configs.append) as link:
+        link.submit_result(make_result("s-1", SIGNER))
+        with raw_client(link) as sock:
+            assert [m["type"] for m in read_lines(sock, 2)] == ["hello", "result"]
+            bad = [b"not json", b'{"type":"ack","v":1,"ref":"s-1"}',
+                   b'{"type":"warp","id":"b3","v":1}', b"x" * 70_000,
+                   b'{"type":"passcode.issue","id":"b5","v":1,"passcode":"98765"}',
+                   b'{"type":"challenge","id":"b6","v":3,"challenge":""}']
+            sock.sendall(b"\n".join(bad) + b"\n")
+            errors = read_lines(sock, len(bad))
+            assert [e["fault"] for e in errors] == [
+                "not-json", "missing-field", "unknown-type", "line-too-long", "bad-field",
+                "unsupported-version"]
+            assert all(e["type"] == "error" for e in errors)
+            assert errors[2]["ref"] == "b3"
+            assert "98765" not in json.dumps(errors)
+            # the same connection still works: a config, a passcode and an ack
+            good = [{"type": "config", "id": "g1", "v": 1, "settings": {"staff_idle_s": 60}},
+                    {"type": "passcode.issue", "id": "g2", "v": 1, "passcode": "2468"},
+                    {"type": "ack", "id": "g3", "v": 1, "ref": "s-1"},
+                    {"type": "ack", "id": "g4", "v": 1, "ref": "s-1"}]
+            sock.sendall(b"".join(json.dumps(m).encode() + b"\n" for m in good))
+            acks = read_lines(sock, 2)
+            assert [(a["type"], a["ref"]) for a in acks] == [("ack", "g1"), ("ack", "g2")]
+            wait_for(lambda: len(outbox) == 0, "the ack of s-1")
+            assert configs == [ConfigUpdate("g1", {"staff_idle_s": 60})]
+            assert events.of(PasscodeIssued)[0].code == Secret("2468")
+            assert link.connected
+
+
+def test_a_listener_beyond_loopback_needs_a_token(tmp_path: Path) -> None:
+    link = HostLink("tcp://0.0.0.0:0", open_outbox(tmp_path), Events(), HELLO)
+    with pytest.raises(HostLinkError, match=r"token=.*127\.0\.0\.1"):
+        link.start()
+    with pytest.raises(LinkUrlError, match="at least 16"):
+        HostLink("tcp://0.0.0.0:0?token=short", open_outbox(tmp_path), Events(), HELLO)
+
+
+def test_a_token_listener_pairs_the_right_token_only(tmp_path: Path) -> None:
+    outbox = open_outbox(tmp_path)
+    with running_link(f"tcp://127.0.0.1:0?token={TOKEN}", outbox) as link:
+        link.submit_result(make_result("s-1", SIGNER))
+        for first in ({"type": "pair", "id": "p1", "v": 1, "token": "wrong-token-0123456789"},
+                      {"type": "pair", "id": "p1", "v": 1},
+                      {"type": "ack", "id": "p1", "v": 1, "ref": "s-1"}):
+            with raw_client(link) as sock:
+                sock.sendall(json.dumps(first).encode() + b"\n")
+                reply = read_lines(sock, 1)
+                assert reply[0]["type"] == "error"
+                assert reply[0]["fault"] in ("pairing-failed", "not-paired")
+                assert sock.recv(1) == b""  # and the reader hung up: nothing leaked
+        assert len(outbox) == 1
+        assert not link.connected
+        with Console(tcp_url(link, TOKEN)) as console:
+            wait_for(lambda: len(outbox) == 0, "the paired console's ack")
+            assert [m["id"] for m in console.messages("result")] == ["s-1"]
+
+
+def test_a_newer_connection_replaces_the_older(tmp_path: Path) -> None:
+    with running_link("tcp://127.0.0.1:0", open_outbox(tmp_path)) as link, \
+            raw_client(link) as old:
+        read_lines(old, 1)
+        with raw_client(link) as new:
+            assert read_lines(new, 1)[0]["type"] == "hello"
+            assert old.recv(1) == b""
+            link.submit_result(make_result("s-1", SIGNER))
+            assert read_lines(new, 1)[0]["id"] == "s-1"
+
+
+def test_a_pair_on_a_running_session_resends_everything(tmp_path: Path) -> None:
+    with running_link("tcp://127.0.0.1:0", open_outbox(tmp_path)) as link:
+        link.submit_result(make_result("s-1", SIGNER))
+        with raw_client(link) as sock:
+            assert [m["type"] for m in read_lines(sock, 2)] == ["hello", "result"]
+            sock.sendall(b'{"type":"pair","id":"p","v":1}\n')
+            again = read_lines(sock, 2)
+            assert [m["type"] for m in again] == ["hello", "result"]
+            assert base64.b64decode(again[1]["certificate"]) == SIGNER.der
+
+
+def test_the_link_expires_old_results_with_an_audit_line(tmp_path: Path) -> None:
+    now = [1_700_000_000.0]
+    audit = AuditLog(tmp_path, clock=lambda: now[0])
+    outbox = open_outbox(tmp_path, audit=audit, ttl_s=600, clock=lambda: now[0])
+    outbox.put(make_result("s-stale", SIGNER))
+    now[0] += 601
+    with running_link("tcp://127.0.0.1:0", outbox) as link:  # housekeeping runs at start
+        wait_for(audit.read, "the expiry audit line")
+        with Console(tcp_url(link)) as console:
+            wait_for(lambda: console.messages("hello"), "the session")
+            assert console.messages("result") == []
+    assert [(a["session"], a["outcome"]) for a in audit.read()] == [
+        ("s-stale", "undelivered-expired")]
+
+
+def test_tcp_url_forms() -> None:
+    assert parse_link_url("tcp://127.0.0.1") == TcpEndpoint("127.0.0.1", 4730)
+    six = parse_link_url(f"tcp://[::1]:4731?token={TOKEN}")
+    assert six == TcpEndpoint("::1", 4731, TOKEN)
+    assert isinstance(six, TcpEndpoint)
+    assert six.loopback
+    assert TOKEN not in repr(six)
+    assert not TcpEndpoint("192.168.1.20", 4730).loopback
+    assert not TcpEndpoint("reader.local", 4730).loopback  # a name may resolve anywhere
+    for bad, message in (("tcp://127.0.0.1:99999", "0..65535"), ("tcp://:4730", "name the"),
+                         ("http://x", "use tcp://"), ("serial://", "name the device"),
+                         ("serial:///dev/ttyS0?baudrate=fast", "baudrate")):
+        with pytest.raises(LinkUrlError, match=message):
+            parse_link_url(bad)
+
