@@ -30,6 +30,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from myna_reader.drivers.mynumber_ids import CERT_PRESENT, TOKEN_LABEL_ANDROID, TOKEN_LABEL_CARD
 from myna_reader.drivers.sim.card import sign_pkcs1_type1
+from myna_reader.drivers.tlv import Tlv
 
 PROFILES_DIR = Path(__file__).resolve().parent / "profiles"
 
@@ -257,7 +258,7 @@ def make_ca(kind: str) -> TestCa:
 
 def _der_utf8(text: str) -> bytes:
     raw = text.encode("utf-8")
-    return bytes((0x0C, *_ber_length(len(raw)))) + raw
+    return Tlv(0x0C, raw).encode()
 
 
 def _holder_alt_names(holder: Holder) -> list[x509.GeneralName]:
@@ -323,16 +324,8 @@ def make_user_cert(ca: TestCa, key: rsa.RSAPrivateKey, holder: Holder, serial: i
 # --- TLV records ---------------------------------------------------------------------------------
 
 
-def _ber_length(n: int) -> bytes:
-    if n < 0x80:
-        return bytes((n,))
-    if n < 0x100:
-        return bytes((0x81, n))
-    return bytes((0x82, *n.to_bytes(2, "big")))
-
-
 def tlv(tag: int, value: bytes) -> bytes:
-    return tag.to_bytes(2 if tag > 0xFF else 1, "big") + _ber_length(len(value)) + value
+    return Tlv(tag, value).encode()
 
 
 def _with_offsets(tags_values: list[tuple[int, bytes]], outer_len_form: int) -> bytes:
