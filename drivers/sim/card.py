@@ -11,6 +11,7 @@ import enum
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
@@ -184,6 +185,19 @@ def _applications(profile: CardProfile) -> dict[bytes, _Application]:
             ap_key=_load_key(visual.card_key_pem),
         )
     return apps
+
+
+class CardModel(Protocol):
+    """What a bridge (vpcd, nfc-udp) needs of a card; SimulatedCard is the one we have."""
+
+    @property
+    def atr(self) -> bytes: ...
+
+    def power_on(self) -> bytes: ...
+
+    def power_off(self) -> None: ...
+
+    def process(self, apdu: bytes) -> bytes: ...
 
 
 class SimulatedCard:

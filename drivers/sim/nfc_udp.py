@@ -30,9 +30,8 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-from myna_reader.drivers.sim.card import INS_SIGN
+from myna_reader.drivers.sim.card import INS_SIGN, CardModel
 from myna_reader.drivers.sim.timing import CARRIER_HZ, SW_OK, TimingModel
-from myna_reader.drivers.sim.vpcd import VpcdCard as FieldCard
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +86,7 @@ class _Reply:
 class _IsoDepPicc:
     """The PICC side of the ISO-DEP block protocol for one activation."""
 
-    def __init__(self, card: FieldCard, max_inf: int, timing: CardTiming) -> None:
+    def __init__(self, card: CardModel, max_inf: int, timing: CardTiming) -> None:
         self._card = card
         self._max_inf = max_inf  # FSD minus PCB and CRC_B
         self._timing = timing
@@ -170,7 +169,7 @@ class TypeBResponder:
 
     def __init__(
         self,
-        card: FieldCard,
+        card: CardModel,
         port: int = 0,
         host: str = "127.0.0.1",
         *,

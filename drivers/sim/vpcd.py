@@ -22,7 +22,8 @@ import logging
 import socket
 import struct
 import threading
-from typing import Protocol
+
+from myna_reader.drivers.sim.card import CardModel
 
 log = logging.getLogger(__name__)
 
@@ -37,19 +38,6 @@ _RECONNECT_INTERVAL_S = 0.2
 _CONNECT_TIMEOUT_S = 2.0
 
 
-class VpcdCard(Protocol):
-    """What the bridge needs of a card (drivers/sim/card.py SimulatedCard keeps it)."""
-
-    @property
-    def atr(self) -> bytes: ...
-
-    def power_on(self) -> bytes: ...
-
-    def power_off(self) -> None: ...
-
-    def process(self, apdu: bytes) -> bytes: ...
-
-
 class VpcdBridge:
     """Connects `card` to a vpcd reader at host:port, in a background thread.
 
@@ -61,7 +49,7 @@ class VpcdBridge:
 
     def __init__(
         self,
-        card: VpcdCard,
+        card: CardModel,
         host: str = "127.0.0.1",
         port: int = VPCD_DEFAULT_PORT,
         *,

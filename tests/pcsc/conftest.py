@@ -14,9 +14,9 @@ import pytest
 from support.pcscd import PcscdInstance
 
 from myna_reader.drivers.backends.pcsc import PcscReader
-from myna_reader.drivers.sim.card import SimulatedCard
+from myna_reader.drivers.sim.card import CardModel, SimulatedCard
 from myna_reader.drivers.sim.profile import load_profile
-from myna_reader.drivers.sim.vpcd import VpcdBridge, VpcdCard
+from myna_reader.drivers.sim.vpcd import VpcdBridge
 
 from .waits import wait_until_absent
 
@@ -31,7 +31,7 @@ def make_bridge(pcscd: PcscdInstance) -> Iterator[Callable[..., VpcdBridge]]:
     """Bridges to the first vpcd reader; each is removed, and seen gone by pcscd, at the end."""
     made: list[VpcdBridge] = []
 
-    def make(card: VpcdCard, **options: bool) -> VpcdBridge:
+    def make(card: CardModel, **options: bool) -> VpcdBridge:
         bridge = VpcdBridge(card, pcscd.host, pcscd.port, **options)
         made.append(bridge)
         return bridge
