@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import os
 import socket
-import struct
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support.notify import bind_notify_socket, receive
 
 from myna_reader.daemon.sd_notify import Notifier, watchdog_interval
-
-UCRED = struct.Struct("3i")  # struct ucred: pid, uid, gid
 
 CHILD = """
 import sys
@@ -30,22 +28,6 @@ sd_notify.watchdog()
 sd_notify.status("two\\nlines")
 sd_notify.stopping()
 """
-
-
-def bind_notify_socket(address: str | bytes) -> socket.socket:
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
-    sock.bind(address)
-    sock.settimeout(10)
-    return sock
-
-
-def receive(sock: socket.socket) -> tuple[str, int]:
-    data, ancillary, _flags, _addr = sock.recvmsg(4096, socket.CMSG_SPACE(UCRED.size))
-    pids = [UCRED.unpack(cdata[:UCRED.size])[0] for level, kind, cdata in ancillary
-            if (level, kind) == (socket.SOL_SOCKET, socket.SCM_CREDENTIALS)]
-    assert len(pids) == 1
-    return data.decode(), pids[0]
 
 
 @pytest.fixture

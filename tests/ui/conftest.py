@@ -8,13 +8,12 @@ os.environ["SDL_VIDEODRIVER"] = "dummy"  # headless tests; the Xvfb tests run th
 os.environ["SDL_AUDIODRIVER"] = "dummy"
 
 import shutil
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pygame
 import pytest
+from support.xserver import XServerUnavailableError, running_xvfb
 from ui_support import INFO
 
 from myna_reader.ui.app import load_fonts
@@ -46,30 +45,13 @@ def voice_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def _free_display() -> int:
-    for number in range(90, 200):
-        if not (Path(f"/tmp/.X{number}-lock").exists()
-                or Path(f"/tmp/.X11-unix/X{number}").exists()):
-            return number
-    raise RuntimeError("no free X display number")
-
-
 @pytest.fixture(scope="session")
 def xvfb() -> Iterator[str]:
     """A real X server for the session (fails, never skips, when Xvfb is missing)."""
-    if shutil.which("Xvfb") is None or shutil.which("xdotool") is None:
-        pytest.fail("Xvfb and xdotool are needed: apt-get install xvfb xdotool xauth")
-    number = _free_display()
-    server = subprocess.Popen(["Xvfb", f":{number}", "-screen", "0", "800x480x24",
-                               "-nolisten", "tcp"], stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
-    socket = Path(f"/tmp/.X11-unix/X{number}")
-    deadline = time.monotonic() + 10
-    while not socket.exists():
-        if server.poll() is not None or time.monotonic() > deadline:
-            server.kill()
-            pytest.fail(f"Xvfb :{number} did not start")
-        time.sleep(0.05)
-    yield f":{number}"
-    server.terminate()
-    server.wait(timeout=10)
+    try:
+        server = running_xvfb()
+        display = server.__enter__()
+    except XServerUnavailableError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    yield display
+    server.__exit__(None, None, None)

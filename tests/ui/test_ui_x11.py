@@ -14,6 +14,7 @@ from pathlib import Path
 import pygame
 import pytest
 from PIL import ImageGrab
+from support.xserver import click
 
 from myna_reader.daemon.session_model import Screen
 from myna_reader.daemon.version import __version__
@@ -62,11 +63,7 @@ class Harness:
         return self.expect("FRAME")  # type: ignore[return-value]
 
     def click(self, rect: list[int]) -> None:
-        x, y, w, h = rect
-        # move away first: a click where the pointer already is does not reach the window
-        subprocess.run(["xdotool", "mousemove", "--sync", "1", "1", "mousemove", "--sync",
-                        str(x + w // 2), str(y + h // 2), "click", "1"],
-                       env=dict(os.environ, DISPLAY=self.display), check=True)
+        click(self.display, rect)
 
     def close(self) -> None:
         self.send("quit")
