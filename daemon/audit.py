@@ -22,16 +22,19 @@ AUDIT_FILE = "audit.jsonl"
 
 def audit_line(record: AuditRecord, wall: float) -> dict[str, object]:
     stamp = datetime.fromtimestamp(wall, UTC).isoformat(timespec="milliseconds")
-    return {
+    line: dict[str, object] = {
         "time": stamp.replace("+00:00", "Z"),
         "event": record.event.value,
-        "mode": record.mode.value,
+        "mode": None if record.mode is None else record.mode.value,
         "method": None if record.method is None else record.method.value,
         "outcome": record.outcome,
         "session": record.session_id,
         "cert": record.cert_fingerprint,
         "code": record.error_code,
     }
+    if record.release is not None:
+        line["release"] = record.release
+    return line
 
 
 class AuditLog:

@@ -157,3 +157,14 @@ def cmd_bench(args: argparse.Namespace) -> int:
           " (target <= 20)")
     print(f"touchscreen:                         {json.dumps(figures['ui'])}")
     return 0
+
+
+def cmd_bench_daemon(args: argparse.Namespace) -> int:
+    """The whole daemon: cold start to READY=1, memory over many confirmations, reaction time."""
+    from myna_reader.daemon.soak import daemon_figures
+
+    if args.confirmations < 10:
+        raise CliError("--confirmations must be at least 10")
+    figures = daemon_figures(confirmations=args.confirmations)
+    print(json.dumps(figures) if args.json else json.dumps(figures, indent=2))
+    return 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from myna_reader.daemon.error_codes import kind_of_exception
 from myna_reader.daemon.session_effects import (
@@ -27,6 +28,8 @@ from myna_reader.daemon.session_model import (
     CardProbed,
     CertificateRead,
     Event,
+    FaceFailure,
+    FaceGuidance,
     FaceMatched,
     PinOutcome,
     PinVerified,
@@ -44,6 +47,9 @@ from myna_reader.drivers.errors import (
     PinIncorrectError,
     TransportError,
 )
+
+if TYPE_CHECKING:
+    from myna_reader.daemon.face_auth import FaceAuth
 
 log = logging.getLogger(__name__)
 
@@ -63,10 +69,15 @@ class CardJobs:
     """The card of one reader, as the engine's jobs see it."""
 
     def __init__(self, reader: Reader, card: MyNumberCard,
-                 wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 face: FaceAuth | None = None,
+                 progress: Callable[[Event], None] = lambda event: None) -> None:
         self.reader = reader
         self.card = card
         self._wall_clock = wall_clock
+        self._face = face  # None: no cameras or model on this reader
+        self._progress = progress  # the face job's guidance, posted while it runs
+        self._number_sent = False  # a 照合番号B went to this card (once per card session)
 
     def execute(self, job: CardJob) -> Event | None:
         try:
@@ -102,7 +113,7 @@ class CardJobs:
             self.release()
             return None
         if isinstance(job, MatchFace):
-            return FaceMatched(sid, ok=False)  # no camera or matcher in this build
+            return self._match_face(sid)
         raise TypeError(f"not a card job: {job!r}")
 
     def _probe(self, job: ProbeCard) -> CardProbed:
@@ -121,7 +132,20 @@ class CardJobs:
                 pin_tries = None
         return CardProbed(job.session_id, token, availability.auth, pin_tries)
 
+    def _match_face(self, sid: str) -> FaceMatched:
+        if self._face is None:
+            return FaceMatched(sid, ok=False, failure=FaceFailure.UNAVAILABLE)
+        self.reader.connect(exclusive=True)  # as for a PIN: 照合番号B opens the 券面AP
+        result = self._face.authenticate(
+            self.card, lambda prompt: self._progress(FaceGuidance(sid, prompt)),
+            self._number_sent)
+        self._number_sent = self._number_sent or result.number_sent
+        log.info("face job: %s %s", "matched" if result.ok else "not matched",
+                 "" if result.failure is None else result.failure.value)
+        return FaceMatched(sid, result.ok, result.failure)
+
     def release(self) -> None:
-        """Unpower the card: the verified PIN ends with the session."""
+        """Unpower the card: the verified PIN (or 照合番号B) ends with the session."""
         self.reader.disconnect(unpower=True)
         self.card.reset()
+        self._number_sent = False

@@ -42,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
         cli_run,
         cli_screens,
         cli_sim,
+        cli_soak,
         cli_transcripts,
     )
 
@@ -108,11 +109,17 @@ def build_parser() -> argparse.ArgumentParser:
     cli_passcode.add_parser(sub)
     cli_screens.add_parser(sub)
 
-    p = sub.add_parser("bench", help="measure the card layer (see docs/performance.md)")
+    p = sub.add_parser("bench", help="measure the reader (see docs/performance.md)")
     p.add_argument("--repeat", type=int, default=30, help="runs per measurement (median)")
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
     p.set_defaults(handler=_bench)
-
+    parts = p.add_subparsers(dest="bench_part", metavar="PART")
+    d = parts.add_parser("daemon", help="cold start to READY=1, RSS after 10 and 1,000 "
+                         "confirmations, card placed to first screen change (about a minute)")
+    d.add_argument("--confirmations", type=int, default=1000, metavar="N")
+    d.add_argument("--json", action="store_true", help="print the figures as JSON")
+    d.set_defaults(handler=_bench_daemon)
+    cli_soak.add_parser(parts)
     cli_run.add_parser(sub)
     cli_host.add_parser(sub)
     cli_doctor.add_parser(sub)
@@ -123,6 +130,12 @@ def _bench(args: argparse.Namespace) -> int:
     from myna_reader.daemon import bench
 
     return bench.cmd_bench(args)
+
+
+def _bench_daemon(args: argparse.Namespace) -> int:
+    from myna_reader.daemon import bench
+
+    return bench.cmd_bench_daemon(args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -30,36 +30,19 @@ from myna_reader.daemon.cli_host import Terminal, describe
 from myna_reader.daemon.config import DaemonConfig, LinkConfig
 from myna_reader.daemon.host_transport import TcpEndpoint
 from myna_reader.daemon.service import Daemon, assemble, serve
-from myna_reader.daemon.session_model import Button, DigitPressed, Event, Pressed, Screen
-from myna_reader.daemon.session_views import ConsentView, StandbyView, View
+from myna_reader.daemon.session_model import Button, Event, Screen
+from myna_reader.daemon.session_views import StandbyView
+from myna_reader.daemon.visitor import TOUR_PIN, TourFailedError, Visitor
 from myna_reader.drivers.backends.sim import SimReader
 
-TOUR_PIN = "1234"  # the synthetic profiles' auth PIN (hw-fixtures/README.md)
-STEP_WAIT_S = 30.0  # a screen that does not come within this is a failure of the tour
 
+class Tour(Visitor):
+    """The two confirmations of the tour, told step by step, with the terminal's side."""
 
-class TourFailedError(RuntimeError):
-    """The product did not do what the tour expected."""
-
-
-class Tour:
     def __init__(self, reader: SimReader, post: Callable[[Event], None], pace_s: float) -> None:
-        self.reader = reader
-        self.post = post
-        self.pace_s = pace_s
-        self.view: View | None = None
-        self.changed = threading.Condition()
+        super().__init__(reader, post, pace_s=pace_s, say=say)
         self.passcode: str | None = None
         self.results: list[Mapping[str, Any]] = []
-
-    # --- what the tour observes -----------------------------------------------------------
-
-    def on_view(self, view: View) -> None:
-        with self.changed:
-            if self.view is None or view.screen is not self.view.screen:
-                say(f"screen  {view.screen.value}")
-            self.view = view
-            self.changed.notify_all()
 
     def on_terminal(self, message: Mapping[str, Any]) -> None:
         with self.changed:
@@ -71,42 +54,6 @@ class Tour:
             if message.get("event") == "result-checked":
                 self.results.append(message)
             self.changed.notify_all()
-
-    def wait(self, what: str, ready: Callable[[], bool]) -> None:
-        deadline = time.monotonic() + STEP_WAIT_S
-        with self.changed:
-            while not ready():
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise TourFailedError(f"{what} did not happen within {STEP_WAIT_S:.0f} s")
-                self.changed.wait(left)
-        time.sleep(self.pace_s)
-
-    def wait_screen(self, screen: Screen) -> None:
-        self.wait(f"screen {screen.value}",
-                  lambda: self.view is not None and self.view.screen is screen)
-
-    # --- what the tour does ----------------------------------------------------------------
-
-    def press(self, button: Button) -> None:
-        say(f"touch   {button.value}")
-        self.post(Pressed(button))
-
-    def digits(self, code: str, what: str) -> None:
-        say(f"touch   {len(code)} digits of the {what}")
-        for digit in code:
-            self.post(DigitPressed(int(digit)))
-            time.sleep(self.pace_s / 4)
-
-    def answer_consents(self) -> None:
-        while True:
-            self.wait("a consent page or the done screen", lambda: self.view is not None and
-                      self.view.screen in (Screen.CONSENT, Screen.DONE))
-            view = self.view
-            if not isinstance(view, ConsentView):
-                return
-            self.press(Button.AGREE)
-            self.wait("the next page", lambda v=view: self.view != v)  # type: ignore[misc]
 
     def confirmation(self, staff: bool) -> None:
         before = len(self.results)

@@ -149,6 +149,8 @@ def load_config(path: Path | None = None) -> DaemonConfig:
         raise ConfigError(str(target), "save the file as UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(str(target), f"TOML syntax error ({exc}); fix the syntax") from None
+    except RecursionError:  # arrays or tables nested deeper than tomllib's stack
+        raise ConfigError(str(target), "values nested too deeply; flatten them") from None
     return replace(config_from_mapping(raw), source=target)
 
 

@@ -50,10 +50,22 @@ def _fail(name: str, detail: str, fix: str) -> Check:
     return Check(name, False, detail, fix)
 
 
-def check_version() -> Check:
-    current = INSTALL_CURRENT.resolve() if INSTALL_CURRENT.is_symlink() else None
+def check_version(root: Path = INSTALL_CURRENT.parents[2]) -> Check:
+    """The running version, its release, and the last update (FAIL: one left unconfirmed)."""
+    from myna_reader.daemon.update_install import Layout, load_state
+
+    layout = Layout(root)
+    current = layout.current.resolve() if layout.current.is_symlink() else None
     where = f" (release {current})" if current else " (not run from an installed release)"
-    return _ok("version", f"myna-reader {__version__}{where}")
+    state = load_state(layout)
+    pending, last = state["pending"], state["last"]
+    if pending:
+        return _fail("version", f"myna-reader {__version__}{where}; the update to "
+                     f"{pending['version']} was not confirmed (the installer was interrupted)",
+                     "run the update install again, or: myna-reader update rollback")
+    update = f"; last update: {last['action']} {last['outcome']} {last['version'] or ''} " \
+        f"{last['time']}" if last else ""
+    return _ok("version", f"myna-reader {__version__}{where}{update}")
 
 
 def check_config(path: Path | None) -> tuple[Check, DaemonConfig]:

@@ -60,11 +60,12 @@ CARD_IO_ERROR = ErrorCode("107", "card-communication-error", ask_staff=False)
 CARD_TIMEOUT = ErrorCode("108", "card-timeout", ask_staff=False)
 NO_CHALLENGE = ErrorCode("109", "terminal-challenge-missing", ask_staff=True)
 READER_NOT_ANSWERING = ErrorCode("110", "reader-not-answering", ask_staff=True)
+FACE_NOT_CONFIRMED = ErrorCode("111", "face-not-confirmed", ask_staff=True)  # no PIN to try
 
 ALL_CODES: tuple[ErrorCode, ...] = (
     CARD_UNREADABLE, NOT_MY_NUMBER_CARD, CERT_EXPIRED, PIN_BLOCKED, NO_PIN_SET,
     ANDROID_NEEDS_PIN, TOKEN_UNSUPPORTED, NO_AUTH_CERT, CARD_REMOVED, CARD_IO_ERROR,
-    CARD_TIMEOUT, NO_CHALLENGE, READER_NOT_ANSWERING,
+    CARD_TIMEOUT, NO_CHALLENGE, READER_NOT_ANSWERING, FACE_NOT_CONFIRMED,
 )
 BY_CODE: dict[str, ErrorCode] = {e.code: e for e in ALL_CODES}
 

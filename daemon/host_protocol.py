@@ -130,7 +130,7 @@ def decode_frame(line: bytes) -> dict[str, Any]:
         raise HostProtocolError(Fault.LINE_TOO_LONG, f"lines are at most {MAX_LINE_BYTES} bytes")
     try:
         obj = json.loads(line)
-    except (UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError is a ValueError
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # JSONDecodeError: ValueError
         raise HostProtocolError(Fault.NOT_JSON, _json_detail(exc)) from None
     if not isinstance(obj, dict):
         raise HostProtocolError(Fault.NOT_OBJECT, "a line is one JSON object")
@@ -159,7 +159,7 @@ def deserves_reply(line: bytes | None) -> bool:
         return True
     try:
         obj = json.loads(line)
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         return True
     return not (isinstance(obj, dict) and obj.get("type") == "error")
 
@@ -167,6 +167,8 @@ def deserves_reply(line: bytes | None) -> bool:
 def _json_detail(exc: Exception) -> str:
     if isinstance(exc, json.JSONDecodeError):  # position only: the text may hold a passcode
         return f"{exc.msg} at character {exc.pos}"
+    if isinstance(exc, RecursionError):  # "[[[[..." deeper than the parser's stack
+        return "nested too deeply"
     return "not UTF-8 text"
 
 

@@ -190,6 +190,10 @@ class PasscodeStore:
         fd = os.open(self.state_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
+            # a writer killed inside write_atomic leaves its temporary file; every write
+            # happens under this lock, so any temporary file seen here is such a leftover
+            for stale in self.state_dir.glob(f".{PASSCODE_FILE}.*.tmp"):
+                stale.unlink(missing_ok=True)
             yield
         finally:
             os.close(fd)

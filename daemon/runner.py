@@ -19,7 +19,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from myna_reader.daemon.audit import AuditLog
 from myna_reader.daemon.card_jobs import CardJobs
@@ -58,6 +58,9 @@ from myna_reader.daemon.session_model import (
 from myna_reader.daemon.session_views import View
 from myna_reader.drivers.backends.base import Reader, ReaderEventKind
 from myna_reader.drivers.card import MyNumberCard
+
+if TYPE_CHECKING:
+    from myna_reader.daemon.face_auth import FaceAuth
 from myna_reader.drivers.channel import CardChannel, trace_to_log
 from myna_reader.drivers.errors import MynaError, TransportError
 
@@ -92,8 +95,10 @@ class Runner:
                  watchdog: Callable[[], None] = lambda: None,
                  events: queue.Queue[Event] | None = None,
                  clock: Callable[[], float] = time.monotonic,
-                 wall: Callable[[], float] = time.time) -> None:
+                 wall: Callable[[], float] = time.time,
+                 face: FaceAuth | None = None) -> None:
         self.config = config
+        self.face = face  # cameras + models, loaded once (None: no face authentication)
         self._open_reader = open_reader
         self.store = store
         self.audit = audit
@@ -283,7 +288,8 @@ class Runner:
         except MynaError as exc:
             self.post(CardJobFailed(job.session_id, kind_of_exception(exc)))
             return None
-        return CardJobs(reader, MyNumberCard(CardChannel(reader, (trace_to_log,))))
+        return CardJobs(reader, MyNumberCard(CardChannel(reader, (trace_to_log,))),
+                        face=self.face, progress=self.post)
 
     def _store_worker(self) -> None:
         while (job := self._store_jobs.get()) is not None:

@@ -10,6 +10,7 @@ link closed (results stay in the durable outbox until a terminal acks them).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import queue
 import signal
@@ -20,6 +21,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from myna_reader.daemon.audit import AuditLog
 from myna_reader.daemon.config import DaemonConfig
@@ -30,11 +32,15 @@ from myna_reader.daemon.outbox import Outbox
 from myna_reader.daemon.passcode import PasscodeStore
 from myna_reader.daemon.runner import Display, Runner
 from myna_reader.daemon.sd_notify import Notifier, watchdog_interval
+from myna_reader.daemon.session_config import SessionConfig
 from myna_reader.daemon.session_model import Cue, Event
 from myna_reader.daemon.session_views import View
 from myna_reader.drivers.backends.base import Reader
 from myna_reader.drivers.readers import open_reader
 from myna_reader.ui.app import App
+
+if TYPE_CHECKING:
+    from myna_reader.daemon.face_auth import FaceAuth
 
 log = logging.getLogger(__name__)
 
@@ -102,9 +108,10 @@ def assemble(config: DaemonConfig, *, reader: Callable[[], Reader] | None = None
     events: queue.Queue[Event] = queue.Queue()  # touches, card, link: all into the engine
     app = App(config.ui, events.put, link=config.link.url, on_flip=on_flip)
     display: Display = Tee(app, view_observers) if view_observers else app
-    runner = Runner(config=config.session, open_reader=reader or (lambda: open_reader(
+    session_config, face = _face(config.session)
+    runner = Runner(config=session_config, open_reader=reader or (lambda: open_reader(
         config.reader)), store=store, audit=audit, display=display, link=None,
-        watchdog=watchdog.beat, events=events)
+        watchdog=watchdog.beat, events=events, face=face)
     link = HostLink(config.link.endpoint(), outbox, runner.post,
                     hello=hello_fields(socket.gethostname(), CAPABILITIES))
     runner.link = link
@@ -112,6 +119,20 @@ def assemble(config: DaemonConfig, *, reader: Callable[[], Reader] | None = None
         yield Daemon(config, app, runner, link, notifier, watchdog)
     finally:
         outbox.close()
+
+
+def _face(session: SessionConfig) -> tuple[SessionConfig, FaceAuth | None]:
+    """Load the cameras' models once; a reader whose face models fail offers PIN and staff."""
+    if not session.face_available:
+        return session, None
+    try:
+        from myna_reader.daemon.face_auth import FaceAuth as Loaded
+
+        return session, Loaded(session.face)
+    except (ImportError, OSError, RuntimeError) as exc:
+        log.error("face authentication unavailable, offering PIN and staff only: %s", exc)
+        return dataclasses.replace(session, face=dataclasses.replace(
+            session.face, available=False)), None
 
 
 def serve(daemon: Daemon, *, until: threading.Event | None = None) -> None:

@@ -17,6 +17,11 @@ from myna_reader.daemon.consent import (
     pages_from_config,
     validate_pages,
 )
+from myna_reader.daemon.face_settings import (
+    FACE_KEYS,
+    FaceSettings,
+    face_settings_from_mapping,
+)
 from myna_reader.daemon.session_config_error import SessionConfigError
 
 MAX_TIMEOUT_S = 3600.0
@@ -41,7 +46,7 @@ class Timeouts:
     error_s: float = 20.0
     staff_locked_s: float = 15.0
     technician_s: float = 300.0
-    card_job_s: float = 15.0  # a card job (probe, VERIFY, certificate, signature) or face match
+    card_job_s: float = 15.0  # a card job (probe, VERIFY, certificate, signature)
     challenge_s: float = 10.0  # waiting for the terminal's challenge before the signature
     store_job_s: float = 10.0  # the passcode store's answer
 
@@ -85,13 +90,16 @@ class SessionConfig:
     timeouts: Timeouts = field(default_factory=Timeouts)
     staff: StaffModeConfig = field(default_factory=StaffModeConfig)
     lockout: LockoutPolicy = field(default_factory=LockoutPolicy)
-    face_available: bool = False  # a camera and a face matcher are configured
     consent_pages: tuple[ConsentPage, ...] = DEFAULT_CONSENT_PAGES
+    face: FaceSettings = field(default_factory=FaceSettings)  # cameras, thresholds, attempts
 
     def __post_init__(self) -> None:
-        if not isinstance(self.face_available, bool):
-            raise SessionConfigError("face.available", "set true or false")
         validate_pages(self.consent_pages)
+
+    @property
+    def face_available(self) -> bool:
+        """Face is offered only where `[face] available = true` (both cameras and models)."""
+        return self.face.available
 
 
 def _section(raw: Mapping[str, object], key: str) -> Mapping[str, object]:
@@ -111,8 +119,8 @@ def session_config_from_mapping(raw: Mapping[str, object]) -> SessionConfig:
     """Build the settings from parsed TOML tables `timeouts`, `staff_mode`, `face`, `consent`.
 
     Keys: timeouts.<name>_s (see Timeouts); staff_mode.scope, staff_mode.idle_timeout_s,
-    staff_mode.lockout_failures, staff_mode.lockout_s; face.available; consent.pages
-    (a list of {id, items}). Absent keys keep their defaults.
+    staff_mode.lockout_failures, staff_mode.lockout_s; face.* (daemon/face_settings.py);
+    consent.pages (a list of {id, items}). Absent keys keep their defaults.
     """
     timeouts_raw = _section(raw, "timeouts")
     timeout_names = [f.name for f in fields(Timeouts)]
@@ -131,7 +139,8 @@ def session_config_from_mapping(raw: Mapping[str, object]) -> SessionConfig:
                             staff_raw.get("lockout_s", 1800.0))  # type: ignore[arg-type]
 
     face_raw = _section(raw, "face")
-    _reject_unknown(face_raw, "face", ["available"])
+    _reject_unknown(face_raw, "face", FACE_KEYS)
+    face = face_settings_from_mapping(face_raw)
     consent_raw = _section(raw, "consent")
     _reject_unknown(consent_raw, "consent", ["pages"])
     pages_raw = consent_raw.get("pages")
@@ -141,5 +150,4 @@ def session_config_from_mapping(raw: Mapping[str, object]) -> SessionConfig:
         pages = pages_from_config(pages_raw)
     else:
         raise SessionConfigError("consent.pages", "set a list of tables {id, items}")
-    return SessionConfig(timeouts, staff, lockout, face_raw.get("available", False),  # type: ignore[arg-type]
-                         pages)
+    return SessionConfig(timeouts, staff, lockout, pages, face)

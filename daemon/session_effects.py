@@ -78,12 +78,13 @@ class AuditRecord:
     """What one audit line says; `daemon.audit` adds the time. No personal data fits in it."""
 
     event: AuditEvent
-    mode: Mode
+    mode: Mode | None  # None for events outside a session (updates)
     outcome: str  # confirmed | cancelled | timeout | error | card-removed | reader-lost | ...
     session_id: str | None = None
     method: Method | None = None
     cert_fingerprint: str | None = None
     error_code: str | None = None
+    release: str | None = None  # the version an update event concerns
 
 # --- effects -------------------------------------------------------------------------------
 

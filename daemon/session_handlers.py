@@ -43,6 +43,7 @@ from myna_reader.daemon.session_model import (
     Cue,
     DigitPressed,
     Event,
+    FaceGuidance,
     FaceMatched,
     IllegalEvent,
     Method,
@@ -72,6 +73,8 @@ Handler = Callable[[State, Event, float], Outcome]
 
 def _timeout_of(config: SessionConfig, phase: Phase) -> float | None:
     t = config.timeouts
+    if phase is Phase.MATCHING_FACE:
+        return config.face.time_limit_s + t.card_job_s  # the job's own limit, then some
     if phase in READING_PHASES:
         return t.challenge_s if phase is Phase.AWAITING_CHALLENGE else t.card_job_s
     return {
@@ -112,7 +115,12 @@ def _end_session(state: State, outcome: str, error_code: str | None = None) -> O
     if not session.card_released:
         effects.append(ReleaseCard(session.id))
     effects.append(_audit(AuditEvent.CONFIRMATION, session.mode, outcome, session, error_code))
-    return evolve(state, session=None, entry=EMPTY_SECRET), effects
+    challenge = state.challenge
+    if challenge is None and outcome != "confirmed":
+        # a signed challenge whose result was never sent: its signature never left the reader,
+        # and the terminal, which sends a fresh one only after a result, would send none
+        challenge = session.challenge
+    return evolve(state, session=None, entry=EMPTY_SECRET, challenge=challenge), effects
 
 
 def _staff_exit(state: State, reason: str) -> Outcome:
@@ -327,15 +335,26 @@ def choose_face(s: State, e: Event, now: float) -> Outcome:
     return s, [MatchFace(_session(s).id)]
 
 
+def face_guided(s: State, e: Event, now: float) -> Outcome:
+    """The face job asks the patient for something: shown, the job's deadline unchanged."""
+    assert isinstance(e, FaceGuidance)
+    return _with_session(s, face_prompt=e.prompt), []
+
+
 def face_matched(s: State, e: Event, now: float) -> Outcome:
     assert isinstance(e, FaceMatched)
     if e.ok:
-        return _read_certificate(s, now)
-    s = _with_session(s, face_failed=True, method=None)
-    if pin_usable(s):
+        return _read_certificate(_with_session(s, face_prompt=None), now)
+    session = _session(s)
+    final = e.failure is not None and e.failure.final
+    failures = s.config.face.attempts if final else session.face_failures + 1
+    s = _with_session(s, face_failed=True, face_failures=failures, method=None,
+                      face_prompt=None)
+    if face_offered(s) or pin_usable(s):
         return _enter(s, Phase.METHOD, now), []
-    pin_tries = _session(s).pin_tries
-    return _fail(s, now, codes.NO_PIN_SET if pin_tries is None else codes.PIN_BLOCKED)
+    if session.pin_tries is None:  # 顔認証マイナンバーカード: no PIN to fall back on
+        return _fail(s, now, codes.FACE_NOT_CONFIRMED)
+    return _fail(s, now, codes.PIN_BLOCKED)
 
 
 def pin_verified(s: State, e: Event, now: float) -> Outcome:
@@ -421,8 +440,10 @@ def _finish(s: State, now: float) -> Outcome:
         session.id, session.method, session.cert_der, session.cert_fingerprint,
         session.challenge, session.signature, in_result_order(session.answers),
         session.started_wall, session.wall(now))
-    s, effects = _end_session(s, "confirmed")
-    effects += [SendToHost(result), PlayCue(Cue.DONE)]
+    s, ended = _end_session(s, "confirmed")
+    # the result into the durable outbox before the audit line: a crash in between leaves a
+    # delivered result without its line, never an audited confirmation the terminal lacks
+    effects: list[Effect] = [SendToHost(result), *ended, PlayCue(Cue.DONE)]
     if s.mode is Mode.STAFF and s.config.staff.scope is StaffScope.ONE:
         s, more = _staff_exit(s, "confirmed")
         effects += more

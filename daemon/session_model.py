@@ -95,6 +95,31 @@ class Method(StrEnum):
     VISUAL = "visual"  # staff visual check
 
 
+class FacePrompt(StrEnum):
+    """What the patient is asked to do while face authentication runs (reading screen)."""
+
+    SHOW_CARD = "show-card"  # the card camera is reading the card face
+    STRAIGHTEN_CARD = "straighten-card"  # the card face was not read with confidence
+    LOOK_STRAIGHT = "look-straight"
+    TURN_LEFT = "turn-left"  # the patient's own left
+    TURN_RIGHT = "turn-right"
+
+
+class FaceFailure(StrEnum):
+    """Why face authentication did not confirm the patient (no personal data)."""
+
+    NO_MATCH = "no-match"  # the live face is not the chip photo's
+    NOT_LIVE = "not-live"  # the head-turn challenge was not followed
+    CARD_UNREAD = "card-unread"  # 照合番号B could not be read with confidence
+    CARD_REFUSED = "card-refused"  # 照合番号B refused, its tries low, or the 券面AP closed
+    UNAVAILABLE = "unavailable"  # a camera or the model failed
+
+    @property
+    def final(self) -> bool:
+        """Another face attempt on this card would fail the same way."""
+        return self in (FaceFailure.CARD_REFUSED, FaceFailure.UNAVAILABLE)
+
+
 class PinOutcome(StrEnum):
     OK = "ok"
     INCORRECT = "incorrect"
@@ -113,6 +138,7 @@ class AuditEvent(StrEnum):
     STAFF_ENTER = "staff-enter"
     STAFF_EXIT = "staff-exit"
     STAFF_LOCKOUT = "staff-lockout"
+    UPDATE = "update"  # an install, rollback or refused bundle (daemon.update_install)
 
 # --- events --------------------------------------------------------------------------------
 
@@ -192,6 +218,15 @@ class Signed:
 class FaceMatched:
     session_id: str
     ok: bool
+    failure: FaceFailure | None = None  # set when not ok
+
+
+@dataclass(frozen=True, slots=True)
+class FaceGuidance:
+    """The face job's progress: what the patient must do now (the job is still running)."""
+
+    session_id: str
+    prompt: FacePrompt
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,11 +270,13 @@ class PasscodeStatus:
 
 Event = (
     ReaderAttached | ReaderDetached | CardPlaced | CardRemoved | Pressed | DigitPressed | Tick
-    | CardProbed | PinVerified | CertificateRead | Signed | FaceMatched | CardJobFailed
-    | ChallengeReceived | PasscodeIssued | PasscodeChecked | PasscodeStatus
+    | CardProbed | PinVerified | CertificateRead | Signed | FaceMatched | FaceGuidance
+    | CardJobFailed | ChallengeReceived | PasscodeIssued | PasscodeChecked | PasscodeStatus
 )
-JobResult = CardProbed | PinVerified | CertificateRead | Signed | FaceMatched | CardJobFailed
-JOB_RESULTS = (CardProbed, PinVerified, CertificateRead, Signed, FaceMatched, CardJobFailed)
+JobResult = (CardProbed | PinVerified | CertificateRead | Signed | FaceMatched | FaceGuidance
+             | CardJobFailed)
+JOB_RESULTS = (CardProbed, PinVerified, CertificateRead, Signed, FaceMatched, FaceGuidance,
+               CardJobFailed)
 
 
 # --- state ---------------------------------------------------------------------------------
@@ -259,6 +296,8 @@ class Session:
     method: Method | None = None
     method_screen: bool = False  # the method choice was shown (so PIN has a back button)
     face_failed: bool = False
+    face_failures: int = 0  # face attempts that failed in this card session
+    face_prompt: FacePrompt | None = None  # the face job's current request to the patient
     cert_der: bytes | None = field(default=None, repr=False)
     cert_fingerprint: str | None = None
     challenge: bytes | None = field(default=None, repr=False)

@@ -10,7 +10,7 @@ from typing import ClassVar
 from myna_reader.daemon.consent import ConsentItem
 from myna_reader.daemon.error_codes import BY_CODE
 from myna_reader.daemon.session_effects import StatusMessage
-from myna_reader.daemon.session_model import Mode, Phase, Screen, State, TokenKind
+from myna_reader.daemon.session_model import FacePrompt, Mode, Phase, Screen, State, TokenKind
 
 # --- view models ---------------------------------------------------------------------------
 
@@ -37,6 +37,7 @@ class StandbyView(View):
 class ReadingView(View):
     screen: ClassVar[Screen] = Screen.READING
     cancel_button: bool = True
+    face_prompt: FacePrompt | None = None  # face authentication: what to do now
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -119,7 +120,8 @@ def face_offered(state: State) -> bool:
     """Face matching needs a camera and the chip photo of a plastic card."""
     session = state.session
     return (state.config.face_available and session is not None
-            and session.token is TokenKind.PLASTIC_CARD and not session.face_failed)
+            and session.token is TokenKind.PLASTIC_CARD
+            and session.face_failures < state.config.face.attempts)
 
 
 def pin_usable(state: State) -> bool:
@@ -132,6 +134,8 @@ def view_of(state: State) -> View:
     if phase is Phase.STANDBY:
         return StandbyView(mode=mode, staff_button=state.staff_provisioned,
                            remove_card=state.card_present)
+    if phase is Phase.MATCHING_FACE and session is not None:
+        return ReadingView(mode=mode, face_prompt=session.face_prompt or FacePrompt.SHOW_CARD)
     if phase in READING_PHASES:
         return ReadingView(mode=mode)
     if phase is Phase.PIN and session is not None:

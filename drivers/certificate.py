@@ -11,7 +11,7 @@ import hashlib
 from datetime import datetime
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
@@ -87,7 +87,7 @@ class CertificateInfo:
 def _load(der: bytes) -> x509.Certificate:
     try:
         return x509.load_der_x509_certificate(der)
-    except ValueError as exc:
+    except (ValueError, x509.InvalidVersion) as exc:  # InvalidVersion is no ValueError
         raise CertificateError(f"not a DER X.509 certificate ({len(der)} bytes)") from exc
 
 
@@ -97,9 +97,12 @@ def parse_certificate(der: bytes) -> CertificateInfo:
     cert = _load(der)
     try:  # cryptography parses some fields lazily: touch them now so errors surface here
         cert.serial_number  # noqa: B018
+        cert.not_valid_before_utc  # noqa: B018
         cert.not_valid_after_utc  # noqa: B018
         cert.issuer.rfc4514_string()
-    except ValueError as exc:
+        cert.subject  # noqa: B018
+        cert.public_key()  # `verifies` needs it: an unknown key algorithm is refused here
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:  # TypeError: a bad name type
         raise CertificateError(f"malformed certificate field: {exc}") from exc
     return CertificateInfo(der, cert)
 

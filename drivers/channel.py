@@ -60,9 +60,13 @@ def format_masked(apdu: bytes) -> str:
 
 
 def trace_to_log(exchange: Exchange) -> None:
-    """An observer that logs every APDU at DEBUG with secrets masked."""
+    """An observer that logs every APDU at DEBUG: commands with secrets masked, responses as
+    length and status word only (their data may be a name, an address or a photo; the
+    recorder keeps whole responses, scrubbed)."""
+    response = exchange.response
     log.debug("> %s", format_masked(exchange.command))
-    log.debug("< %s (%.1f ms)", exchange.response.hex(" ").upper(), exchange.seconds * 1e3)
+    log.debug("< %d bytes, SW %s (%.1f ms)", max(len(response) - 2, 0),
+              response[-2:].hex().upper(), exchange.seconds * 1e3)
 
 
 class CardChannel:

@@ -152,6 +152,8 @@ def parse_lines(lines: Iterable[str], source: str = "<transcript>") -> Transcrip
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
             raise TranscriptError(f"{where}: not JSON ({exc.msg})") from exc
+        except RecursionError:  # "[[[[..." deeper than the parser's stack
+            raise TranscriptError(f"{where}: JSON nested too deeply") from None
         if not isinstance(obj, dict):
             raise TranscriptError(f"{where}: each line must be a JSON object")
         if header is None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from myna_reader.daemon.consent import DEFAULT_CONSENT_PAGES
 from myna_reader.daemon.error_codes import ALL_CODES
-from myna_reader.daemon.session_model import Mode, Screen
+from myna_reader.daemon.session_model import FacePrompt, Mode, Screen
 from myna_reader.daemon.session_views import (
     ConsentView,
     DoneView,
@@ -26,19 +26,21 @@ from myna_reader.daemon.session_views import (
 )
 
 SAMPLE_LOCK_UNTIL = 1_767_225_600.0  # a fixed wall time, so the gallery does not change
-_FIRST_PAGE = DEFAULT_CONSENT_PAGES[0]
+_LAST_PAGE = DEFAULT_CONSENT_PAGES[-1]
 
 GALLERY: dict[Screen, View] = {
     Screen.NO_READER: NoReaderView(),
     Screen.STANDBY: StandbyView(staff_button=True),
     Screen.READING: ReadingView(),
     Screen.METHOD: MethodView(face=True, pin=True),
-    Screen.PIN: PinView(digits=2, tries_left=2, wrong=True, back_button=True),
-    Screen.STAFF_PASSCODE: StaffPasscodeView(digits=3, wrong=True, failures_left=3),
+    Screen.PIN: PinView(digits=4, tries_left=2, wrong=True, back_button=True),  # 決定 enabled
+    Screen.STAFF_PASSCODE: StaffPasscodeView(digits=4, wrong=True, failures_left=3),
     Screen.STAFF_LOCKED: StaffLockedView(locked_until_wall=SAMPLE_LOCK_UNTIL),
     Screen.STAFF_STANDBY: StaffStandbyView(mode=Mode.STAFF),
-    Screen.CONSENT: ConsentView(page_index=0, page_count=len(DEFAULT_CONSENT_PAGES),
-                                page_id=_FIRST_PAGE.id, items=_FIRST_PAGE.items),
+    # staff mode past page 1: every button (中止, 戻る, 同意しない, 同意する)
+    Screen.CONSENT: ConsentView(mode=Mode.STAFF, page_index=len(DEFAULT_CONSENT_PAGES) - 1,
+                                page_count=len(DEFAULT_CONSENT_PAGES), page_id=_LAST_PAGE.id,
+                                items=_LAST_PAGE.items, back_button=True),
     Screen.DONE: DoneView(remove_card=True),
     Screen.ERROR: ErrorView(code="006", ask_staff=True),
     Screen.TECHNICIAN: TechnicianView(reader="Virtual PCD 00 00", passcode_provisioned=True),
@@ -48,6 +50,7 @@ VARIANTS: tuple[View, ...] = (
     StandbyView(),
     StandbyView(remove_card=True, staff_button=True),
     ReadingView(mode=Mode.STAFF),
+    *(ReadingView(face_prompt=prompt) for prompt in FacePrompt),
     MethodView(face=True, pin=True, face_failed=True),
     MethodView(face=False, pin=True, face_failed=True),
     PinView(digits=0, tries_left=3),

@@ -176,11 +176,12 @@ def standby(c: Canvas, view: StandbyView, info: ScreenInfo) -> None:
 
 def reading(c: Canvas, view: ReadingView, info: ScreenInfo) -> None:
     m = c.msg
-    content = _header(c, view, m.text("reading.title"))
+    face = view.face_prompt
+    content = _header(c, view, m.text("face.title" if face else "reading.title"))
     main, actions = cut_bottom(content, _button_height(c), c.px(12))
     words, bar = cut_bottom(main, c.px(44), c.px(16))
-    text_block(c, m.text("reading.message"), words, SIZE_HERO - 4, Weight.BOLD, center=True,
-               middle=True)
+    message = m.text(f"face.{face.value}") if face else m.text("reading.message")
+    text_block(c, message, words, SIZE_HERO - 4, Weight.BOLD, center=True, middle=True)
     progress(c, inset(bar, main[2] // 8, 0))
     if view.cancel_button:
         _action_row(c, actions, [(Button.CANCEL, "common.cancel", Style.SECONDARY)],
@@ -291,7 +292,9 @@ def consent(c: Canvas, view: ConsentView, info: ScreenInfo) -> None:
     panel(c, items, HEADER)
     lines = "\n".join("・" + m.text(f"consent.items.{item.value}") for item in view.items)
     text_block(c, lines, inset(items, c.px(20)), SIZE_TITLE, Weight.BOLD, middle=True)
-    buttons = [(Button.BACK, "common.back", Style.SECONDARY)] if view.back_button else []
+    # staff mode: 中止 returns to unattended mode at any time (DESIGN.md), consent pages too
+    buttons = [(Button.CANCEL, "common.cancel", Style.SECONDARY)] if view.mode is Mode.STAFF else []
+    buttons += [(Button.BACK, "common.back", Style.SECONDARY)] if view.back_button else []
     buttons += [(Button.DISAGREE, "consent.disagree", Style.SECONDARY),
                 (Button.AGREE, "consent.agree", Style.PRIMARY)]
     _action_row(c, actions, buttons)

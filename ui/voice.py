@@ -38,8 +38,10 @@ def screen_prompts(view: View) -> list[str]:
             return ["no-reader"]
         case StandbyView(remove_card=remove):
             return ["standby-remove-card" if remove else "standby"]
-        case ReadingView():
+        case ReadingView(face_prompt=None):
             return ["reading"]
+        case ReadingView(face_prompt=prompt) if prompt is not None:
+            return [f"face-{prompt.value}"]
         case MethodView(face_failed=failed):
             return ["method-face-failed", "method"] if failed else ["method"]
         case PinView(wrong=wrong, one_try_left=last):

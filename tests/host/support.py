@@ -1,5 +1,6 @@
 """Both ends of the host link for tests: synthetic results, the reference terminal in a
-thread, a TCP proxy that cuts connections, and a pty bridge for the serial transport.
+thread, a TCP proxy that cuts connections (daemon/link_fault.py, shared with the soak), and a
+pty bridge for the serial transport.
 
 Everything here is real: sockets, ptys, pyserial, SQLite, the console's own code. Waits are
 bounded polls that fail with a message; no test asserts on elapsed time.
@@ -10,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import os
 import select
-import socket
 import threading
 import time
 import tty
@@ -151,70 +151,6 @@ def tcp_url(link: HostLink, token: str | None = None) -> str:
 
 def open_outbox(path: Path, **options: Any) -> Outbox:
     return Outbox(path / "outbox.sqlite3", **options)
-
-
-class FaultProxy:
-    """A TCP relay between the console and the reader whose connections the test can cut."""
-
-    def __init__(self, target: tuple[str, int]) -> None:
-        self.target = target
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        self._lock = threading.Lock()
-        self._pairs: list[tuple[socket.socket, socket.socket]] = []
-        self._stop = threading.Event()
-        self.cuts = 0
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        return f"tcp://127.0.0.1:{self.port}"
-
-    def _accept(self) -> None:
-        while not self._stop.is_set():
-            try:
-                ready, _, _ = select.select([self.listener], [], [], 0.1)
-                if not ready:
-                    continue
-                client, _ = self.listener.accept()
-            except (OSError, ValueError):  # closed by close()
-                return
-            try:
-                upstream = socket.create_connection(self.target)
-            except OSError:
-                client.close()
-                continue
-            with self._lock:
-                self._pairs.append((client, upstream))
-            threading.Thread(target=self._pump, args=(client, upstream), daemon=True).start()
-
-    def _pump(self, a: socket.socket, b: socket.socket) -> None:
-        with contextlib.suppress(OSError, ValueError):
-            while True:
-                ready, _, _ = select.select([a, b], [], [], 0.1)
-                for src in ready:
-                    data = src.recv(65536)
-                    if not data:
-                        raise OSError("closed")
-                    (b if src is a else a).sendall(data)
-        for s in (a, b):
-            with contextlib.suppress(OSError):
-                s.close()
-
-    def cut(self) -> None:
-        """Drop every relayed connection at once, in the middle of whatever flows."""
-        with self._lock:
-            pairs, self._pairs = self._pairs, []
-        for pair in pairs:
-            for s in pair:
-                with contextlib.suppress(OSError):
-                    s.shutdown(socket.SHUT_RDWR)
-        self.cuts += 1
-
-    def close(self) -> None:
-        self._stop.set()
-        self.cut()
-        self.listener.close()
 
 
 class PtyBridge:

@@ -15,6 +15,7 @@ from myna_reader.daemon.cli_host import SeenResults
 from myna_reader.daemon.host_link import HostLink, HostLinkError
 from myna_reader.daemon.host_protocol import ConfigUpdate
 from myna_reader.daemon.host_transport import LinkUrlError, TcpEndpoint, parse_link_url
+from myna_reader.daemon.link_fault import FaultProxy
 from myna_reader.daemon.secret import Secret
 from myna_reader.daemon.session_effects import ErrorMessage, StatusMessage
 from myna_reader.daemon.session_model import (
@@ -27,7 +28,6 @@ from tests.host.support import (
     HELLO,
     Console,
     Events,
-    FaultProxy,
     make_result,
     make_signer,
     open_outbox,

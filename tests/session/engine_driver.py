@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from myna_reader.daemon.error_codes import CardErrorKind
+from myna_reader.daemon.face_settings import FaceSettings
 from myna_reader.daemon.session import start, step
 from myna_reader.daemon.session_config import SessionConfig, StaffModeConfig, StaffScope
 from myna_reader.daemon.session_effects import Effect, ResultMessage, SendToHost
@@ -85,7 +86,7 @@ def of_type(effects: list[Effect], kind: type) -> list[Effect]:
     return [e for e in effects if isinstance(e, kind)]
 
 
-FACE = SessionConfig(face_available=True)
+FACE = SessionConfig(face=FaceSettings(available=True))
 UNTIL_CANCEL = SessionConfig(staff=StaffModeConfig(scope=StaffScope.UNTIL_CANCEL))
 
 

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from myna_reader.daemon.error_codes import CardErrorKind
+from myna_reader.daemon.face_settings import FaceSettings
 from myna_reader.daemon.secret import Secret
 from myna_reader.daemon.session_config import SessionConfig, StaffModeConfig, StaffScope
 from myna_reader.daemon.session_effects import (
@@ -91,7 +92,8 @@ class SessionMachine(RuleBasedStateMachine):
                 pages=st.integers(0, 3))
     def setup(self, face: bool, scope: StaffScope, pages: int) -> None:
         base = SessionConfig()
-        config = SessionConfig(face_available=face, staff=StaffModeConfig(scope=scope),
+        config = SessionConfig(face=FaceSettings(available=face),
+                               staff=StaffModeConfig(scope=scope),
                                consent_pages=base.consent_pages[:pages])
         self.d = Driver(config, strict=False)
         self.attach_reader()

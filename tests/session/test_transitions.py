@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from myna_reader.daemon.error_codes import CardErrorKind
+from myna_reader.daemon.face_settings import FaceSettings
 from myna_reader.daemon.secret import Secret
 from myna_reader.daemon.session import TABLE, TIMEOUTS, step
 from myna_reader.daemon.session_config import SessionConfig, StaffModeConfig, StaffScope
@@ -24,6 +25,7 @@ from myna_reader.daemon.session_effects import (
     ReleaseCard,
     ResultMessage,
     SendToHost,
+    SetDeadline,
     Show,
     Sign,
     StatusMessage,
@@ -43,7 +45,10 @@ from myna_reader.daemon.session_model import (
     Cue,
     DigitPressed,
     Event,
+    FaceFailure,
+    FaceGuidance,
     FaceMatched,
+    FacePrompt,
     IllegalEvent,
     Method,
     Mode,
@@ -60,7 +65,13 @@ from myna_reader.daemon.session_model import (
     Tick,
     TokenKind,
 )
-from myna_reader.daemon.session_views import ConsentView, MethodView, PinView, StandbyView
+from myna_reader.daemon.session_views import (
+    ConsentView,
+    MethodView,
+    PinView,
+    ReadingView,
+    StandbyView,
+)
 from tests.session.engine_driver import (
     CERT_DER,
     CHALLENGE,
@@ -199,6 +210,16 @@ def _card_then(reach: Callable[[], Driver]) -> Callable[[], Driver]:
     return go
 
 
+FACE_TWICE = SessionConfig(face=FaceSettings(available=True, attempts=2))
+
+
+def _face_job(config: SessionConfig = FACE_TWICE, tries: int | None = 3) -> Driver:
+    d = probing(config)
+    d.feed(CardProbed(d.sid, TokenKind.PLASTIC_CARD, True, tries))
+    d.press(Button.METHOD_FACE)
+    return d
+
+
 def _pin_full() -> Driver:
     d = pin()
     d.type_digits()
@@ -312,6 +333,23 @@ CASES: list[Case] = [
          Phase.READING_CERT, has(ReadCertificate)),
     Case("face not matched", matching_face, lambda d: FaceMatched(d.sid, False), Phase.METHOD,
          lambda d, out: d.state.shown == MethodView(face=False, pin=True, face_failed=True)),
+    Case("face guidance: shown, same deadline", matching_face,
+         lambda d: FaceGuidance(d.sid, FacePrompt.TURN_LEFT), Phase.MATCHING_FACE,
+         lambda d, out: d.state.shown == ReadingView(face_prompt=FacePrompt.TURN_LEFT)
+         and not any(isinstance(e, SetDeadline) for e in out)),
+    Case("face not matched, an attempt left", _face_job,
+         lambda d: FaceMatched(d.sid, False, FaceFailure.NOT_LIVE), Phase.METHOD,
+         lambda d, out: d.state.shown == MethodView(face=True, pin=True, face_failed=True)),
+    Case("face refused by the card: no second attempt", _face_job,
+         lambda d: FaceMatched(d.sid, False, FaceFailure.CARD_REFUSED), Phase.METHOD,
+         lambda d, out: d.state.shown == MethodView(face=False, pin=True, face_failed=True)),
+    Case("face not matched, no PIN, an attempt left", lambda: _face_job(tries=None),
+         lambda d: FaceMatched(d.sid, False, FaceFailure.NO_MATCH), Phase.METHOD,
+         lambda d, out: d.state.shown == MethodView(face=True, pin=False, face_failed=True)),
+    Case("face not matched, no PIN, no attempt left",
+         lambda: _face_job(SessionConfig(face=FaceSettings(available=True)), tries=None),
+         lambda d: FaceMatched(d.sid, False, FaceFailure.NO_MATCH), Phase.ERROR,
+         error_code("111")),
     # PIN pad
     Case("PIN digit", pin, ev(DigitPressed(4)), Phase.PIN, _digits(1)),
     Case("PIN delete", _pin_full, ev(Pressed(Button.DELETE)), Phase.PIN, _digits(3)),

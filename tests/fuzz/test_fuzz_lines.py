@@ -1,0 +1,98 @@
+"""Transcripts, terminal link lines and config files (hypothesis, bounded)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+
+import pytest
+from fuzz_strategies import FUZZ, json_values, mutated
+from fuzz_targets import (
+    HOST_LINE_SEEDS,
+    MANIFEST_SEED,
+    config_bytes,
+    config_seed,
+    host_line,
+    manifest_bytes,
+    transcript_bytes,
+    transcript_seeds,
+)
+from hypothesis import given
+from hypothesis import strategies as st
+
+from myna_reader.daemon.config import ConfigError, config_from_mapping, load_config
+from myna_reader.daemon.host_protocol import MAX_LINE_BYTES, HostProtocolError, parse_terminal_line
+from myna_reader.drivers.transcript import TranscriptError, parse_lines
+
+_DEEP = 20_000  # deeper than the json and tomllib parsers' recursion limits, inside a line
+
+
+@FUZZ
+@given(mutated([seed.encode() for seed in transcript_seeds()], max_edits=6))
+def test_transcripts_damaged(data: bytes) -> None:
+    transcript_bytes(data)
+
+
+@FUZZ
+@given(st.lists(json_values.map(json.dumps), max_size=5))
+def test_transcript_lines_of_any_json(lines: list[str]) -> None:
+    header = transcript_seeds()[0].splitlines()[0]
+    transcript_bytes("\n".join([header, *lines]).encode())
+
+
+@FUZZ
+@given(st.binary(max_size=200) | mutated(list(HOST_LINE_SEEDS)))
+def test_host_lines_damaged(data: bytes) -> None:
+    host_line(data)
+
+
+@FUZZ
+@given(st.dictionaries(st.sampled_from(["type", "id", "v", "ref", "token", "challenge",
+                                        "passcode", "settings"]), json_values))
+def test_host_lines_of_any_fields(obj: dict[str, object]) -> None:
+    host_line(json.dumps(obj).encode())
+
+
+@FUZZ
+@given(mutated([config_seed().encode()], max_edits=6))
+def test_config_files_damaged(data: bytes) -> None:
+    config_bytes(data)
+
+
+@FUZZ
+@given(st.dictionaries(st.sampled_from(["reader", "state_dir", "log_level", "link", "ui",
+                                        "timeouts", "staff_mode", "face", "consent", "other"]),
+                       json_values))
+def test_config_tables_of_any_values(raw: dict[str, object]) -> None:
+    with contextlib.suppress(ConfigError):
+        config_from_mapping(raw)
+
+
+@FUZZ
+@given(mutated([MANIFEST_SEED], max_edits=6) | st.binary(max_size=200))
+def test_update_manifests_damaged(data: bytes) -> None:
+    manifest_bytes(data)
+
+
+# --- regressions the fuzzers found (deep nesting raised RecursionError) -----------------------
+
+
+def test_a_deeply_nested_host_line_is_a_protocol_error() -> None:
+    line = b"[" * _DEEP
+    assert len(line) <= MAX_LINE_BYTES
+    with pytest.raises(HostProtocolError):
+        parse_terminal_line(line)
+    host_line(line)
+
+
+def test_a_deeply_nested_transcript_is_a_transcript_error() -> None:
+    header = transcript_seeds()[0].splitlines()[0]
+    with pytest.raises(TranscriptError):
+        parse_lines([header, "[" * _DEEP])
+
+
+def test_a_deeply_nested_config_is_a_config_error(tmp_path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text("reader = " + "[" * _DEEP)
+    with pytest.raises(ConfigError):
+        load_config(path)

@@ -1,0 +1,81 @@
+"""Engine rules the soak found missing (pure engine, simulated clock; tests/session's driver).
+
+1. A PIN session that signed the terminal's challenge and then ended without a result (中止,
+   a walk-away, the card pulled during consent) left the reader with no challenge: the
+   terminal sends a fresh one only after a result, so every later PIN confirmation failed
+   with "no challenge" until the link reconnected. The unsent challenge is now kept.
+2. A confirmation's result goes to the durable outbox before its audit line, so a SIGKILL in
+   between can never leave an audited confirmation the terminal does not get.
+"""
+
+from __future__ import annotations
+
+from myna_reader.daemon.session_effects import (
+    ResultMessage,
+    SendToHost,
+    Sign,
+    WriteAudit,
+)
+from myna_reader.daemon.session_model import (
+    Button,
+    CardProbed,
+    CardRemoved,
+    CertificateRead,
+    Phase,
+    PinOutcome,
+    PinVerified,
+    TokenKind,
+)
+from tests.session.engine_driver import CERT_DER, CHALLENGE, FINGERPRINT, Driver, consent
+
+
+def _sign_next_pin_session(d: Driver) -> list[object]:
+    """From standby: a PIN session up to its certificate; the effects of that last step."""
+    d.place_card()
+    d.feed(CardProbed(d.sid, TokenKind.PLASTIC_CARD, True, 3))
+    d.type_digits()
+    d.press(Button.OK)
+    d.feed(PinVerified(d.sid, PinOutcome.OK, 3))
+    return list(d.feed(CertificateRead(d.sid, CERT_DER, FINGERPRINT, expired=False)))
+
+
+def test_a_cancelled_signed_session_leaves_its_challenge_for_the_next() -> None:
+    d = consent()
+    d.press(Button.CANCEL)
+    d.feed(CardRemoved())
+    assert d.phase is Phase.STANDBY
+    out = _sign_next_pin_session(d)
+    assert d.phase is Phase.SIGNING  # not AWAITING_CHALLENGE
+    assert Sign(d.sid, CHALLENGE) in out
+
+
+def test_a_card_pulled_during_consent_leaves_the_challenge_too() -> None:
+    d = consent()
+    d.feed(CardRemoved())  # mid-session: an error, no result
+    assert d.phase is Phase.ERROR
+    d.press(Button.OK)
+    _sign_next_pin_session(d)
+    assert d.phase is Phase.SIGNING
+
+
+def test_a_confirmed_session_uses_its_challenge_up() -> None:
+    d = consent()
+    for _ in d.config.consent_pages:
+        d.press(Button.AGREE)
+    assert d.phase is Phase.DONE
+    assert [r.challenge for r in d.results()] == [CHALLENGE]
+    d.feed(CardRemoved())
+    _sign_next_pin_session(d)
+    assert d.phase is Phase.AWAITING_CHALLENGE  # each challenge is signed into one result
+
+
+def test_the_result_is_sent_before_the_confirmed_audit_line() -> None:
+    d = consent()
+    for _ in d.config.consent_pages[:-1]:
+        d.press(Button.AGREE)
+    out = d.press(Button.AGREE)
+    kinds = ["result" if isinstance(e, SendToHost) and isinstance(e.message, ResultMessage)
+             else "audit" if isinstance(e, WriteAudit) and e.record.outcome == "confirmed"
+             else None for e in out]
+    assert [k for k in kinds if k] == ["result", "audit"]
+
