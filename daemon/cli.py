@@ -44,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
         cli_sim,
         cli_soak,
         cli_transcripts,
+        cli_update,
     )
 
     parser = argparse.ArgumentParser(
@@ -123,6 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_run.add_parser(sub)
     cli_host.add_parser(sub)
     cli_doctor.add_parser(sub)
+    cli_update.add_parser(sub)
     return parser
 
 

@@ -251,7 +251,8 @@ class Manifest:
             manifest = cls(str(data["version"]), str(data["min_version"]),
                            data["downgrade"] is True, str(data["built"]), str(data["key_id"]),
                            tuple(str(p) for p in data["platforms"]), files)
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        except (ValueError, KeyError, TypeError, AttributeError, OverflowError,
+                RecursionError) as exc:
             raise ManifestFormatError(f"the manifest is malformed ({exc!r})") from None
         parse_version(manifest.version)
         parse_version(manifest.min_version)

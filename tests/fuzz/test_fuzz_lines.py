@@ -96,3 +96,11 @@ def test_a_deeply_nested_config_is_a_config_error(tmp_path) -> None:
     path.write_text("reader = " + "[" * _DEEP)
     with pytest.raises(ConfigError):
         load_config(path)
+
+
+@pytest.mark.parametrize("data", [
+    MANIFEST_SEED.replace(b'"size": ', b'"size": 1e999, "was": ', 1),
+    b"[" * 20_000,
+])
+def test_update_manifest_regressions_found_by_atheris(data: bytes) -> None:
+    manifest_bytes(data)  # an OverflowError or RecursionError here was the bug

@@ -1,5 +1,7 @@
 """The installer killed with SIGKILL at random points (a power cut, a pulled plug).
 
+Each round waits until the installer is seen in a phase (verifying, building the venv, built,
+switched), then kills it a random moment later: the points are random, every phase is hit.
 After every kill `current` must name a complete release that runs and passes its own
 self-check: the old one or the new one, never a half-built one. The next update command
 settles what the killed one left, and a last install completes.
@@ -13,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from myna_reader.daemon import doctor, update_install
@@ -20,8 +23,31 @@ from myna_reader.daemon.update_install import Layout, install
 
 from .conftest import UpdateCli
 
-KILLS = 8
-SEED = 6  # fixed: a failure names the delays, and a rerun repeats them
+SEED = 6  # fixed: a failure names the kill points, and a rerun repeats them
+JITTER_S = 0.5
+ROUNDS_PER_PHASE = 2
+Phase = Callable[[Layout], bool]
+
+
+def verifying(layout: Layout) -> bool:
+    return any(layout.releases.glob(".incoming-*"))
+
+
+def building(layout: Layout) -> bool:
+    return layout.release("1.1.0").exists()
+
+
+def built(layout: Layout) -> bool:
+    return (layout.release("1.1.0") / update_install.MARKER).exists()
+
+
+def switched(layout: Layout) -> bool:
+    return update_install.current_version(layout) == "1.1.0"
+
+
+# each phase, and which release a kill in it must leave linked (None: either)
+PHASES: list[tuple[Phase, str | None]] = [(verifying, "1.0.0"), (building, "1.0.0"),
+                                         (built, None), (switched, "1.1.0")]
 
 
 def assert_whole_and_running(layout: Layout, allowed: set[str]) -> str:
@@ -32,46 +58,46 @@ def assert_whole_and_running(layout: Layout, allowed: set[str]) -> str:
     return version
 
 
-def kill_after(delay: float, bundle: Path, layout: Layout) -> int | None:
-    """Start the installer as a process group, SIGKILL it (and its pip) after DELAY."""
-    proc = subprocess.Popen([sys.executable, "-m", "myna_reader.daemon.cli_update", "update",
+def start_installer(bundle: Path, layout: Layout) -> subprocess.Popen[bytes]:
+    """The installer as its own process group, so SIGKILL takes its pip and venv with it."""
+    return subprocess.Popen([sys.executable, "-m", "myna_reader.daemon.cli_update", "update",
                              "install", str(bundle), "--root", str(layout.root)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
+
+
+def kill_in(phase: Phase, jitter: float, bundle: Path, layout: Layout) -> None:
+    """SIGKILL the installer a random JITTER after it is seen entering PHASE."""
+    proc = start_installer(bundle, layout)
     try:
-        proc.wait(timeout=delay)
-    except subprocess.TimeoutExpired:
+        while not phase(layout):
+            assert proc.poll() is None, f"the installer ended before {phase.__name__}"
+            time.sleep(0.01)
+        time.sleep(jitter)
+    finally:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
-        return None
-    return proc.returncode  # it finished before the kill
 
 
 def test_killed_installer_leaves_old_or_new_release_whole(
         layout: Layout, bundles: dict[str, Path], update_cli: UpdateCli) -> None:
     install(bundles["1.0.0"], layout)
-    start = time.monotonic()
-    assert install(bundles["1.1.0"], layout).outcome == "installed"
-    span = time.monotonic() - start  # how long one install takes here: the kills cover it
     rng = random.Random(SEED)
-    delays = sorted(rng.uniform(0.05, span * 1.5) for _ in range(KILLS))
-    finished = 0
-    left_on: list[str] = []  # the release each kill left linked (pytest -s prints them)
-    for delay in delays:
-        if update_install.current_version(layout) != "1.0.0":  # each round starts on 1.0.0
-            reset = update_cli("rollback", "--root", layout.root)
-            assert reset.returncode == 0, (delay, reset.stderr)
-        assert update_install.current_version(layout) == "1.0.0"
-        code = kill_after(delay, bundles["1.1.0"], layout)
-        finished += code is not None
-        assert code in (None, 0), delay
-        version = assert_whole_and_running(layout, {"1.0.0", "1.1.0"})
-        status = update_cli("status", "--root", layout.root)
-        assert status.returncode == 0, status.stderr
-        left_on.append(f"{delay:.2f}s:{version}{' pending' if 'pending:' in status.stdout else ''}")
-    print("kills:", ", ".join(left_on))
-    assert finished < KILLS  # the kills landed inside the install
-    assert any(":1.0.0" in kill for kill in left_on)  # the earliest ones before the switch
+    for phase, expected in PHASES:
+        for _ in range(ROUNDS_PER_PHASE):
+            if update_install.current_version(layout) != "1.0.0":  # each round starts on 1.0.0
+                reset = update_cli("rollback", "--root", layout.root)
+                assert reset.returncode == 0, reset.stderr
+            # ... with no 1.1.0 on disk, so the phases are this round's
+            update_install.prune(layout, update_install.load_state(layout), keep=1)
+            assert not layout.release("1.1.0").exists()
+            jitter = rng.uniform(0, JITTER_S)
+            kill_in(phase, jitter, bundles["1.1.0"], layout)
+            where = f"killed {jitter:.2f} s into {phase.__name__}"
+            version = assert_whole_and_running(layout, {"1.0.0", "1.1.0"})
+            assert expected in (None, version), where
+            status = update_cli("status", "--root", layout.root)
+            assert status.returncode == 0, (where, status.stderr)
 
     # a relative --root, as a technician may type it
     done = update_cli("install", bundles["1.1.0"], "--root", layout.root.name,
