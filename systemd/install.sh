@@ -21,6 +21,8 @@
 #   --no-deps     do not install Python dependencies (tests with a prebuilt wheel)
 #   --no-apt      do not run apt-get
 #   --no-start    install and enable, but do not (re)start the service
+#   --update-key FILE  trust this vendor public key for signed updates (docs/updates.md);
+#                 copied into /etc/myna-reader/update-keys/
 #   --uninstall [--purge]
 set -euo pipefail
 
@@ -28,6 +30,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 source_tree=$(dirname "$here")
 root=${DESTDIR:-}
 wheel=""
+update_keys=()
 pip_deps=()
 use_apt=1
 start=1
@@ -44,6 +47,7 @@ while [ $# -gt 0 ]; do
         --no-deps) pip_deps=(--no-deps) ;;
         --no-apt) use_apt=0 ;;
         --no-start) start=0 ;;
+        --update-key) update_keys+=("$2"); shift ;;
         --uninstall) action=uninstall ;;
         --purge) purge=1 ;;
         -h|--help) usage 0 ;;
@@ -177,6 +181,11 @@ install_system_files() {
     install_file "$here/myna-reader.tmpfiles" "$tmpfiles" 0644
     install_file "$here/myna-reader.sysusers" "$sysusers" 0644
     install_file "$here/config.toml.example" "$config_dir/config.toml.example" 0644
+    install -d -m 0755 "$config_dir/update-keys"
+    local key
+    for key in "${update_keys[@]}"; do
+        install_file "$key" "$config_dir/update-keys/$(basename "$key")" 0644
+    done
     if [ ! -e "$config_dir/config.toml" ]; then
         install -m 0644 "$here/config.toml.example" "$config_dir/config.toml"
         say "wrote ${config_dir#"$root"}/config.toml (every key at its default)"
