@@ -7,6 +7,7 @@ passcode or personal data unless asked with an explicit flag.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import sys
@@ -120,6 +121,11 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--confirmations", type=int, default=1000, metavar="N")
     d.add_argument("--json", action="store_true", help="print the figures as JSON")
     d.set_defaults(handler=_bench_daemon)
+    f = parts.add_parser("face", help="card placed to face decision on the simulated face card, "
+                         "by stage, and CPU per frame (needs the face extra; about a minute)")
+    f.add_argument("--runs", type=int, default=5, metavar="N", help="attempts (median)")
+    f.add_argument("--json", action="store_true", help="print the figures as JSON")
+    f.set_defaults(handler=_bench_face)
     cli_soak.add_parser(parts)
     cli_run.add_parser(sub)
     cli_host.add_parser(sub)
@@ -138,6 +144,16 @@ def _bench_daemon(args: argparse.Namespace) -> int:
     from myna_reader.daemon import bench
 
     return bench.cmd_bench_daemon(args)
+
+
+def _bench_face(args: argparse.Namespace) -> int:
+    if args.runs < 1:
+        raise CliError("--runs must be at least 1")
+    from myna_reader.daemon.face_bench import face_figures
+
+    figures = face_figures(args.runs)
+    print(json.dumps(figures) if args.json else json.dumps(figures, indent=2))
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

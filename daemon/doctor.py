@@ -294,6 +294,73 @@ def check_passcode(config: DaemonConfig) -> Check:
     return _ok("passcode", f"provisioned {issued}, {state.failures} failed tries{lock}")
 
 
+FACE_EXTRA_FIX = "pip install 'myna-reader[face]' (or set face.available = false)"
+
+
+def check_camera(role: str, spec_text: str) -> Check:
+    """The camera a `[face]` role names opens and gives a frame (zeroed, never kept)."""
+    from myna_reader.drivers.camera_spec import parse_camera_spec
+
+    name = f"{role} camera"
+    fix = (f"connect the camera (`v4l2-ctl --list-devices`, on a Pi `rpicam-hello "
+           f"--list-cameras`) and set face.{role}_camera to it")
+    try:
+        from myna_reader.drivers.camera import CameraError, open_camera, wipe
+    except ImportError as exc:
+        return _fail(name, f"{spec_text}: imaging not installed ({exc})", FACE_EXTRA_FIX)
+    try:
+        source = open_camera(parse_camera_spec(spec_text))
+    except ImportError as exc:
+        return _fail(name, f"{spec_text}: OpenCV not installed ({exc})", FACE_EXTRA_FIX)
+    except CameraError as exc:
+        return _fail(name, f"{spec_text}: {exc}", fix)
+    try:
+        frame = source.read()
+    except CameraError as exc:
+        return _fail(name, f"{spec_text}: {exc}", fix)
+    finally:
+        source.close()
+    if frame is None:
+        return _fail(name, f"{spec_text}: opens but gives no frame", fix)
+    height, width = frame.shape[:2]
+    wipe([frame])
+    return _ok(name, f"{spec_text}: {width}x{height} frames")
+
+
+def check_face_model() -> Check:
+    from importlib.util import find_spec
+
+    from myna_reader.daemon.face_model import model_files
+
+    if find_spec("dlib") is None:
+        return _fail("face model", "dlib is not installed", FACE_EXTRA_FIX)
+    files = model_files()
+    missing = [name for name, path in files.items() if path is None]
+    if missing:
+        return _fail("face model", f"model files missing: {', '.join(missing)}",
+                     FACE_EXTRA_FIX)
+    return _ok("face model", f"dlib with {', '.join(files)}")
+
+
+def check_ocr_engine() -> Check:
+    from myna_reader.daemon.face_ocr import ocr_version
+
+    version = ocr_version()
+    if version is None:
+        return _fail("ocr engine", "RapidOCR is not installed", FACE_EXTRA_FIX)
+    return _ok("ocr engine", f"RapidOCR {version} (models inside the wheel)")
+
+
+def face_checks(config: DaemonConfig) -> list[Callable[[], Check]]:
+    """The face path's checks, only where `[face] available = true`."""
+    face = config.session.face
+    if not face.available:
+        return []
+    return [lambda: check_camera("patient", face.patient_camera),
+            lambda: check_camera("card", face.card_camera),
+            check_face_model, check_ocr_engine]
+
+
 def run_checks(config_path: Path | None = None) -> list[Check]:
     """Every check, in the order a technician reads them."""
     config_check, config = check_config(config_path)
@@ -303,7 +370,7 @@ def run_checks(config_path: Path | None = None) -> list[Check]:
         lambda: check_display(config), lambda: check_font(config),
         lambda: check_sound(config), lambda: check_voice(config),
         lambda: check_link(config), lambda: check_state_dir(config),
-        lambda: check_passcode(config),
+        lambda: check_passcode(config), *face_checks(config),
     ]
     results = []
     for check in checks:

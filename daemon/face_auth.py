@@ -189,6 +189,7 @@ class FaceAuth:
                     prompt = challenge.prompt
                     guide(prompt)
         finally:
+            challenge.forget()
             source.close()
         failure = FaceFailure.NO_MATCH if agreement.verdict is None else FaceFailure.NOT_LIVE
         return FaceResult(False, failure, counts={"frames": frames})
@@ -197,7 +198,7 @@ class FaceAuth:
                agreement: FrameAgreement) -> tuple[Outcome, Verdict | None]:
         """Feed one frame to the challenge and, with exactly one face, to the agreement."""
         faces = self.model.faces(frame)
-        outcome = challenge.feed(faces)
+        outcome = challenge.feed(faces, frame)
         if len(faces) == 1:
             embedding = self.model.embed(frame, faces[0])
             agreement.feed(distance(embedding, reference))

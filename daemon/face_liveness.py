@@ -9,9 +9,11 @@ sheared in the image (any affine map keeps ratios along one line):
 A turn counts only when yaw moves the asked way by `turn_ratio` AND the asymmetry moves the
 other way in proportion (MIN_PARALLAX..MAX_PARALLAX of the yaw change): an affine-warped
 photo gives no asymmetry change; a photo tilted towards the camera (perspective) gives far
-more asymmetry than nose shift. What this cannot stop is in docs/face-auth.md (a video
-replay of the same person; a warp crafted to mimic both measures; no blink: the 5-point
-model has no eyelids).
+more asymmetry than nose shift. The 5-point predictor can still read a photo tilted about a
+diagonal axis as a turn, asymmetry included; so a turned frame counts only when the face did
+not move from the last baseline frame as a flat picture does (daemon/face_planarity.py). What
+this cannot stop is in docs/face-auth.md (a video replay of the same person; two photos of the
+patient in two poses; no blink: the 5-point model has no eyelids).
 
 Sequence: look straight (baseline) -> turn the asked way (random) -> look straight again.
 Exactly one face per frame, and it may not jump between frames (no swapping people).
@@ -27,7 +29,9 @@ from enum import StrEnum
 import numpy as np
 
 from myna_reader.daemon.face_model import Face, Points
+from myna_reader.daemon.face_planarity import FaceFeatures, face_features, moved_as_a_plane
 from myna_reader.daemon.session_model import FacePrompt
+from myna_reader.drivers.camera import Frame
 
 CENTRE_BAND = 0.06  # |yaw - baseline| below this: looking straight
 MIN_PARALLAX = 0.3  # asymmetry change per yaw change, a real face: about 0.8-0.9
@@ -87,7 +91,8 @@ class Stage(StrEnum):
 
 
 class HeadTurnChallenge:
-    """Feed one frame's faces at a time; `outcome` says when it is decided."""
+    """Feed one frame and its faces at a time; `outcome` says when it is decided. `forget`
+    zeroes the baseline face's features (the owner calls it when the attempt ends)."""
 
     def __init__(self, turn_ratio: float, turn: Turn | None = None) -> None:
         self.turn = turn or secrets.choice((Turn.LEFT, Turn.RIGHT))
@@ -99,6 +104,7 @@ class HeadTurnChallenge:
         self._turned = 0
         self._misses = 0
         self._last: Face | None = None
+        self._baseline_features: FaceFeatures | None = None
 
     @property
     def prompt(self) -> FacePrompt:
@@ -106,7 +112,7 @@ class HeadTurnChallenge:
             return FacePrompt.TURN_LEFT if self.turn is Turn.LEFT else FacePrompt.TURN_RIGHT
         return FacePrompt.LOOK_STRAIGHT
 
-    def feed(self, faces: list[Face]) -> Outcome:
+    def feed(self, faces: list[Face], frame: Frame) -> Outcome:
         if self.outcome is not Outcome.PENDING:
             return self.outcome
         if len(faces) != 1 or not self._continuous(faces[0]):
@@ -119,9 +125,9 @@ class HeadTurnChallenge:
         self._last = face
         pose = pose_of(face.points)
         if self.stage is Stage.BASELINE:
-            self._baseline_step(pose)
+            self._baseline_step(pose, frame, face)
         elif self.stage is Stage.TURN:
-            self._turn_step(pose)
+            self._turn_step(pose, frame, face)
         elif abs(pose.yaw - self._base().yaw) < CENTRE_BAND:
             self.outcome = Outcome.LIVE
         return self.outcome
@@ -140,17 +146,23 @@ class HeadTurnChallenge:
         scale = face.width / max(last.width, 1)
         return jump <= MAX_JUMP and 1 / MAX_SCALE_STEP <= scale <= MAX_SCALE_STEP
 
-    def _baseline_step(self, pose: Pose) -> None:
+    def forget(self) -> None:
+        if self._baseline_features is not None:
+            self._baseline_features.wipe()
+            self._baseline_features = None
+
+    def _baseline_step(self, pose: Pose, frame: Frame, face: Face) -> None:
         if self._poses and abs(pose.yaw - self._poses[-1].yaw) >= CENTRE_BAND:
             self._poses = []  # not holding still yet
         self._poses.append(pose)
         if len(self._poses) >= BASELINE_FRAMES:
             self._baseline = Pose(*(float(np.median([getattr(p, name) for p in self._poses]))
                                     for name in ("yaw", "eye_asymmetry", "roll_deg")))
+            self._baseline_features = face_features(frame, face)
             self.stage = Stage.TURN
 
-    def _turn_step(self, pose: Pose) -> None:
-        if self.is_turned(pose):
+    def _turn_step(self, pose: Pose, frame: Frame, face: Face) -> None:
+        if self.is_turned(pose) and not self._flat(frame, face):
             self._turned += 1
             if self._turned >= TURN_FRAMES:
                 self.stage = Stage.RETURN
@@ -166,3 +178,15 @@ class HeadTurnChallenge:
         parallax = -(pose.eye_asymmetry - base.eye_asymmetry) / yaw_change
         roll_change = abs((pose.roll_deg - base.roll_deg + 180) % 360 - 180)
         return MIN_PARALLAX <= parallax <= MAX_PARALLAX and roll_change <= MAX_ROLL_CHANGE_DEG
+
+    def _flat(self, frame: Frame, face: Face) -> bool:
+        """The face moved from the baseline as a flat picture moves (module docstring)."""
+        if self._baseline_features is None:
+            return False  # a baseline face too plain to match: not judged
+        turned = face_features(frame, face)
+        if turned is None:
+            return False
+        try:
+            return moved_as_a_plane(self._baseline_features, turned, face.width)
+        finally:
+            turned.wipe()

@@ -18,7 +18,8 @@ from myna_reader.daemon.face_card_number import (
     card_number_from_lines,
 )
 from myna_reader.daemon.face_ocr import CardOcr
-from tests.face.media import camera_shot, card_face, random_holders
+from myna_reader.daemon.face_samples import camera_shot, card_face
+from tests.face.media import random_holders
 
 TODAY = dt.date(2026, 6, 1)
 CARDS = 10  # per variant; ~0.8 s of OCR each on the development machine

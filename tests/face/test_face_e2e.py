@@ -7,7 +7,6 @@ goes out with method `face`; with another person in front of the camera nothing 
 
 from __future__ import annotations
 
-import datetime as dt
 import random
 import threading
 import time
@@ -22,6 +21,14 @@ from myna_reader.daemon.audit import AuditLog
 from myna_reader.daemon.face_auth import FaceAuth
 from myna_reader.daemon.face_model import FaceModel
 from myna_reader.daemon.face_ocr import CardOcr
+from myna_reader.daemon.face_samples import (
+    FACE_CARD_HOLDER,
+    camera_shot,
+    card_face,
+    chip_photo,
+    face_card_profile,
+    placed,
+)
 from myna_reader.daemon.face_settings import FaceSettings
 from myna_reader.daemon.passcode import PasscodeStore
 from myna_reader.daemon.runner import Runner
@@ -31,11 +38,8 @@ from myna_reader.daemon.session_views import MethodView, ReadingView
 from myna_reader.drivers.backends.sim import SimReader
 from myna_reader.drivers.camera import Frame
 from tests.daemon.test_runner import Recorder
-from tests.face.card_profile import face_card_with_photo
-from tests.face.media import CardHolder, camera_shot, card_face, chip_photo, placed
 
 WAIT_S = 90.0  # a bound that turns a hang into a failure, not a speed target
-FACE_CARD = CardHolder(dt.date(1948, 2, 17), dt.date(2035, 2, 17), "5520")  # hw-fixtures
 
 
 def _wait(seen: Recorder, screen: Screen) -> None:
@@ -59,13 +63,13 @@ def _clip(path: Path, frames: list[Frame]) -> Path:
 def face_rig(tmp_path: Path, model: FaceModel, ocr: CardOcr, faces: dict[str, Frame],
              request: pytest.FixtureRequest) -> Iterator[tuple[Runner, SimReader, Recorder]]:
     photo = faces["obama"]
-    reader = SimReader(str(face_card_with_photo(chip_photo(model, photo), tmp_path)),
-                       present=False)
+    reader = SimReader(face_card_profile(chip_photo(model, photo)), present=False)
     shots = tmp_path / "card"
     shots.mkdir()
     rng = random.Random(3)
     for i in range(3):
-        Image.fromarray(camera_shot(card_face(FACE_CARD, photo), rng)).save(shots / f"{i}.png")
+        shot = camera_shot(card_face(FACE_CARD_HOLDER, photo), rng)
+        Image.fromarray(shot).save(shots / f"{i}.png")
     front, left, right = (placed(model, faces[n]) for n in ("obama", "obama3", "obama2"))
     live = [front] * 4 + [left] * 2 + [front] * 3 + [right] * 2 + [front] * 3
     if request.param == "impostor":

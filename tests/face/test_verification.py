@@ -9,11 +9,11 @@ import pytest
 
 from myna_reader.daemon.face_chip import JP2_MAGIC, decode_chip_photo
 from myna_reader.daemon.face_model import Embedding, FaceModel, distance
+from myna_reader.daemon.face_samples import PERSON, chip_photo
 from myna_reader.daemon.face_settings import FaceSettings
 from myna_reader.daemon.face_verify import FrameAgreement, Verdict
 from myna_reader.drivers.camera import Frame
-from tests.face.media import chip_photo, live_clip
-from tests.face.public_faces import PERSON
+from tests.face.media import live_clip
 
 SETTINGS = FaceSettings()
 CLIP_FRAMES = 4
