@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from myna_reader.daemon import scenarios
 from myna_reader.daemon.cli import CliError
 from myna_reader.daemon.session_replay import bench_engine
+from myna_reader.daemon.visitor import TOUR_PIN
 from myna_reader.drivers.backends.sim import SimReader
 from myna_reader.drivers.card import MyNumberCard
 from myna_reader.drivers.channel import CardChannel
@@ -35,7 +36,7 @@ from myna_reader.drivers.sim.profile import CardProfile, load_profile
 from myna_reader.drivers.sim.timing import TimingModel
 from myna_reader.ui import bench as ui_bench
 
-BENCH_ANSWERS = scenarios.Answers(pin="1234")  # the synthetic profiles' auth PIN
+BENCH_ANSWERS = scenarios.Answers(pin=TOUR_PIN)
 
 
 class _TimedCard(SimulatedCard):

@@ -16,7 +16,6 @@ from collections.abc import Callable, Sequence
 from myna_reader.daemon.version import __version__
 from myna_reader.drivers.errors import MynaError
 
-EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
 
@@ -32,6 +31,15 @@ def _add_reader(parser: argparse.ArgumentParser, default: str = "sim:standard") 
         "--reader", default=default, metavar="SPEC",
         help="pcsc | pcsc:<name> | nfc:usb | nfc:tty:<port>:<driver> | nfc:udp:<host>:<port>"
         f" | sim:<profile> | replay:<file> (default: {default})")
+
+
+def _port(lowest: int) -> Callable[[str], int]:
+    """An argparse type: a port number from `lowest` (0: any free port) to 65535."""
+    def parse(text: str) -> int:
+        if not text.isdigit() or not lowest <= int(text) <= 65535:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a port ({lowest}..65535)")
+        return int(text)
+    return parse
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -78,8 +86,10 @@ def build_parser() -> argparse.ArgumentParser:
     sim_sub = sim.add_subparsers(dest="sim_command", metavar="ACTION", required=True)
     p = sim_sub.add_parser("serve", help="put a simulated card behind pcscd (vpcd) or nfcpy (udp)")
     where = p.add_mutually_exclusive_group(required=True)
-    where.add_argument("--vpcd", type=int, metavar="PORT", help="vpcd's port (35963 by default)")
-    where.add_argument("--nfc-udp", type=int, metavar="PORT", help="UDP port for nfcpy's udp")
+    where.add_argument("--vpcd", type=_port(1), metavar="PORT",
+                       help="vpcd's port (35963 by default)")
+    where.add_argument("--nfc-udp", type=_port(0), metavar="PORT",
+                       help="UDP port for nfcpy's udp (0: any free port)")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--profile", default="standard", help="card profile (see hw-fixtures/)")
     p.add_argument("--absent", action="store_true", help="start with the card out of the reader")
@@ -171,6 +181,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except MynaError as exc:
         print(f"myna-reader: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    except OSError as exc:  # a path given that cannot be used, a device or service gone
+        logging.getLogger(__name__).debug("the failure in full", exc_info=True)
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"myna-reader: {where}{exc.strerror or exc}", file=sys.stderr)
         return EXIT_FAILURE
     except KeyboardInterrupt:
         return 130

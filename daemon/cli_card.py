@@ -56,7 +56,8 @@ def cmd_readers(args: argparse.Namespace) -> int:
         from myna_reader.drivers.backends.nfc import NfcReader
 
         nfc_log = logging.getLogger("nfc.clf")
-        level, nfc_log.level = nfc_log.level, logging.CRITICAL  # "no reader" is an answer here
+        level = nfc_log.level
+        nfc_log.setLevel(logging.CRITICAL)  # "no reader" is an answer here
         try:
             with NfcReader("usb") as nfc_reader:  # nfcpy finds the first supported USB device
                 rows.append(("nfc:usb", nfc_reader.name))

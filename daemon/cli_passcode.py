@@ -14,9 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from myna_reader.daemon.cli import CliError
+from myna_reader.daemon.config import DEFAULT_STATE_DIR
 from myna_reader.daemon.passcode import PasscodeFormatError, PasscodeStore, parse_passcode
-
-DEFAULT_STATE_DIR = Path("/var/lib/myna-reader")
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -64,8 +64,7 @@ class Tour(Visitor):
             self.press(Button.STAFF)
             self.wait_screen(Screen.STAFF_PASSCODE)
             assert self.passcode is not None
-            self.digits(self.passcode, "staff passcode")
-            self.press(Button.OK)
+            self.enter(self.passcode, "staff passcode")
             self.wait_screen(Screen.STAFF_STANDBY)
         else:
             say("-- a PIN-mode confirmation --")
@@ -74,8 +73,7 @@ class Tour(Visitor):
         self.reader.insert()
         if not staff:
             self.wait_screen(Screen.PIN)
-            self.digits(TOUR_PIN, "PIN")
-            self.press(Button.OK)
+            self.enter(TOUR_PIN, "PIN")
         self.answer_consents()
         self.wait_screen(Screen.DONE)
         self.wait("the terminal's result", lambda: len(self.results) > before)

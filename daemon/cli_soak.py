@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from myna_reader.daemon.cli import CliError
+from myna_reader.daemon.config import ConfigError, DaemonConfig
 from myna_reader.daemon.soak_faults import ALL_FAULTS, Fault
 
 PROGRESS_EVERY = 100
@@ -54,6 +55,11 @@ def cmd_soak(args: argparse.Namespace) -> int:
         raise CliError("--sessions must be at least 1")
     if not 0.0 <= args.fault_rate <= 1.0:
         raise CliError("--fault-rate must be between 0 and 1")
+    if args.link is not None:  # checked as `run --link` is, before the daemon starts
+        try:
+            DaemonConfig().with_overrides(link=args.link)
+        except ConfigError as exc:
+            raise CliError(str(exc)) from None
 
     def progress(done: int, completed: int) -> None:
         if done % PROGRESS_EVERY == 0:

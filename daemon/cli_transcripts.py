@@ -17,11 +17,12 @@ from pathlib import Path
 from myna_reader.daemon import scenarios
 from myna_reader.daemon.card_info import summarize
 from myna_reader.daemon.cli import CliError
+from myna_reader.daemon.session_config import SessionConfig
 from myna_reader.drivers.backends.base import Reader, ReaderEventKind
 from myna_reader.drivers.backends.replay import ReplayReader
 from myna_reader.drivers.card import MyNumberCard
 from myna_reader.drivers.channel import CardChannel, Observer
-from myna_reader.drivers.readers import open_reader
+from myna_reader.drivers.readers import open_reader, parse_spec
 from myna_reader.drivers.recorder import Recorder
 from myna_reader.drivers.transcript import Header, load, write
 
@@ -35,11 +36,14 @@ def add_answer_options(parser: argparse.ArgumentParser) -> None:
                         help="consent pages (1-based, comma-separated) answered 同意しない")
 
 
-def _agree(text: str, pages: int = 8) -> tuple[bool, ...]:
+def _agree(text: str) -> tuple[bool, ...]:
+    pages = len(SessionConfig().consent_pages)  # the scenarios run the default pages
     try:
         disagree = {int(p) for p in text.split(",") if p.strip()}
     except ValueError as exc:
         raise CliError(f"--disagree takes page numbers like 1,3 (got {text!r})") from exc
+    if not disagree <= set(range(1, pages + 1)):
+        raise CliError(f"--disagree: the pages are numbered 1 to {pages} (got {text!r})")
     return tuple(i not in disagree for i in range(1, pages + 1))
 
 
@@ -63,8 +67,11 @@ def play(flow: str, reader: Reader, answers: scenarios.Answers,
     """Run one flow on `reader` and return its outcome as plain data (no secrets)."""
     if flow == "info":
         return _info(reader, observers)
-    outcome, channel = scenarios.run(flow, reader, answers, observers=observers,
-                                     session_id=f"{flow}-1")
+    try:
+        outcome, channel = scenarios.run(flow, reader, answers, observers=observers,
+                                         session_id=f"{flow}-1")
+    except scenarios.ScenarioError as exc:  # a PIN or passcode typed in the wrong shape
+        raise CliError(str(exc)) from None
     summary = outcome.summary()
     summary["apdus"] = channel.apdu_count
     return summary
@@ -74,9 +81,12 @@ def cmd_record(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.is_dir():
         raise CliError(f"--out {out} is a directory")
+    if not out.parent.is_dir():  # found before the card is read, not after
+        raise CliError(f"--out {out}: no directory {out.parent}")
+    spec = parse_spec(args.reader)
     pin = _ask_pin(args.pin_stdin) if args.flow == "pin" else ""
     answers = scenarios.Answers(pin=pin, agree=_agree(args.disagree))
-    reader = open_reader(args.reader)
+    reader = open_reader(spec)
     recorder = Recorder()
     recorder.card_event(ReaderEventKind.CARD_INSERTED)
     try:
@@ -84,9 +94,8 @@ def cmd_record(args: argparse.Namespace) -> int:
     finally:
         reader.close()
     recorder.card_event(ReaderEventKind.CARD_REMOVED)
-    profile = args.reader.split(":", 1)[1] if args.reader.startswith("sim:") else ""
-    header = Header(scenario=args.scenario or args.flow, flow=args.flow, profile=profile,
-                    reader=args.reader.split(":", 1)[0],
+    header = Header(scenario=args.scenario or args.flow, flow=args.flow,
+                    profile=spec.argument if spec.backend == "sim" else "", reader=spec.backend,
                     supports_extended=reader.supports_extended)
     with out.open("w", encoding="utf-8") as fh:
         write(recorder.transcript(header), fh)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import subprocess
 import sys
 import tempfile
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import TextIO
 
 from myna_reader.daemon import update_bundle, update_install
+from myna_reader.daemon.cli import CliError
 from myna_reader.daemon.update_bundle import BundleError
 from myna_reader.daemon.update_install import Layout, UpdateError
 
@@ -152,7 +154,16 @@ def _pip_wheel(source: Path, out: Path) -> None:
         raise update_bundle.BuildError(f"pip wheel failed: {lines[-1]}")
 
 
+def _check_limits(args: argparse.Namespace) -> None:
+    # --keep 0 would slice good[-0:], every release; a deadline of nan or 0 never passes
+    if getattr(args, "keep", 1) < 1:
+        raise CliError("--keep must be at least 1")
+    if not (math.isfinite(args.deadline) and args.deadline > 0):
+        raise CliError("--deadline must be a positive number of seconds")
+
+
 def cmd_install(args: argparse.Namespace) -> int:
+    _check_limits(args)
     bar = ProgressBar()
     start = time.monotonic()
     try:
@@ -187,6 +198,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_rollback(args: argparse.Namespace) -> int:
+    _check_limits(args)
     try:
         print(update_install.rollback(Layout(args.root), args.deadline))
     except UpdateError as exc:

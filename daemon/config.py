@@ -34,6 +34,7 @@ from myna_reader.daemon.host_transport import (
     LinkUrlError,
     TcpEndpoint,
     parse_link_url,
+    redact_url,
     require_token_for,
 )
 from myna_reader.daemon.session_config import SessionConfig, session_config_from_mapping
@@ -55,7 +56,6 @@ TOP_KEYS = ("reader", "state_dir", "log_level", "link", "ui",
 LINK_KEYS = ("url", "pairing_token", "outbox_ttl_s")
 SECRET_KEYS = frozenset({"link.pairing_token"})
 _NO_VALUE = object()
-_URL_TOKEN = re.compile(r"([?&]token=)[^&]*")
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")  # TOML keys that need no quotes
 
 
@@ -75,7 +75,7 @@ def _show(key: str, value: object) -> str:
     if key in SECRET_KEYS:
         return "the value (hidden)"
     if isinstance(value, str):
-        value = _URL_TOKEN.sub(r"\1<hidden>", value)
+        value = redact_url(value)
     try:
         text = json.dumps(value, ensure_ascii=False, default=str)
     except ValueError:  # inf/nan floats
@@ -254,7 +254,7 @@ def _link_config(raw: Mapping[str, object], url_key: str) -> LinkConfig:
     try:
         endpoint = link.endpoint()
     except LinkUrlError as exc:
-        raise ConfigError(url_key, _URL_TOKEN.sub(r"\1<hidden>", str(exc)), url) from None
+        raise ConfigError(url_key, str(exc), url) from None
     if isinstance(endpoint, TcpEndpoint):
         try:
             require_token_for(endpoint)

@@ -227,10 +227,10 @@ def check_voice(config: DaemonConfig) -> Check:
 
 
 def check_link(config: DaemonConfig) -> Check:
-    from myna_reader.daemon.host_transport import SerialEndpoint
+    from myna_reader.daemon.host_transport import SerialEndpoint, redact_url
 
     endpoint = config.link.endpoint()
-    shown = config.link.url.split("?", 1)[0]  # a token may follow in the query
+    shown = redact_url(config.link.url)
     if isinstance(endpoint, SerialEndpoint):
         if not endpoint.url.startswith("/"):
             return _ok("terminal link", f"{shown}: a pyserial URL (bench use)")

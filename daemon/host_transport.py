@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import re
 import select
 import socket
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ MIN_TOKEN_CHARS = 16
 POLL_S = 0.2  # how long a read waits, so that stop requests are seen promptly
 WRITE_TIMEOUT_S = 10.0  # a peer that stops reading for this long is dropped
 PYSERIAL_SCHEMES = frozenset({"loop", "socket", "rfc2217", "spy", "alt", "hwgrep"})
+_URL_TOKEN = re.compile(r"([?&]token=)[^&]*")
 
 
 class LinkUrlError(ValueError):
@@ -59,20 +61,27 @@ class SerialEndpoint:
 LinkEndpoint = TcpEndpoint | SerialEndpoint
 
 
+def redact_url(url: str) -> str:
+    """`url` with its pairing token hidden: how a URL appears in messages and logs."""
+    return _URL_TOKEN.sub(r"\1<hidden>", url)
+
+
 def parse_link_url(url: str) -> LinkEndpoint:
+    """Raises LinkUrlError, whose message never holds the token."""
     if url.startswith("/"):
         return SerialEndpoint(url)
     parts = urlsplit(url)
     if parts.scheme in PYSERIAL_SCHEMES:
         return SerialEndpoint(url)
     query = parse_qs(parts.query, keep_blank_values=True)
+    shown = redact_url(url)
     if parts.scheme == "tcp":
         try:
             port = parts.port if parts.port is not None else DEFAULT_TCP_PORT
         except ValueError:
-            raise LinkUrlError(f"{url}: the port must be 0..65535") from None
+            raise LinkUrlError(f"{shown}: the port must be 0..65535") from None
         if not parts.hostname:
-            raise LinkUrlError(f"{url}: name the address, e.g. tcp://127.0.0.1:{port}")
+            raise LinkUrlError(f"{shown}: name the address, e.g. tcp://127.0.0.1:{port}")
         tokens = query.get("token")
         token = tokens[-1] if tokens else None
         if token is not None and len(token) < MIN_TOKEN_CHARS:
@@ -81,12 +90,12 @@ def parse_link_url(url: str) -> LinkEndpoint:
         return TcpEndpoint(parts.hostname, port, token)
     if parts.scheme == "serial":
         if not parts.path:
-            raise LinkUrlError(f"{url}: name the device, e.g. serial:///dev/ttyGS0")
+            raise LinkUrlError(f"{shown}: name the device, e.g. serial:///dev/ttyGS0")
         rates = query.get("baudrate", [str(DEFAULT_BAUDRATE)])
         if not rates[-1].isdigit() or int(rates[-1]) <= 0:
-            raise LinkUrlError(f"{url}: baudrate must be a positive integer")
+            raise LinkUrlError(f"{shown}: baudrate must be a positive integer")
         return SerialEndpoint(parts.path, int(rates[-1]))
-    raise LinkUrlError(f"{url}: use tcp://HOST:PORT, serial:///dev/DEVICE?baudrate=N, "
+    raise LinkUrlError(f"{shown}: use tcp://HOST:PORT, serial:///dev/DEVICE?baudrate=N, "
                        "a device path, or a pyserial URL (loop://, socket://...)")
 
 

@@ -11,7 +11,8 @@ Structure: `log.info("card inserted", extra=fields(reader=name))` renders as
 
 Personal data is never passed to a logger (DESIGN.md). As a safety net every formatted line,
 tracebacks included, is passed through `redact`: any run of exactly 12 digits (the length of
-a My Number) and the value after `pin=`, `passcode=` or `password=` are masked.
+a My Number) and the value after `pin=`, `passcode=`, `password=` or `token=` (the link's
+pairing token) are masked.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ LEVELS = {"debug": logging.DEBUG, "info": logging.INFO,
 _SYSLOG_PRIORITY = {logging.DEBUG: 7, logging.INFO: 6, logging.WARNING: 4,
                     logging.ERROR: 3, logging.CRITICAL: 2}
 _TWELVE_DIGITS = re.compile(r"(?<!\d)\d{12}(?!\d)")
-_SECRET_VALUE = re.compile(r"(?i)\b(pin|passcode|password)(\s*[=:]\s*)(\"[^\"]*\"|'[^']*'|\S+)")
+_SECRET_VALUE = re.compile(
+    r"(?i)\b(pin|passcode|password|token)(\s*[=:]\s*)(\"[^\"]*\"|'[^']*'|\S+)")
 _PLAIN_VALUE = re.compile(r"[^\s\"=]+")
 FIELDS_ATTR = "fields"
 JOURNAL_FORMAT = "%(name)s: %(message)s"  # journald adds the time, unit and pid
@@ -37,7 +39,7 @@ TERMINAL_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 def redact(text: str) -> str:
-    """`text` with 12-digit runs and pin/passcode/password values masked."""
+    """`text` with 12-digit runs and pin/passcode/password/token values masked."""
     text = _TWELVE_DIGITS.sub("*" * 12, text)
     return _SECRET_VALUE.sub(r"\1\2***", text)
 

@@ -36,6 +36,7 @@ from pathlib import Path
 from myna_reader.daemon.atomic_file import remove_durably, write_atomic
 from myna_reader.daemon.secret import Secret, SecretFormatError
 from myna_reader.daemon.session_config import LockoutPolicy
+from myna_reader.daemon.session_effects import CheckPasscode, StorePasscode
 from myna_reader.daemon.session_model import PASSCODE_LENGTH, PasscodeChecked, PasscodeStatus
 
 PASSCODE_FILE = "passcode.json"
@@ -256,6 +257,14 @@ class PasscodeStore:
             record, remaining = self._current(record)
         until = None if record.lock is None else self.clocks.wall() + remaining
         return PasscodeState(True, record.issued_at, record.failures, until, remaining)
+
+    def answer(self, job: CheckPasscode | StorePasscode) -> PasscodeChecked | PasscodeStatus:
+        """Do what the engine asked and return the event that answers it: a check's verdict,
+        or the status after a set."""
+        if isinstance(job, CheckPasscode):
+            return self.check(job.code).as_event()
+        self.set(job.code)
+        return self.status().as_event()
 
     def check(self, code: str | Secret) -> CheckResult:
         """One staff entry. While locked, no hash is computed and nothing is counted."""

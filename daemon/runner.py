@@ -18,7 +18,6 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from myna_reader.daemon.audit import AuditLog
@@ -82,13 +81,6 @@ class Link(Protocol):
     def send_error(self, message: ErrorMessage) -> None: ...
 
 
-@dataclass(slots=True)
-class Health:
-    """What the watchdog pings vouch for: the engine loop has turned recently."""
-
-    last_turn: float = 0.0
-
-
 class Runner:
     def __init__(self, *, config: SessionConfig, open_reader: Callable[[], Reader],
                  store: PasscodeStore, audit: AuditLog, display: Display, link: Link | None,
@@ -115,7 +107,6 @@ class Runner:
         self._reader: Reader | None = None
         self._deadline: float | None = None
         self.state: State | None = None
-        self.health = Health()
         self.results_sent = 0
 
     # --- posting (any thread) ------------------------------------------------------------
@@ -170,7 +161,6 @@ class Runner:
         self._beat()
 
     def _beat(self) -> None:
-        self.health.last_turn = self._clock()
         self._watchdog()
 
     def _execute(self, effects: list[Effect]) -> None:
@@ -294,11 +284,7 @@ class Runner:
     def _store_worker(self) -> None:
         while (job := self._store_jobs.get()) is not None:
             try:
-                if isinstance(job, CheckPasscode):
-                    self.post(self.store.check(job.code).as_event())
-                else:
-                    self.store.set(job.code)
-                    self.post(self.store.status().as_event())
+                self.post(self.store.answer(job))
             except PasscodeStoreError as exc:
                 log.error("passcode store: %s", exc)
                 self.post(PasscodeStatus(provisioned=False))

@@ -1,7 +1,8 @@
 """Scripted confirmations: what a patient and a staff member do, fed to the real engine, whose
 card jobs run on a real reader backend through `CardJobs`.
 
-One script per kind of confirmation, used by `record`, `replay`, `bench` and `run --simulate`:
+One script per kind of confirmation, used by `record`, `replay` and `bench` (`run --simulate`
+and the soak drive the whole daemon instead: daemon/visitor.py):
 
 - `staff`: 職員用, the passcode, the card placed, every consent page answered, card removed;
 - `pin`: the terminal's challenge, the card placed, the PIN, every consent page, card removed.
@@ -23,8 +24,10 @@ from pathlib import Path
 from myna_reader.daemon.card_jobs import CardJobs
 from myna_reader.daemon.passcode import PasscodeStore
 from myna_reader.daemon.session_config import SessionConfig
-from myna_reader.daemon.session_effects import CardJob, CheckPasscode
+from myna_reader.daemon.session_effects import CardJob
 from myna_reader.daemon.session_model import (
+    PASSCODE_LENGTH,
+    PIN_LENGTH,
     Button,
     CardPlaced,
     CardRemoved,
@@ -51,15 +54,15 @@ class ScenarioError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Answers:
-    pin: str = ""  # the patient's 4 digits (pin)
-    passcode: str = ""  # the staff member's 4 digits (staff); empty: a fresh random one
+    pin: str = ""  # the patient's PIN (pin)
+    passcode: str = ""  # the staff member's passcode (staff); empty: a fresh random one
     agree: tuple[bool, ...] = ()  # one answer per consent page; missing pages agree
     challenge: bytes = b"qualification-confirmation challenge"
 
 
-def _digits(code: str, what: str) -> list[Event]:
-    if len(code) != 4 or not code.isdigit():
-        raise ScenarioError(f"the {what} is 4 digits")
+def _digits(code: str, what: str, length: int) -> list[Event]:
+    if len(code) != length or not code.isdigit():
+        raise ScenarioError(f"the {what} is {length} digits")
     return [DigitPressed(int(d)) for d in code]
 
 
@@ -68,13 +71,13 @@ def script(kind: str, answers: Answers, config: SessionConfig, session_id: str) 
         raise ScenarioError(f"unknown scenario kind {kind!r} (one of {', '.join(KINDS)})")
     events: list[Event] = [ReaderAttached("scenario")]
     if kind == "staff":
-        events += [Pressed(Button.STAFF), *_digits(answers.passcode, "passcode"),
+        events += [Pressed(Button.STAFF), *_digits(answers.passcode, "passcode", PASSCODE_LENGTH),
                    Pressed(Button.OK)]
     else:
         events.append(ChallengeReceived(answers.challenge))
     events.append(CardPlaced(session_id, SCRIPT_WALL_START))
     if kind == "pin":
-        events += [*_digits(answers.pin, "PIN"), Pressed(Button.OK)]
+        events += [*_digits(answers.pin, "PIN", PIN_LENGTH), Pressed(Button.OK)]
     pages = len(config.consent_pages)
     agree = answers.agree + (True,) * (pages - len(answers.agree))
     events += [Pressed(Button.AGREE if a else Button.DISAGREE) for a in agree[:pages]]
@@ -120,8 +123,5 @@ def _executor(jobs: CardJobs, store: PasscodeStore | None) -> Callable[[Job], Ev
             return jobs.execute(job)
         if store is None:
             return None  # no staff passcode in a PIN scenario: the engine never asks
-        if isinstance(job, CheckPasscode):
-            return store.check(job.code).as_event()
-        store.set(job.code)
-        return store.status().as_event()
+        return store.answer(job)
     return execute

@@ -27,6 +27,7 @@ from myna_reader.daemon.audit import AuditLog
 from myna_reader.daemon.config import DaemonConfig
 from myna_reader.daemon.host_link import HostLink
 from myna_reader.daemon.host_protocol import hello_fields
+from myna_reader.daemon.host_transport import redact_url
 from myna_reader.daemon.hotplug import Action, HotplugEvent, HotplugMonitor
 from myna_reader.daemon.outbox import Outbox
 from myna_reader.daemon.passcode import PasscodeStore
@@ -106,7 +107,8 @@ def assemble(config: DaemonConfig, *, reader: Callable[[], Reader] | None = None
     audit = AuditLog(config.state_dir)
     outbox = Outbox.in_state_dir(config.state_dir, audit=audit, ttl_s=config.link.outbox_ttl_s)
     events: queue.Queue[Event] = queue.Queue()  # touches, card, link: all into the engine
-    app = App(config.ui, events.put, link=config.link.url, on_flip=on_flip)
+    # the technician screen shows the link: never its pairing token
+    app = App(config.ui, events.put, link=redact_url(config.link.url), on_flip=on_flip)
     display: Display = Tee(app, view_observers) if view_observers else app
     session_config, face = _face(config.session)
     runner = Runner(config=session_config, open_reader=reader or (lambda: open_reader(

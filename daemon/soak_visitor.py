@@ -74,10 +74,10 @@ class SoakVisitor(Visitor):
             self._point()
             if plan.fault is Fault.WRONG_CODE:
                 self._strike()
-                self._type(_wrong(self.passcode), "staff passcode")
+                self.enter(_wrong(self.passcode), "staff passcode")
                 self._expect_view(lambda v: isinstance(v, StaffPasscodeView) and v.wrong
                                   and not v.checking)
-            self._type(self.passcode, "staff passcode")
+            self.enter(self.passcode, "staff passcode")
             self._expect(Screen.STAFF_STANDBY)
         self._point()
         self.faulty.arm(plan)
@@ -95,22 +95,13 @@ class SoakVisitor(Visitor):
             if plan.fault is Fault.WRONG_CODE and isinstance(pin_view, PinView) and (
                     pin_view.tries_left or 0) >= 2:  # never the last try: the card would block
                 self._strike()
-                self._type(_wrong(TOUR_PIN), "PIN")
+                self.enter(_wrong(TOUR_PIN), "PIN")
                 self._expect_view(lambda v: isinstance(v, PinView) and v.wrong and not v.digits)
-            self._type(TOUR_PIN, "PIN")
+            self.enter(TOUR_PIN, "PIN")
         while self._expect(Screen.CONSENT, Screen.DONE) is Screen.CONSENT:
             self._point()
-            self._agree()
+            self.agree()
         self._point()
-
-    def _agree(self) -> None:
-        page = self.view
-        self.press(Button.AGREE)
-        self.wait("the next page", lambda: self.view != page)
-
-    def _type(self, code: str, what: str) -> None:
-        self.digits(code, what)
-        self.press(Button.OK)
 
     def _expect(self, *screens: Screen) -> Screen:
         """Wait for one of `screens`; an error (or the reader gone) ends the visit."""

@@ -78,16 +78,25 @@ class Visitor:
             if self.pace_s:
                 time.sleep(self.pace_s / 4)
 
+    def enter(self, code: str, what: str) -> None:
+        """Type `code` on the keypad and touch 決定."""
+        self.digits(code, what)
+        self.press(Button.OK)
+
     def answer_page(self) -> bool:
         """Agree on the consent page shown; False when the done screen came instead."""
         self.wait("a consent page or the done screen", lambda: self.view is not None and
                   self.view.screen in (Screen.CONSENT, Screen.DONE))
-        view = self.view
-        if not isinstance(view, ConsentView):
+        if not isinstance(self.view, ConsentView):
             return False
-        self.press(Button.AGREE)
-        self.wait("the next page", lambda: self.view != view)
+        self.agree()
         return True
+
+    def agree(self) -> None:
+        """同意する on the page shown, then wait for what follows it."""
+        page = self.view
+        self.press(Button.AGREE)
+        self.wait("the next page", lambda: self.view != page)
 
     def answer_consents(self) -> None:
         while self.answer_page():

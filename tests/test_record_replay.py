@@ -134,6 +134,10 @@ def test_record_command_writes_a_masked_transcript(tmp_path: Path,
     assert main(["replay", str(out)]) == 0
 
 
+STAFF_TRANSCRIPT = str(Path(__file__).parent.parent / "hw-fixtures" / "transcripts" /
+                       "staff-standard.jsonl")
+
+
 @pytest.mark.parametrize(
     ("argv", "code", "fragment"),
     [
@@ -141,6 +145,10 @@ def test_record_command_writes_a_masked_transcript(tmp_path: Path,
         (["card", "info", "--reader", "sim:no-such-profile"], 1, "no-such-profile"),
         (["replay", "/nonexistent/t.jsonl"], 1, "cannot read"),
         (["record", "--reader", "sim:standard", "--out", "."], 2, "is a directory"),
+        (["record", "--out", "/nonexistent/t.jsonl"], 2, "no directory"),
+        (["replay", STAFF_TRANSCRIPT, "--passcode", "12"], 2, "passcode is 4 digits"),
+        (["replay", STAFF_TRANSCRIPT, "--disagree", "9"], 2, "numbered 1 to"),
+        (["card", "read-cert", "--out", "/nonexistent/c.der"], 1, "No such file"),
     ],
 )
 def test_bad_input_is_one_clear_line(argv: list[str], code: int, fragment: str,

@@ -1,8 +1,8 @@
 """The display loop: shows the engine's views, turns touches into intents, plays sound.
 
 It draws only when something visible changed (a new view, the language, a pressed button)
-or an animation runs; otherwise it blocks in `pygame.event.wait` with a timeout, so an idle
-reader costs next to no CPU. Views and cues arrive from other threads as pygame user events
+or an animation runs; otherwise it sleeps between short looks for events (`App._wait`), so
+an idle reader costs next to no CPU. Views and cues arrive from other threads as pygame user events
 (`post_view`, `post_cue`: pygame.event.post is thread-safe); engine intents leave through
 `on_intent`, which the runner points at the engine's queue.
 """
@@ -29,7 +29,7 @@ from myna_reader.ui.sound import Audio, play_cue
 from myna_reader.ui.voice import VoicePlayer, prompts_for
 from myna_reader.ui.widgets import Canvas
 
-IDLE_WAIT_MS = 1000  # nothing to do: wake once a second to honour stop()
+IDLE_WAIT_MS = 1000  # nothing to do: the loop goes round once a second
 ANIMATION_MS = 250  # a running animation: four frames a second are enough for a progress bar
 VOICE_POLL_MS = 100  # while a prompt sequence plays
 VOLUME_STEP = 10

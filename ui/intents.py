@@ -27,7 +27,3 @@ class UiIntent:
 
 EngineIntent = Pressed | DigitPressed
 Intent = Pressed | DigitPressed | UiIntent
-
-
-def is_engine_intent(intent: Intent) -> bool:
-    return isinstance(intent, Pressed | DigitPressed)

@@ -28,7 +28,8 @@ def parse_size(text: str) -> tuple[int, int]:
     except ValueError:
         raise LayoutError(f"size {text!r}: write WIDTHxHEIGHT, e.g. 800x480") from None
     if min(width, height) < 480 or max(width, height) > 4096:
-        raise LayoutError(f"size {text!r}: the short side must be at least 480 px")
+        raise LayoutError(f"size {text!r}: the short side must be at least 480 px, "
+                          "the long side at most 4096 px")
     return width, height
 
 

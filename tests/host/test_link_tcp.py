@@ -283,3 +283,11 @@ def test_tcp_url_forms() -> None:
         with pytest.raises(LinkUrlError, match=message):
             parse_link_url(bad)
 
+
+def test_a_refused_url_never_shows_its_token() -> None:
+    for bad in (f"tcp://127.0.0.1:99999?token={TOKEN}", f"tcp://:4730?token={TOKEN}",
+                f"http://x?token={TOKEN}"):
+        with pytest.raises(LinkUrlError, match="<hidden>") as refused:
+            parse_link_url(bad)
+        assert TOKEN not in str(refused.value)
+

@@ -84,6 +84,7 @@ def test_stream_is_journal_requires_a_matching_descriptor(tmp_path: Path) -> Non
     ("PIN: 9876", "PIN: ***"),
     ('passcode="0000" set', "passcode=*** set"),
     ("password=ABC123", "password=***"),
+    ("link tcp://0.0.0.0:4730?token=0123456789abcdef", "link tcp://0.0.0.0:4730?token=***"),
     ("pin_tries=3", "pin_tries=3"),
 ])
 def test_redaction(text: str, expected: str) -> None:

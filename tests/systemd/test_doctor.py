@@ -14,6 +14,8 @@ import pytest
 from support.pcscd import PcscdInstance
 
 from myna_reader.daemon import cli_doctor
+from myna_reader.daemon.config import DaemonConfig, LinkConfig
+from myna_reader.daemon.doctor import check_link
 from myna_reader.daemon.passcode import PasscodeStore, parse_passcode
 
 LINE = re.compile(r"^(OK   [a-z ]+: .+|FAIL [a-z ]+: .+ — fix: .+)$")
@@ -81,3 +83,11 @@ def test_doctor_names_a_bad_config_key_and_a_missing_reader(
     assert lines["reader"] == ("FAIL reader: nfc:tty:NOPE0:pn532: /dev/ttyNOPE0 does not exist"
                                " — fix: check the PN532 wiring or adapter, and `ls /dev/tty*`")
     assert lines["pcscd"].startswith("OK   pcscd:")  # reachable, or not needed for nfc
+
+
+def test_the_link_line_never_shows_the_pairing_token() -> None:
+    token = "a-synthetic-pairing-token-0123"
+    check = check_link(DaemonConfig(link=LinkConfig(f"tcp://0.0.0.0:4730?token={token}")))
+    assert check.line() == ("OK   terminal link: tcp://0.0.0.0:4730?token=<hidden>: reachable "
+                            "from the network, pairing token set; allow the terminal's address "
+                            "in the unit (IPAddressAllow=)")
