@@ -89,7 +89,7 @@ class Command:
     def parse(cls, raw: bytes) -> Command:
         """Decode a command APDU (the card side of the conversation)."""
         if len(raw) < 4:
-            raise MalformedResponseError(f"command APDU of {len(raw)} bytes has no full header")
+            raise ApduEncodingError(f"command APDU of {len(raw)} bytes has no full header")
         cla, ins, p1, p2 = raw[:4]
         body = raw[4:]
         if not body:

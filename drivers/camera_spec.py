@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from myna_reader.drivers.errors import FormatError
+
 SPEC_KINDS = ("v4l2", "picamera", "video", "images")
+
+
+class CameraSpecError(FormatError):
+    """A camera spec of none of the known forms (a ValueError, as FormatError is)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,10 +29,11 @@ class CameraSpec:
 
 
 def parse_camera_spec(text: str) -> CameraSpec:
-    """A spec of the module docstring's forms; ValueError names the forms."""
+    """A spec of the module docstring's forms; CameraSpecError names the forms."""
     kind, sep, target = text.partition(":")
     if not sep or kind not in SPEC_KINDS or not target:
-        raise ValueError(f"a camera spec is one of {', '.join(k + ':...' for k in SPEC_KINDS)}")
+        forms = ", ".join(k + ":..." for k in SPEC_KINDS)
+        raise CameraSpecError(f"a camera spec is one of {forms}")
     if kind in ("v4l2", "picamera") and not (target.isdigit() or target.startswith("/dev/")):
-        raise ValueError(f"{kind}: give a device number or a /dev path")
+        raise CameraSpecError(f"{kind}: give a device number or a /dev path")
     return CameraSpec(kind, target)

@@ -42,20 +42,30 @@ def carries_secret(apdu: bytes) -> bool:
     return len(apdu) > 5 and apdu[1] in _SECRET_INS
 
 
+def split_secret(apdu: bytes) -> tuple[bytes, int, bytes] | None:
+    """(header up to Lc, secret length, what follows) of a VERIFY/CHANGE; None for others."""
+    if not carries_secret(apdu):
+        return None
+    lc = apdu[4]
+    return apdu[:5], lc, apdu[5 + lc :]
+
+
 def mask_command(apdu: bytes) -> bytes:
     """The command with a secret data field replaced by 'X' bytes of the same length."""
-    if not carries_secret(apdu):
+    parts = split_secret(apdu)
+    if parts is None:
         return apdu
-    lc = apdu[4]
-    return apdu[:5] + b"X" * lc + apdu[5 + lc :]
+    head, secret_length, tail = parts
+    return head + b"X" * secret_length + tail
 
 
 def format_masked(apdu: bytes) -> str:
     """Hex of a command with VERIFY/CHANGE data shown as XX (as jpki/myna's trace does)."""
-    if not carries_secret(apdu):
+    parts = split_secret(apdu)
+    if parts is None:
         return apdu.hex(" ").upper()
-    lc = apdu[4]
-    return " ".join([apdu[:5].hex(" ").upper(), *(["XX"] * lc), apdu[5 + lc :].hex(" ").upper()]
+    head, secret_length, tail = parts
+    return " ".join([head.hex(" ").upper(), *(["XX"] * secret_length), tail.hex(" ").upper()]
                     ).strip()
 
 

@@ -21,10 +21,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from myna_reader.drivers import tlv
-from myna_reader.drivers.apdu import SHORT_NE_MAX, Command, Response
+from myna_reader.drivers.apdu import EXTENDED_NE_MAX, SHORT_NE_MAX, Command, Response
 from myna_reader.drivers.channel import CardChannel
 from myna_reader.drivers.errors import TlvError, TransportError
-from myna_reader.drivers.status import SW_OK, check
+from myna_reader.drivers.status import check
 
 INS_SELECT = 0xA4
 INS_READ_BINARY = 0xB0
@@ -35,7 +35,6 @@ SW_END_OF_FILE_WARNING = 0x6282  # data returned, but the file ended before Le b
 SW_OFFSET_BEYOND_FILE = 0x6B00
 SW_WRONG_LENGTH = 0x6700
 MAX_OFFSET = 0x7FFF  # READ BINARY P1P2 is a 15-bit offset when bit 8 of P1 is clear
-EXTENDED_NE = 65536
 
 CacheKey = tuple[bytes, int, int | None]
 FileRead = Callable[[], bytes]
@@ -110,6 +109,11 @@ class CardFiles:
         self.exchange(select_ef_command(fid))
         self._fid = fid
 
+    def select(self, aid: bytes, fid: int) -> None:
+        """Select AP `aid`, then its EF `fid` (each only if not already selected)."""
+        self.select_application(aid)
+        self.select_file(fid)
+
     # --- reads ----------------------------------------------------------------------------------
 
     def read_object(self, aid: bytes, fid: int, *, cache: bool = False) -> bytes:
@@ -125,8 +129,7 @@ class CardFiles:
         key = (aid, fid, size)
         if cache and key in self._cache:
             return self._cache[key]  # no SELECT either: the card's selection is left as it is
-        self.select_application(aid)
-        self.select_file(fid)
+        self.select(aid, fid)
         data = read()
         if cache:
             self._cache[key] = data
@@ -142,12 +145,11 @@ class CardFiles:
             return response.data, True
         if response.sw == SW_OFFSET_BEYOND_FILE:
             return b"", True
-        if response.sw != SW_OK:
-            check(response)
+        check(response)
         return response.data, not response.data
 
     def _max_ne(self) -> int:
-        return EXTENDED_NE if self._extended else SHORT_NE_MAX
+        return EXTENDED_NE_MAX if self._extended else SHORT_NE_MAX
 
     def _read_up_to(self, size: int) -> bytes:
         data = bytearray()

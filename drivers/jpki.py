@@ -143,8 +143,7 @@ class JpkiAp:
         return der
 
     def _sign(self, key_fid: int, message: bytes) -> bytes:
-        self._files.select_application(JPKI_AID)
-        self._files.select_file(key_fid)
+        self._files.select(JPKI_AID, key_fid)
         signature = self._files.exchange(sign_command(sha256_digest_info(message))).data
         if not signature:
             raise MalformedResponseError("the card answered 9000 to a signature with no data")

@@ -41,6 +41,7 @@ class JpkiEF(enum.IntEnum):
 class TextEF(enum.IntEnum):
     MY_NUMBER = 0x0001
     ATTRIBUTES = 0x0002  # 基本4情報
+    INTEGRITY = 0x0003  # SHA-256 of 0001 and 0002, and a signature
     PIN = 0x0011
     VERIFY_A = 0x0014  # 照合番号A
     VERIFY_B = 0x0015  # 照合番号B

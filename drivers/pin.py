@@ -14,13 +14,17 @@ from dataclasses import dataclass
 
 from myna_reader.drivers.apdu import Command, Response
 from myna_reader.drivers.channel import INS_VERIFY
-from myna_reader.drivers.errors import FormatError, MynaError
+from myna_reader.drivers.errors import (
+    FormatError,
+    MynaError,
+    PinBlockedError,
+    PinIncorrectError,
+)
 from myna_reader.drivers.files import CardFiles
-from myna_reader.drivers.status import SW_OK, error_for
+from myna_reader.drivers.status import error_for
 
 P2_CURRENT_EF_KEY = 0x80
 SW_NO_RETRY_LIMIT = 0x6300
-_BLOCKED = frozenset({0x63C0, 0x6983, 0x6984})
 
 _FOUR_DIGITS = re.compile(r"[0-9]{4}")
 _SIGN_PASSWORD = re.compile(r"[A-Za-z0-9]{6,16}")
@@ -82,8 +86,7 @@ def verify_command(secret: bytes) -> Command:
 
 def query_status(files: CardFiles, aid: bytes, key_fid: int) -> PinStatus:
     """SELECT the key EF and send an empty VERIFY: the retry counter, without spending a try."""
-    files.select_application(aid)
-    files.select_file(key_fid)
+    files.select(aid, key_fid)
     status = status_of(files.send(empty_verify_command()))
     files.counters_read.add((aid, key_fid))
     return status
@@ -91,17 +94,16 @@ def query_status(files: CardFiles, aid: bytes, key_fid: int) -> PinStatus:
 
 def status_of(response: Response) -> PinStatus:
     """The answer to an empty VERIFY (reference §3.2); other status words raise their error."""
-    sw = response.sw
-    if sw == SW_OK:
-        return PinStatus(tries_left=None, verified=True)
-    if sw in _BLOCKED:
-        return PinStatus(tries_left=0)
-    if sw == SW_NO_RETRY_LIMIT:
+    if response.sw == SW_NO_RETRY_LIMIT:
         return PinStatus(tries_left=None)
-    if response.sw1 == 0x63 and response.sw2 & 0xF0 == 0xC0:
-        return PinStatus(tries_left=response.sw2 & 0x0F)
+    # The status table already reads 63Cx and the blocked words (63C0, 6983, 6984).
     error = error_for(response)
-    assert error is not None  # every status word but 9000 maps to an error
+    if error is None:
+        return PinStatus(tries_left=None, verified=True)
+    if isinstance(error, PinBlockedError):
+        return PinStatus(tries_left=0)
+    if isinstance(error, PinIncorrectError):
+        return PinStatus(tries_left=error.tries_left)
     raise error
 
 
@@ -110,6 +112,5 @@ def verify(files: CardFiles, aid: bytes, key_fid: int, secret: bytes) -> None:
     if (aid, key_fid) not in files.counters_read:
         raise RetryCounterUnreadError(
             f"read the retry counter of key EF {key_fid:04X} before a VERIFY")
-    files.select_application(aid)
-    files.select_file(key_fid)
+    files.select(aid, key_fid)
     files.exchange(verify_command(secret))

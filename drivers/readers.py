@@ -18,6 +18,9 @@ SPEC_FORMS = (
     "nfc:udp:<host>:<port>", "sim:<profile>", "replay:<transcript path>",
 )
 
+#: nfcpy device path kinds after `nfc:` (drivers/backends/nfc.py checks paths with it too).
+NFC_PATH_KINDS = ("usb", "tty", "udp")
+
 
 class ReaderSpecError(FormatError):
     """A reader spec string that names no backend."""
@@ -39,7 +42,7 @@ def parse_spec(text: str) -> ReaderSpec:
         return ReaderSpec(backend, argument)
     if backend == "nfc":
         kind = argument.split(":", 1)[0]
-        if kind not in ("usb", "tty", "udp"):
+        if kind not in NFC_PATH_KINDS:
             raise ReaderSpecError(hint)
         if kind == "udp":
             host_port = argument.split(":")

@@ -12,15 +12,24 @@ import time
 from dataclasses import dataclass
 
 from myna_reader.drivers.backends.base import ReaderEventKind
-from myna_reader.drivers.channel import Exchange
+from myna_reader.drivers.channel import (
+    INS_CHANGE_REFERENCE_DATA,
+    INS_GET_RESPONSE,
+    INS_VERIFY,
+    Exchange,
+)
+from myna_reader.drivers.files import (
+    INS_READ_BINARY,
+    INS_SELECT,
+    P1_SELECT_DF_NAME,
+    P1_SELECT_EF_UNDER_DF,
+)
 from myna_reader.drivers.scrub import is_personal, scrub_file
 from myna_reader.drivers.transcript import CardEvent, Entry, Header, Step, Transcript, masked_hex
 
-_INS_SELECT = 0xA4
-_INS_READ_BINARY = 0xB0
-_INS_GET_RESPONSE = 0xC0
-_NOTES = {0x20: "VERIFY", 0x24: "CHANGE REFERENCE DATA", 0x2A: "COMPUTE DIGITAL SIGNATURE",
-          0x84: "GET CHALLENGE", 0xC0: "GET RESPONSE"}
+_NOTES = {INS_VERIFY: "VERIFY", INS_CHANGE_REFERENCE_DATA: "CHANGE REFERENCE DATA",
+          0x2A: "COMPUTE DIGITAL SIGNATURE", 0x84: "GET CHALLENGE",
+          INS_GET_RESPONSE: "GET RESPONSE"}
 
 
 @dataclass(slots=True)
@@ -52,16 +61,16 @@ class Recorder:
         ok = response[-2:] == b"\x90\x00"
         ins, p1 = command[1], command[2]
         note = _NOTES.get(ins, "")
-        if ins == _INS_SELECT and len(command) > 5:
+        if ins == INS_SELECT and len(command) > 5:
             target = command[5 : 5 + command[4]]
-            if p1 == 0x04 and ok:
+            if p1 == P1_SELECT_DF_NAME and ok:
                 self._aid, self._fid = target, None
-            elif p1 == 0x02 and ok:
+            elif p1 == P1_SELECT_EF_UNDER_DF and ok:
                 self._fid = int.from_bytes(target, "big")
-            note = f"SELECT {'AP' if p1 == 0x04 else 'EF'} {target.hex().upper()}"
+            note = f"SELECT {'AP' if p1 == P1_SELECT_DF_NAME else 'EF'} {target.hex().upper()}"
         read: _Read | None = None
         data_length = max(len(response) - 2, 0)
-        if ins == _INS_READ_BINARY and data_length:
+        if ins == INS_READ_BINARY and data_length:
             fid, offset = self._fid, (p1 << 8) | command[3]
             if p1 & 0x80:  # short EF identifier form
                 fid, offset = p1 & 0x1F, command[3]
@@ -69,7 +78,7 @@ class Recorder:
             if fid is not None:
                 read = _Read(len(self._entries), self._aid, fid, offset, data_length)
             note = f"READ BINARY {fid or 0:04X} @{offset}"
-        elif ins == _INS_GET_RESPONSE and self._last_read is not None and data_length:
+        elif ins == INS_GET_RESPONSE and self._last_read is not None and data_length:
             last = self._last_read
             read = _Read(len(self._entries), last.aid, last.fid, last.offset + last.length,
                          data_length)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterator, Mapping
 
-from myna_reader.drivers import tlv
+from myna_reader.drivers import records, tlv
 from myna_reader.drivers.errors import TlvError
 from myna_reader.drivers.mynumber_ids import (
     JPKI_AID,
@@ -30,8 +30,6 @@ SYNTHETIC_MY_NUMBER = "000000000000"  # 12 digits, check digit valid, obviously 
 SYNTHETIC_DATE = b"19700101"
 _SAN_OID = bytes.fromhex("551D11")  # 2.5.29.17 subjectAltName
 _OID = 0x06
-_SEQUENCE = 0x30
-_OCTET_STRING = 0x04
 _BMP_STRING = 0x1E
 _JP2_MAGIC = bytes.fromhex("0000000C6A5020200D0A870A")
 _PNG_MAGIC = bytes.fromhex("89504E470D0A1A0A")
@@ -61,8 +59,7 @@ def _leaves(data: bytes, start: int, end: int,
     """Every primitive TLV under [start, end), depth first; tags in `stop` count as leaves
     (FF10 has the constructed bit but holds the 12 digits themselves)."""
     for tag, vstart, vend in _children(data, start, end):
-        first = tag >> (8 * ((tag.bit_length() - 1) // 8)) if tag else 0
-        if first & 0x20 and tag not in stop:
+        if tlv.is_constructed(tag) and tag not in stop:
             yield from _leaves(data, vstart, vend, stop)
         else:
             yield tag, vstart, vend
@@ -134,17 +131,20 @@ def _my_number(n: int) -> bytes:
     return SYNTHETIC_MY_NUMBER.encode("ascii")[:n].ljust(n, b"0")
 
 
-_TEXT_RECORD = {0xDF22: _text, 0xDF23: _text, 0xDF24: _date, 0xDF25: _sex}
-_FACE_RECORD = {0xDF22: _date, 0xDF23: _sex, 0xDF25: _image(_PNG_MAGIC),
-                0xDF26: _image(_PNG_MAGIC), 0xDF27: _image(_JP2_MAGIC),
-                0xDF2A: _image(_PNG_MAGIC)}
+_TEXT_RECORD = {records.TAG_NAME: _text, records.TAG_ADDRESS: _text,
+                records.TAG_BIRTH: _date, records.TAG_SEX: _sex}
+_FACE_RECORD = {records.TAG_FACE_BIRTH: _date, records.TAG_FACE_SEX: _sex,
+                records.TAG_FACE_NAME_IMAGE: _image(_PNG_MAGIC),
+                records.TAG_FACE_ADDRESS_IMAGE: _image(_PNG_MAGIC),
+                records.TAG_FACE_PHOTO: _image(_JP2_MAGIC),
+                records.TAG_FACE_SECURITY_CODE_IMAGE: _image(_PNG_MAGIC)}
 
 _SCRUBBERS: dict[tuple[bytes, int], Callable[[bytes], bytes]] = {
     (JPKI_AID, JpkiEF.AUTH_CERT): _certificate,
     (JPKI_AID, JpkiEF.SIGN_CERT): _certificate,
-    (TEXT_AID, TextEF.MY_NUMBER): lambda d: _replace_values(d, {0xFF10: _my_number}),
+    (TEXT_AID, TextEF.MY_NUMBER): lambda d: _replace_values(d, {records.TAG_MY_NUMBER: _my_number}),
     (TEXT_AID, TextEF.ATTRIBUTES): lambda d: _replace_values(d, _TEXT_RECORD),
-    (TEXT_AID, 0x0003): lambda d: _replace_values(d, {0xDF31: _zeros, 0xDF32: _zeros}),
+    (TEXT_AID, TextEF.INTEGRITY): lambda d: _replace_values(d, {0xDF31: _zeros, 0xDF32: _zeros}),
     (VISUAL_AID, VisualEF.BIRTH_RECORD): lambda d: _replace_values(d, {0xDF11: _date}),
     (VISUAL_AID, VisualEF.CARD_FACE): lambda d: _replace_values(d, _FACE_RECORD),
     (VISUAL_AID, VisualEF.MY_NUMBER_IMAGE): lambda d: _replace_values(

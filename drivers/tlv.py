@@ -55,7 +55,7 @@ class Tlv:
 
     @property
     def constructed(self) -> bool:
-        return bool(_first_tag_byte(self.tag) & _CONSTRUCTED_BIT)
+        return is_constructed(self.tag)
 
     def children(self) -> tuple[Tlv, ...]:
         """The TLVs inside the value; TlvError if the value is not a TLV sequence."""
@@ -78,8 +78,10 @@ class Tlv:
         return cls(tag, b"".join(child.encode() for child in children))
 
 
-def _first_tag_byte(tag: int) -> int:
-    return tag >> (8 * ((tag.bit_length() - 1) // 8)) if tag else 0
+def is_constructed(tag: int) -> bool:
+    """Whether the constructed bit is set in the first byte of `tag` (kept as an integer)."""
+    first = tag >> (8 * ((tag.bit_length() - 1) // 8)) if tag else 0
+    return bool(first & _CONSTRUCTED_BIT)
 
 
 def _read_tag(data: bytes, offset: int) -> tuple[int, int]:

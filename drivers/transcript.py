@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from myna_reader.drivers.backends.base import ReaderEventKind
-from myna_reader.drivers.channel import carries_secret
+from myna_reader.drivers.channel import split_secret
 from myna_reader.drivers.errors import FormatError
 
 FORMAT = "myna-reader-transcript"
@@ -90,10 +90,11 @@ class Transcript:
 
 def masked_hex(apdu: bytes) -> str:
     """A command as transcript hex, with VERIFY/CHANGE data replaced by XX."""
-    if not carries_secret(apdu):
+    parts = split_secret(apdu)
+    if parts is None:
         return apdu.hex().upper()
-    lc = apdu[4]
-    return apdu[:5].hex().upper() + MASK * lc + apdu[5 + lc :].hex().upper()
+    head, secret_length, tail = parts
+    return head.hex().upper() + MASK * secret_length + tail.hex().upper()
 
 
 def _hex(value: object, where: str) -> bytes:

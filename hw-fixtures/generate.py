@@ -17,7 +17,7 @@ import datetime as dt
 import hashlib
 import io
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,7 +54,8 @@ EXPIRED_VALIDITY = (dt.datetime(2015, 4, 1, tzinfo=dt.UTC), dt.datetime(2020, 3,
 OID_JPKI_ATTR = "1.2.392.200149.8.5.5"
 OID_POLICY_AUTH = x509.ObjectIdentifier("1.2.392.200149.8.5.1.3.30")
 OID_POLICY_SIGN = x509.ObjectIdentifier("1.2.392.200149.8.5.1.1.10")
-SHA256_DIGEST_INFO = bytes.fromhex("3031300d060960864801650304020105000420")
+#: DigestInfo (SHA-256) header of the 券面AP signature; an OCTET STRING of 3 digests follows
+FACE_DIGEST_INFO_HEADER = bytes.fromhex("3071300d06096086480165030402010500")
 JP2_MAGIC = bytes.fromhex("0000000c6a5020200d0a870a")
 SYNTHETIC_NOTICE = ("This certificate is synthetic test data made by myna-reader hw-fixtures; "
                     "it certifies nobody and must never be trusted. ")
@@ -257,8 +258,7 @@ def make_ca(kind: str) -> TestCa:
 
 
 def _der_utf8(text: str) -> bytes:
-    raw = text.encode("utf-8")
-    return Tlv(0x0C, raw).encode()
+    return tlv(0x0C, text.encode("utf-8"))  # UTF8String
 
 
 def _holder_alt_names(holder: Holder) -> list[x509.GeneralName]:
@@ -411,6 +411,15 @@ def cartoon_photo_jp2(seed: str) -> bytes:
 # --- 券面AP EF 0002 ----------------------------------------------------------------------------
 
 
+def card_face_signature(groups: Sequence[Sequence[tuple[int, bytes]]],
+                        card_key: rsa.RSAPrivateKey) -> bytes:
+    """DF28: the card key's signature over the SHA-256 of each signed group's TLVs (§5.2)."""
+    digests = b"".join(
+        hashlib.sha256(b"".join(tlv(tag, value) for tag, value in group)).digest()
+        for group in groups)
+    return sign_pkcs1_type1(card_key, FACE_DIGEST_INFO_HEADER + tlv(0x04, digests))
+
+
 def card_face_record(holder: Holder, card_key: rsa.RSAPrivateKey) -> bytes:
     """券面AP EF 0002 (§5.2), signed with the AP's card key over three digest groups."""
     modulus = card_key.public_key().public_numbers().n.to_bytes(256, "big")
@@ -419,11 +428,7 @@ def card_face_record(holder: Holder, card_key: rsa.RSAPrivateKey) -> bytes:
     group2 = [(0xDF25, placeholder_text_png(holder.name, 160)),
               (0xDF26, placeholder_text_png(holder.address, 220))]
     group3 = [(0xDF27, cartoon_photo_jp2(holder.name))]
-    digests = b"".join(
-        hashlib.sha256(b"".join(tlv(tag, value) for tag, value in group)).digest()
-        for group in (group1, group2, group3))
-    digest_info = (bytes.fromhex("3071300d06096086480165030402010500") + tlv(0x04, digests))
-    signature = sign_pkcs1_type1(card_key, digest_info)
+    signature = card_face_signature((group1, group2, group3), card_key)
     unsigned = [(0xDF29, f"{holder.card_expiry:%Y%m%d}".encode()),
                 (0xDF2A, security_code_png(holder.security_code))]
     return _with_offsets([*group1, *group2, *group3, (0xDF28, signature), *unsigned], 3)

@@ -59,7 +59,7 @@ def record(scenario: Scenario) -> str:
     play(scenario.flow, reader, Answers(pin=scenario.pin), (recorder,))
     recorder.card_event(ReaderEventKind.CARD_REMOVED)
     header = Header(scenario.name, scenario.flow, scenario.profile, "sim",
-                    scenario.extended, reader.card.atr if reader.card else b"", scenario.note)
+                    scenario.extended, reader.card.atr, scenario.note)
     out = io.StringIO()
     write(recorder.transcript(header), out)
     return out.getvalue()

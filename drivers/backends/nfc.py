@@ -40,23 +40,22 @@ from myna_reader.drivers.errors import (
     ReaderGoneError,
     TransportError,
 )
-from myna_reader.drivers.readers import ReaderSpecError
+from myna_reader.drivers.readers import NFC_PATH_KINDS, ReaderSpecError
 
 log = logging.getLogger(__name__)
 
-PATH_KINDS = ("usb", "tty", "udp")
 TYPE_B_106 = "106B"  # nfcpy activates Type B at 106 kbps only (reference §7.3)
 _CONNECT_SENSE_TRIES = 3
 _ACTIVATION_TRIES = 3
 _PRESENCE_TRIES = 3
-_CONNECT_SENSE_INTERVAL_S = 0.1
+_SENSE_INTERVAL_S = 0.1
 _JOIN_TIMEOUT_S = 5.0
 
 
 def nfcpy_path(spec: str) -> str:
     """nfcpy's device path for `nfc:<path>` or `<path>` ('usb:054c:06c1', 'udp:host:port')."""
     path = spec.removeprefix("nfc:")
-    if path.split(":", 1)[0] not in PATH_KINDS:
+    if path.split(":", 1)[0] not in NFC_PATH_KINDS:
         raise ReaderSpecError(f"nfc reader path {spec!r} is not usb[:...], tty:<port>:<driver> "
                               "or udp:<host>:<port>")
     return path
@@ -200,7 +199,7 @@ class NfcReader(Reader):
     def _sense(self, iterations: int) -> nfc.clf.RemoteTarget | None:
         return self._clf.sense(
             nfc.clf.RemoteTarget(TYPE_B_106), iterations=iterations,
-            interval=_CONNECT_SENSE_INTERVAL_S,
+            interval=_SENSE_INTERVAL_S,
         )
 
     def _after_failed_exchange(self, exc: Exception) -> TransportError:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from myna_reader.drivers.backends.base import Reader, ReaderEvent, ReaderEventKind
 from myna_reader.drivers.errors import CardRemovedError, MynaError, NoCardError
-from myna_reader.drivers.transcript import CardEvent, Step, Transcript, load
+from myna_reader.drivers.transcript import CardEvent, Step, Transcript, load, masked_hex
 
 
 class TranscriptDivergenceError(MynaError):
@@ -24,7 +24,8 @@ def _spaced(hexstr: str) -> str:
 
 
 def describe_divergence(index: int, step: Step | None, apdu: bytes) -> str:
-    got = _spaced(apdu.hex().upper())
+    # masked: this message may be logged, and the live command may be a VERIFY with a real PIN
+    got = _spaced(masked_hex(apdu))
     if step is None:
         return f"exchange {index}: the transcript has ended, but the reader sent {got}"
     expected = _spaced(step.command)

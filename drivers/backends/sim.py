@@ -42,7 +42,7 @@ class SimReader(Reader):
         self.modelled_seconds = 0.0
         self._lock = threading.Lock()
         self._events: queue.Queue[ReaderEvent] = queue.Queue()
-        self._card: SimulatedCard | None = SimulatedCard(self.profile)
+        self._card = SimulatedCard(self.profile)
         self._present = False
         self._connected = False
         self._lost = False  # the card left while a session was open
@@ -54,7 +54,7 @@ class SimReader(Reader):
         return f"Simulated reader ({self.profile.name})"
 
     @property
-    def card(self) -> SimulatedCard | None:
+    def card(self) -> SimulatedCard:
         """The card this slot holds (or last held), for tests to inspect."""
         return self._card
 
@@ -67,8 +67,6 @@ class SimReader(Reader):
                 raise TransportError("a card is already in the simulated reader")
             if card is not None:
                 self._card = card
-            if self._card is None:
-                self._card = SimulatedCard(self.profile)
             self._present = True
             self._lost = False
             self._events.put(ReaderEvent(ReaderEventKind.CARD_INSERTED, self.name,
@@ -79,7 +77,6 @@ class SimReader(Reader):
         with self._lock:
             if not self._present:
                 return
-            assert self._card is not None
             self._card.power_off()
             self._present = False
             self._lost = self._connected
@@ -124,7 +121,7 @@ class SimReader(Reader):
 
     def disconnect(self, *, unpower: bool = True) -> None:
         with self._lock:
-            if unpower and self._card is not None:
+            if unpower:
                 self._card.power_off()
             self._connected = False
             self._lost = False
@@ -133,7 +130,7 @@ class SimReader(Reader):
         self.disconnect(unpower=True)
 
     def _present_card(self) -> SimulatedCard:
-        if not self._present or self._card is None:
+        if not self._present:
             raise NoCardError("no card in the simulated reader")
         return self._card
 

@@ -8,6 +8,7 @@ pcscd/vpcd and nfcpy's udp driver wrap `atr`, `power_on`, `power_off` and `proce
 from __future__ import annotations
 
 import enum
+import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,6 +30,8 @@ from myna_reader.drivers.mynumber_ids import (
 )
 from myna_reader.drivers.sim.profile import CardProfile, Credential
 
+log = logging.getLogger(__name__)
+
 
 class Sw(enum.IntEnum):
     OK = 0x9000
@@ -43,6 +46,9 @@ class Sw(enum.IntEnum):
     END_OF_FILE = 0x6B00
     INS_NOT_SUPPORTED = 0x6D00
     CLA_NOT_SUPPORTED = 0x6E00
+
+
+SW_NO_PRECISE_DIAGNOSIS = b"\x6f\x00"
 
 
 def retries_sw(tries_left: int) -> int:
@@ -200,6 +206,17 @@ class CardModel(Protocol):
     def process(self, apdu: bytes) -> bytes: ...
 
 
+def answer_apdu(card: CardModel, apdu: bytes) -> bytes:
+    """`card.process(apdu)` for a bridge: a card that crashes answers 6F00 (no precise
+    diagnosis), as a chip does, rather than taking the bridge down."""
+    try:
+        return card.process(apdu)
+    except Exception:
+        log.exception("simulated card failed on INS %02X; answering 6F00",
+                      apdu[1] if len(apdu) > 1 else 0)
+        return SW_NO_PRECISE_DIAGNOSIS
+
+
 class SimulatedCard:
     """One card. Retry counters live as long as the object; verified states until power-off."""
 
@@ -247,7 +264,7 @@ class SimulatedCard:
         try:
             command = Command.parse(apdu)
         except FormatError:
-            return _status(Sw.WRONG_LENGTH)
+            return Sw.WRONG_LENGTH.to_bytes(2, "big")
         data, sw = self._dispatch(command)
         return data + sw.to_bytes(2, "big")
 
@@ -451,7 +468,3 @@ class SimulatedCard:
         if command.is_extended:
             return b"", Sw.CONDITIONS  # observed answer to an extended Le (§2.3)
         return secrets.token_bytes(command.ne), Sw.OK
-
-
-def _status(sw: int) -> bytes:
-    return sw.to_bytes(2, "big")

@@ -30,8 +30,8 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-from myna_reader.drivers.sim.card import INS_SIGN, CardModel
-from myna_reader.drivers.sim.timing import CARRIER_HZ, SW_OK, TimingModel
+from myna_reader.drivers.sim.card import INS_SIGN, CardModel, answer_apdu
+from myna_reader.drivers.sim.timing import CARRIER_HZ, SW_OK_BYTES, TimingModel
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,6 @@ DEFAULT_APPLICATION_DATA = bytes.fromhex("000005E0")  # AFI 00, as on a real car
 RFOFF = b"RFOFF"
 _BRTY = "106B"
 _POLL_S = 0.05  # how often the server thread looks at stop and presence requests
-_SW_NO_DIAGNOSIS = b"\x6f\x00"
 
 # PCB patterns (ISO/IEC 14443-4 §7.1.1)
 _PCB_CHAINING = 0x10
@@ -67,7 +66,7 @@ class CardTiming:
     wtx: bool = True  # ask for more time with S(WTX) rather than overrun the FWT
 
     def seconds_for(self, command: bytes, response: bytes) -> float:
-        if len(command) < 2 or not response.endswith(SW_OK):
+        if len(command) < 2 or not response.endswith(SW_OK_BYTES):
             return 0.0
         return self.seconds_by_ins.get(command[1], 0.0)
 
@@ -113,11 +112,7 @@ class _IsoDepPicc:
         if pcb & _PCB_CHAINING:
             return self._sent(bytes([_R_ACK | self._block]))
         apdu, self._command = bytes(self._command), bytearray()
-        try:
-            self._response = self._card.process(apdu)
-        except Exception:  # a card that crashes answers "no precise diagnosis", as a chip does
-            log.exception("simulated card failed on INS %02X", apdu[1] if len(apdu) > 1 else 0)
-            self._response = _SW_NO_DIAGNOSIS
+        self._response = answer_apdu(self._card, apdu)
         busy_s = self._timing.seconds_for(apdu, self._response)
         return replace(self._next_chunk(), busy_s=busy_s)
 
@@ -139,6 +134,18 @@ class _IsoDepPicc:
     def _sent(self, frame: bytes) -> _Reply:
         self._last = frame
         return _Reply(frame)
+
+
+def _parse_frame(datagram: bytes) -> bytes | None:
+    """The frame of a "106B <hex>" datagram; None for anything else (other bit rates too)."""
+    try:
+        brty, hex_frame = datagram.decode("ascii").split()
+        frame = bytes.fromhex(hex_frame)
+    except ValueError:  # UnicodeDecodeError is one too
+        # its length only: a frame may be a VERIFY with its PIN
+        log.debug("ignoring a malformed datagram of %d bytes", len(datagram))
+        return None
+    return frame if brty == _BRTY else None
 
 
 class _State(enum.Enum):
@@ -320,13 +327,8 @@ class TypeBResponder:
             if addr == self._field:
                 self._power_off()
             return
-        try:
-            brty_raw, hex_frame = data.split()
-            brty, frame = brty_raw.decode("ascii"), bytes.fromhex(hex_frame.decode("ascii"))
-        except ValueError:
-            log.debug("ignoring datagram %r", data[:40])
-            return
-        if brty != _BRTY or not frame or not self._want_present:
+        frame = _parse_frame(data)
+        if not frame or not self._want_present:
             return
         if addr != self._field:  # a new reader socket: the old field is gone
             self._power_off()
@@ -392,8 +394,7 @@ class TypeBResponder:
         while (datagram := self._next_datagram(timeout)) is not None:
             data, sender = datagram
             if sender == addr and not data.startswith(RFOFF):
-                parts = data.split()
-                return bytes.fromhex(parts[-1].decode("ascii")) if len(parts) == 2 else None
+                return _parse_frame(data)
             self._pending.append(datagram)
             if sender == addr:
                 return None

@@ -16,7 +16,7 @@ from myna_reader.drivers.sim.card import INS_SIGN
 
 CARRIER_HZ = 13.56e6
 BASE_KBPS = 106
-SW_OK = b"\x90\x00"
+SW_OK_BYTES = b"\x90\x00"  # the trailer of a response (status.SW_OK is the int)
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,6 @@ class TimingModel:
     def seconds(self, command: bytes, response: bytes) -> float:
         """The modelled duration of one exchange: command out, card work, response back."""
         total = self.airtime(len(command)) + self.processing_s + self.airtime(len(response))
-        if len(command) > 1 and command[1] == INS_SIGN and response.endswith(SW_OK):
+        if len(command) > 1 and command[1] == INS_SIGN and response.endswith(SW_OK_BYTES):
             total += self.rsa_sign_s
         return total

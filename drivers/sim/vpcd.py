@@ -23,7 +23,7 @@ import socket
 import struct
 import threading
 
-from myna_reader.drivers.sim.card import CardModel
+from myna_reader.drivers.sim.card import CardModel, answer_apdu
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,6 @@ CTRL_POWER_OFF = 0
 CTRL_POWER_ON = 1
 CTRL_RESET = 2
 CTRL_ATR = 4
-SW_NO_PRECISE_DIAGNOSIS = b"\x6f\x00"
 _LENGTH = struct.Struct(">H")
 _RECONNECT_INTERVAL_S = 0.2
 _CONNECT_TIMEOUT_S = 2.0
@@ -159,11 +158,7 @@ class VpcdBridge:
 
     def _handle(self, payload: bytes) -> bytes | None:
         if len(payload) != 1:
-            try:
-                return self.card.process(payload)
-            except Exception:  # a bug in the simulated card must not pull the card out
-                log.exception("simulated card failed on an APDU; answering 6F00")
-                return SW_NO_PRECISE_DIAGNOSIS
+            return answer_apdu(self.card, payload)  # a crash of the card must not pull it out
         code = payload[0]
         if code == CTRL_POWER_OFF:
             self.card.power_off()
