@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import hashlib
 import io
 import json
 import os
@@ -38,10 +37,8 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 from myna_reader.daemon.face_model import FaceModel
 from myna_reader.drivers import tlv
 from myna_reader.drivers.camera import Frame
-from myna_reader.drivers.sim.card import sign_pkcs1_type1
 from myna_reader.drivers.sim.profile import CardProfile, parse_profile
-from myna_reader.fixtures.generate import _with_offsets
-from myna_reader.fixtures.generate import tlv as encode
+from myna_reader.fixtures.generate import _with_offsets, card_face_signature
 
 ARCHIVES = {
     # (pip requirement, binary?) -> {name: member path inside the archive}
@@ -237,7 +234,6 @@ def camera_shot(card: Image.Image, rng: random.Random) -> Frame:
 # --- the simulated face card with a real chip photo ------------------------------------------
 
 SIGNED_GROUPS = ((0xDF22, 0xDF23, 0xDF24), (0xDF25, 0xDF26), (0xDF27,))
-SHA256_DIGEST_INFO = bytes.fromhex("3071300d06096086480165030402010500")
 
 
 def face_card_profile(photo_jp2: bytes) -> CardProfile:
@@ -253,9 +249,8 @@ def face_card_profile(photo_jp2: bytes) -> CardProfile:
     key = serialization.load_pem_private_key(visual["card_key_pem"].encode(), None)
     if not isinstance(key, rsa.RSAPrivateKey):
         raise SampleError("the face-card profile's card key is not RSA")
-    digests = b"".join(hashlib.sha256(b"".join(encode(t, values[t]) for t in group)).digest()
-                       for group in SIGNED_GROUPS)
-    values[0xDF28] = sign_pkcs1_type1(key, SHA256_DIGEST_INFO + encode(0x04, digests))
+    values[0xDF28] = card_face_signature(
+        [[(tag, values[tag]) for tag in group] for group in SIGNED_GROUPS], key)
     order = [0xDF22, 0xDF23, 0xDF24, 0xDF25, 0xDF26, 0xDF27, 0xDF28, 0xDF29, 0xDF2A]
     visual["card_face"] = base64.b64encode(
         _with_offsets([(t, values[t]) for t in order], 3)).decode()
