@@ -2,7 +2,7 @@
 
     python hw-fixtures/record_transcripts.py [OUT_DIR]
 
-Each is a whole confirmation (the real engine and card jobs, daemon/scenarios.py) recorded
+Each is a whole confirmation (the real engine and card jobs, daemon/harness/scenarios.py) recorded
 through the same code as `myna-reader record` (personal data scrubbed, PINs masked), so they
 show exactly what a field recording looks like and replay with `myna-reader replay`.
 """
@@ -14,8 +14,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from myna_reader.daemon.cli_transcripts import play
-from myna_reader.daemon.scenarios import Answers
+from myna_reader.daemon.cli.transcripts import play
+from myna_reader.daemon.harness.scenarios import Answers
 from myna_reader.drivers.backends.base import ReaderEventKind
 from myna_reader.drivers.backends.sim import SimReader
 from myna_reader.drivers.recorder import Recorder

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from myna_reader.daemon.cli import main
-from myna_reader.daemon.passcode import PasscodeStore
+from myna_reader.daemon.store.passcode import PasscodeStore
 
 
 def _set(state: Path, code: str, monkeypatch: pytest.MonkeyPatch) -> int:

@@ -15,8 +15,7 @@ from pathlib import Path
 
 import pygame
 
-from myna_reader.daemon.session_model import Cue
-from myna_reader.daemon.session_views import View
+from myna_reader.daemon.engine import Cue, View
 from myna_reader.daemon.version import __version__
 from myna_reader.ui.fonts import FontSet, choose_fonts
 from myna_reader.ui.input import InputMapper

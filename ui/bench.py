@@ -20,13 +20,13 @@ from collections.abc import Callable
 
 import pygame
 
-from myna_reader.daemon.session import Engine
-from myna_reader.daemon.session_effects import Show
-from myna_reader.daemon.session_model import (
+from myna_reader.daemon.engine import (
     Button,
     CardPlaced,
     CardProbed,
+    Engine,
     ReaderAttached,
+    Show,
     TokenKind,
 )
 from myna_reader.ui.app import App

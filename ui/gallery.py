@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pygame
 
-from myna_reader.daemon.session_model import Screen
+from myna_reader.daemon.engine import Screen
 from myna_reader.ui.app import load_fonts
 from myna_reader.ui.layout import Layout
 from myna_reader.ui.messages import Lang, load_messages

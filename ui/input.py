@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import pygame
 
-from myna_reader.daemon.session_model import Button, DigitPressed, Pressed
+from myna_reader.daemon.engine import Button, DigitPressed, Pressed
 from myna_reader.ui.intents import Intent
 from myna_reader.ui.layout import Layout
 from myna_reader.ui.widgets import Element

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from myna_reader.daemon.session_model import DigitPressed, Pressed
+from myna_reader.daemon.engine import DigitPressed, Pressed
 
 
 class UiAction(StrEnum):

@@ -13,7 +13,7 @@ import struct
 import wave
 from pathlib import Path
 
-from myna_reader.daemon.session_model import Cue
+from myna_reader.daemon.engine import Cue
 
 RATE = 22050
 FADE_S = 0.01

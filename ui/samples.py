@@ -6,17 +6,19 @@ the most); `VARIANTS` adds the other states the tests render at every size.
 
 from __future__ import annotations
 
-from myna_reader.daemon.consent import DEFAULT_CONSENT_PAGES
-from myna_reader.daemon.error_codes import ALL_CODES
-from myna_reader.daemon.session_model import FacePrompt, Mode, Screen
-from myna_reader.daemon.session_views import (
+from myna_reader.daemon.engine import (
+    ALL_CODES,
+    DEFAULT_CONSENT_PAGES,
     ConsentView,
     DoneView,
     ErrorView,
+    FacePrompt,
     MethodView,
+    Mode,
     NoReaderView,
     PinView,
     ReadingView,
+    Screen,
     StaffLockedView,
     StaffPasscodeView,
     StaffStandbyView,

@@ -13,23 +13,21 @@ from dataclasses import dataclass
 
 import pygame
 
-from myna_reader.daemon.error_codes import BY_CODE
-from myna_reader.daemon.session_model import (
+from myna_reader.daemon.engine import (
+    BY_CODE,
     PASSCODE_LENGTH,
     PIN_LENGTH,
     Button,
-    Mode,
-    Pressed,
-    Screen,
-)
-from myna_reader.daemon.session_views import (
     ConsentView,
     DoneView,
     ErrorView,
     MethodView,
+    Mode,
     NoReaderView,
     PinView,
+    Pressed,
     ReadingView,
+    Screen,
     StaffLockedView,
     StaffPasscodeView,
     StaffStandbyView,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from myna_reader.daemon.session_config_error import SessionConfigError
+from myna_reader.daemon.engine import SessionConfigError
 from myna_reader.ui.fonts import DEFAULT_FAMILIES
 from myna_reader.ui.layout import ROTATIONS, LayoutError, parse_size
 from myna_reader.ui.messages import Lang

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pygame
 
-from myna_reader.daemon.session_model import Cue
+from myna_reader.daemon.engine import Cue
 
 log = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ import dataclasses
 from collections import deque
 from pathlib import Path
 
-from myna_reader.daemon.error_codes import BY_CODE
-from myna_reader.daemon.session_views import (
+from myna_reader.daemon.engine import (
+    BY_CODE,
     ConsentView,
     DoneView,
     ErrorView,

@@ -15,7 +15,7 @@ from enum import Enum
 
 import pygame
 
-from myna_reader.daemon.session_model import Button, DigitPressed, Pressed
+from myna_reader.daemon.engine import Button, DigitPressed, Pressed
 from myna_reader.ui.fonts import FontSet, Weight
 from myna_reader.ui.intents import Intent
 from myna_reader.ui.layout import Layout, LayoutError, Rect, columns, inset, rows

@@ -10,7 +10,7 @@ sets TCP_NODELAY and re-arms TCP_QUICKACK after every recv, each APDU waits for 
 (~40 ms on Linux instead of ~0.1 ms).
 
 `insert()` and `remove()` place and take out the card from code; from outside the process,
-`myna-reader sim serve --vpcd PORT` maps SIGUSR1/SIGUSR2 onto them (daemon/cli_sim.py). A
+`myna-reader sim serve --vpcd PORT` maps SIGUSR1/SIGUSR2 onto them (daemon/cli/sim.py). A
 card keeps its state (PIN counters) across a removal, as a real one does; removal powers it
 off, which clears every verified state.
 """

@@ -22,12 +22,10 @@ from pathlib import Path
 import pygame
 import pytest
 
-from myna_reader.daemon.audit import AuditLog
-from myna_reader.daemon.passcode import Clocks, PasscodeStore
-from myna_reader.daemon.runner import Runner
-from myna_reader.daemon.session_config import LockoutPolicy, SessionConfig
-from myna_reader.daemon.session_model import Screen
-from myna_reader.daemon.session_views import StaffPasscodeView, View
+from myna_reader.daemon.engine import LockoutPolicy, Screen, SessionConfig, StaffPasscodeView, View
+from myna_reader.daemon.runtime.runner import Runner
+from myna_reader.daemon.store.audit import AuditLog
+from myna_reader.daemon.store.passcode import Clocks, PasscodeStore
 from myna_reader.drivers.backends.sim import SimReader
 from myna_reader.ui.app import App
 from myna_reader.ui.input import DEBOUNCE_S

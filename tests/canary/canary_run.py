@@ -7,7 +7,7 @@
   the reference terminal issuing the canary passcode, and a visitor at the touchscreen: a
   wrong passcode, a staff confirmation, a wrong PIN, a PIN confirmation, a card pulled early;
 - `crash_in_verify`: an unexpected exception inside the VERIFY job, its traceback logged
-  through daemon/logs.py and also left to escape a thread (Python's own crash output);
+  through daemon/runtime/logs.py and also left to escape a thread (Python's own crash output);
 - `record_text_ap`: the recorder on a session that reads the text AP (My Number, name,
   address): the transcript must come out scrubbed.
 """
@@ -26,18 +26,24 @@ from unittest import mock
 
 import canary_values as canary
 
-from myna_reader.daemon import cli_host
-from myna_reader.daemon.card_jobs import CardJobs
-from myna_reader.daemon.cli_host import Terminal
-from myna_reader.daemon.config import DaemonConfig, LinkConfig
-from myna_reader.daemon.host_transport import TcpEndpoint
-from myna_reader.daemon.logs import setup_logging
-from myna_reader.daemon.secret import Secret
-from myna_reader.daemon.service import assemble, serve
-from myna_reader.daemon.session_effects import ProbeCard, VerifyPin
-from myna_reader.daemon.session_model import Button, Screen
-from myna_reader.daemon.session_views import PinView, StaffPasscodeView, StandbyView
-from myna_reader.daemon.visitor import Visitor
+from myna_reader.daemon.cli import host as cli_host
+from myna_reader.daemon.cli.host import Terminal
+from myna_reader.daemon.engine import (
+    Button,
+    PinView,
+    ProbeCard,
+    Screen,
+    Secret,
+    StaffPasscodeView,
+    StandbyView,
+    VerifyPin,
+)
+from myna_reader.daemon.harness.visitor import Visitor
+from myna_reader.daemon.link.transport import TcpEndpoint
+from myna_reader.daemon.runtime.card_jobs import CardJobs
+from myna_reader.daemon.runtime.config import DaemonConfig, LinkConfig
+from myna_reader.daemon.runtime.logs import setup_logging
+from myna_reader.daemon.runtime.service import assemble, serve
 from myna_reader.drivers.backends.base import ReaderEventKind
 from myna_reader.drivers.backends.sim import SimReader
 from myna_reader.drivers.card import MyNumberCard
@@ -46,7 +52,7 @@ from myna_reader.drivers.recorder import Recorder
 from myna_reader.drivers.transcript import Header, write
 from myna_reader.fixtures import generate
 
-log = logging.getLogger("myna_reader.daemon.runner")
+log = logging.getLogger("myna_reader.daemon.runtime.runner")
 
 
 def my_number() -> str:

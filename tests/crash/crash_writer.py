@@ -14,10 +14,9 @@ import random
 import sys
 from pathlib import Path
 
-from myna_reader.daemon.outbox import OUTBOX_FILE, Outbox
-from myna_reader.daemon.passcode import PasscodeStore, ScryptParams
-from myna_reader.daemon.session_effects import ResultMessage
-from myna_reader.daemon.session_model import Method
+from myna_reader.daemon.engine import Method, ResultMessage
+from myna_reader.daemon.store.outbox import OUTBOX_FILE, Outbox
+from myna_reader.daemon.store.passcode import PasscodeStore, ScryptParams
 
 #: The file's durability is under test, not the KDF: a cheap scrypt keeps the loop fast.
 CHEAP_SCRYPT = ScryptParams(n=2**8)

@@ -16,7 +16,7 @@ from pathlib import Path
 from crash_support import ROUNDS, Op, kill_at_random
 from crash_writer import result_for
 
-from myna_reader.daemon.outbox import OUTBOX_FILE, Outbox
+from myna_reader.daemon.store.outbox import OUTBOX_FILE, Outbox
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,8 @@ from pathlib import Path
 from crash_support import ROUNDS, Op, kill_at_random, leftover_temp_files
 from crash_writer import CHEAP_SCRYPT, code_for
 
-from myna_reader.daemon.passcode import PASSCODE_FILE, PasscodeStore, ScryptParams
-from myna_reader.daemon.secret import Secret
-from myna_reader.daemon.session_config import LockoutPolicy
+from myna_reader.daemon.engine import LockoutPolicy, Secret
+from myna_reader.daemon.store.passcode import PASSCODE_FILE, PasscodeStore, ScryptParams
 
 MAX_FAILURES = LockoutPolicy().max_failures
 

@@ -15,20 +15,22 @@ from pathlib import Path
 
 import pytest
 
-from myna_reader.daemon.audit import AuditLog
-from myna_reader.daemon.passcode import PasscodeStore
-from myna_reader.daemon.runner import Runner
-from myna_reader.daemon.session_config import SessionConfig
-from myna_reader.daemon.session_effects import ErrorMessage, ResultMessage, StatusMessage
-from myna_reader.daemon.session_model import (
+from myna_reader.daemon.engine import (
     Button,
     ChallengeReceived,
     Cue,
     DigitPressed,
+    ErrorMessage,
     Pressed,
+    ResultMessage,
     Screen,
+    SessionConfig,
+    StatusMessage,
+    View,
 )
-from myna_reader.daemon.session_views import View
+from myna_reader.daemon.runtime.runner import Runner
+from myna_reader.daemon.store.audit import AuditLog
+from myna_reader.daemon.store.passcode import PasscodeStore
 from myna_reader.drivers.backends.sim import SimReader
 
 WAIT_S = 10.0  # a bound that turns a hang into a failure, not a speed target

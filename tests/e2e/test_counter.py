@@ -23,7 +23,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from myna_reader.daemon.consent import DEFAULT_CONSENT_PAGES, ConsentItem
+from myna_reader.daemon.engine import DEFAULT_CONSENT_PAGES, ConsentItem
 from myna_reader.ui.input import DEBOUNCE_S
 
 pytestmark = [pytest.mark.x11, pytest.mark.pcscd]

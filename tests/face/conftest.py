@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from myna_reader.daemon.face_model import FaceModel
-from myna_reader.daemon.face_ocr import CardOcr
+from myna_reader.daemon.face.model import FaceModel
+from myna_reader.daemon.face.ocr import CardOcr
 from myna_reader.drivers.camera import Frame
 from tests.face.public_faces import load_faces
 

@@ -1,5 +1,5 @@
 """Test-only media made from the public faces (the shared ones, chip photos, placed frames and
-card faces, are in daemon/face_samples.py): still-ish live clips, warped stills (attacks) and
+card faces, are in daemon/harness/face_samples.py): still-ish live clips, warped stills (attacks) and
 random card holders. Nothing is written to the repository; files go to pytest's tmp dirs."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import random
 import cv2
 import numpy as np
 
-from myna_reader.daemon.face_model import FaceModel
-from myna_reader.daemon.face_samples import FRAME_SIZE, CardHolder, placed
+from myna_reader.daemon.face.model import FaceModel
+from myna_reader.daemon.harness.face_samples import FRAME_SIZE, CardHolder, placed
 from myna_reader.drivers.camera import Frame
 
 

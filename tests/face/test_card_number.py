@@ -10,15 +10,15 @@ import random
 import numpy as np
 import pytest
 
-from myna_reader.daemon.face_card_number import (
+from myna_reader.daemon.face.card_number import (
     CardNumber,
     Doubt,
     TextLine,
     Unsure,
     card_number_from_lines,
 )
-from myna_reader.daemon.face_ocr import CardOcr
-from myna_reader.daemon.face_samples import camera_shot, card_face
+from myna_reader.daemon.face.ocr import CardOcr
+from myna_reader.daemon.harness.face_samples import camera_shot, card_face
 from tests.face.media import random_holders
 
 TODAY = dt.date(2026, 6, 1)

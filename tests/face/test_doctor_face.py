@@ -9,7 +9,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from myna_reader.daemon.doctor import run_checks
+from myna_reader.daemon.runtime.doctor import run_checks
 from tests.systemd.test_doctor import CHECKS, LINE
 
 FACE_CHECKS = ["patient camera", "card camera", "face model", "ocr engine"]

@@ -5,7 +5,7 @@ test checks that the attempt decided (the bench raises otherwise) and the report
 from __future__ import annotations
 
 from myna_reader.daemon.cli import main
-from myna_reader.daemon.face_bench import face_figures
+from myna_reader.daemon.harness.face_bench import face_figures
 
 STAGES = {"total_s", "card_io_s", "ocr_s", "ocr_frames", "chip_photo_s", "live_s",
           "live_frames", "cpu_ms_per_ocr_frame", "cpu_ms_per_live_frame",

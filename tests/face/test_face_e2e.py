@@ -17,11 +17,20 @@ import cv2
 import pytest
 from PIL import Image
 
-from myna_reader.daemon.audit import AuditLog
-from myna_reader.daemon.face_auth import FaceAuth
-from myna_reader.daemon.face_model import FaceModel
-from myna_reader.daemon.face_ocr import CardOcr
-from myna_reader.daemon.face_samples import (
+from myna_reader.daemon.engine import (
+    Button,
+    FacePrompt,
+    FaceSettings,
+    MethodView,
+    Pressed,
+    ReadingView,
+    Screen,
+    SessionConfig,
+)
+from myna_reader.daemon.face.auth import FaceAuth
+from myna_reader.daemon.face.model import FaceModel
+from myna_reader.daemon.face.ocr import CardOcr
+from myna_reader.daemon.harness.face_samples import (
     FACE_CARD_HOLDER,
     camera_shot,
     card_face,
@@ -29,12 +38,9 @@ from myna_reader.daemon.face_samples import (
     face_card_profile,
     placed,
 )
-from myna_reader.daemon.face_settings import FaceSettings
-from myna_reader.daemon.passcode import PasscodeStore
-from myna_reader.daemon.runner import Runner
-from myna_reader.daemon.session_config import SessionConfig
-from myna_reader.daemon.session_model import Button, FacePrompt, Pressed, Screen
-from myna_reader.daemon.session_views import MethodView, ReadingView
+from myna_reader.daemon.runtime.runner import Runner
+from myna_reader.daemon.store.audit import AuditLog
+from myna_reader.daemon.store.passcode import PasscodeStore
 from myna_reader.drivers.backends.sim import SimReader
 from myna_reader.drivers.camera import Frame
 from tests.daemon.test_runner import Recorder

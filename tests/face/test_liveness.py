@@ -8,7 +8,7 @@ too. What they cannot show: a replayed video of the patient, a 3D mask, two phot
 patient in two poses swapped in front of the camera; nor how real patients at a real counter
 perform. One photo tilted 35-50 degrees about a DIAGONAL axis used to pass: the 5-point
 predictor reads it as a head turn, asymmetry included. The planarity check
-(daemon/face_planarity.py) now refuses it: its turned frames moved from the baseline by one
+(daemon/face/planarity.py) now refuses it: its turned frames moved from the baseline by one
 homography. On the real side, the two real photos of a head turn cannot be feature-matched
 with each other at all (different sittings), so the planarity check does not judge them: these
 tests show that it stops flat pictures, NOT that it lets a real, continuously turning head
@@ -21,10 +21,10 @@ import itertools
 import numpy as np
 import pytest
 
-from myna_reader.daemon.face_liveness import HeadTurnChallenge, Outcome, Turn, pose_of
-from myna_reader.daemon.face_model import FaceModel
-from myna_reader.daemon.face_planarity import face_features, moved_as_a_plane
-from myna_reader.daemon.face_samples import placed
+from myna_reader.daemon.face.liveness import HeadTurnChallenge, Outcome, Turn, pose_of
+from myna_reader.daemon.face.model import FaceModel
+from myna_reader.daemon.face.planarity import face_features, moved_as_a_plane
+from myna_reader.daemon.harness.face_samples import placed
 from myna_reader.drivers.camera import Frame
 from tests.face.media import noisy, similarity, tilted
 

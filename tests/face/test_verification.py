@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import pytest
 
-from myna_reader.daemon.face_chip import JP2_MAGIC, decode_chip_photo
-from myna_reader.daemon.face_model import Embedding, FaceModel, distance
-from myna_reader.daemon.face_samples import PERSON, chip_photo
-from myna_reader.daemon.face_settings import FaceSettings
-from myna_reader.daemon.face_verify import FrameAgreement, Verdict
+from myna_reader.daemon.engine import FaceSettings
+from myna_reader.daemon.face.chip import JP2_MAGIC, decode_chip_photo
+from myna_reader.daemon.face.model import Embedding, FaceModel, distance
+from myna_reader.daemon.face.verify import FrameAgreement, Verdict
+from myna_reader.daemon.harness.face_samples import PERSON, chip_photo
 from myna_reader.drivers.camera import Frame
 from tests.face.media import live_clip
 

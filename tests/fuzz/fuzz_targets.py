@@ -14,25 +14,28 @@ from collections.abc import Callable, Sequence
 from functools import cache
 from pathlib import Path
 
-from myna_reader.daemon.card_jobs import CardJobs
-from myna_reader.daemon.config import ConfigError, load_config
-from myna_reader.daemon.host_protocol import (
+from myna_reader.daemon.engine import (
+    CardJob,
+    CardJobFailed,
+    CardProbed,
+    PinOutcome,
+    PinVerified,
+    ProbeCard,
+    ReadCertificate,
+    ReleaseCard,
+    Secret,
+    Sign,
+    VerifyPin,
+)
+from myna_reader.daemon.link.protocol import (
     HostProtocolError,
     LineSplitter,
     deserves_reply,
     parse_terminal_line,
 )
-from myna_reader.daemon.secret import Secret
-from myna_reader.daemon.session_effects import (
-    CardJob,
-    ProbeCard,
-    ReadCertificate,
-    ReleaseCard,
-    Sign,
-    VerifyPin,
-)
-from myna_reader.daemon.session_model import CardJobFailed, CardProbed, PinOutcome, PinVerified
-from myna_reader.daemon.update_bundle import BundleError, FileEntry, Manifest
+from myna_reader.daemon.runtime.card_jobs import CardJobs
+from myna_reader.daemon.runtime.config import ConfigError, load_config
+from myna_reader.daemon.update.bundle import BundleError, FileEntry, Manifest
 from myna_reader.drivers import records, tlv
 from myna_reader.drivers.apdu import Command, Response
 from myna_reader.drivers.backends.base import Reader, ReaderEvent

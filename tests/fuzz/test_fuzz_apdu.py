@@ -13,7 +13,7 @@ from fuzz_targets import (
 from hypothesis import given
 from hypothesis import strategies as st
 
-from myna_reader.daemon.session_model import CardJobFailed, Signed
+from myna_reader.daemon.engine import CardJobFailed, Signed
 
 _STATUS_WORDS = [0x9000, 0x6A82, 0x6982, 0x6984, 0x6983, 0x63C0, 0x63C1, 0x63C2, 0x6300,
                  0x6700, 0x6B00, 0x6282, 0x6985, 0x6A86, 0x6D00, 0x6E00, 0x6F00, 0x6400]

@@ -20,8 +20,8 @@ from fuzz_targets import (
 from hypothesis import given
 from hypothesis import strategies as st
 
-from myna_reader.daemon.config import ConfigError, config_from_mapping, load_config
-from myna_reader.daemon.host_protocol import MAX_LINE_BYTES, HostProtocolError, parse_terminal_line
+from myna_reader.daemon.link.protocol import MAX_LINE_BYTES, HostProtocolError, parse_terminal_line
+from myna_reader.daemon.runtime.config import ConfigError, config_from_mapping, load_config
 from myna_reader.drivers.transcript import TranscriptError, parse_lines
 
 _DEEP = 20_000  # deeper than the json and tomllib parsers' recursion limits, inside a line

@@ -1,5 +1,5 @@
 """Both ends of the host link for tests: synthetic results, the reference terminal in a
-thread, a TCP proxy that cuts connections (daemon/link_fault.py, shared with the soak), and a
+thread, a TCP proxy that cuts connections (daemon/harness/link_fault.py, shared with the soak), and a
 pty bridge for the serial transport.
 
 Everything here is real: sockets, ptys, pyserial, SQLite, the console's own code. Waits are
@@ -26,14 +26,12 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
-from myna_reader.daemon.cli_host import Terminal
-from myna_reader.daemon.consent import ConsentAnswer, ConsentItem
-from myna_reader.daemon.host_link import HostLink
-from myna_reader.daemon.host_protocol import hello_fields
-from myna_reader.daemon.host_transport import parse_link_url
-from myna_reader.daemon.outbox import Outbox
-from myna_reader.daemon.session_effects import ResultMessage
-from myna_reader.daemon.session_model import Event, Method
+from myna_reader.daemon.cli.host import Terminal
+from myna_reader.daemon.engine import ConsentAnswer, ConsentItem, Event, Method, ResultMessage
+from myna_reader.daemon.link.protocol import hello_fields
+from myna_reader.daemon.link.reader_end import HostLink
+from myna_reader.daemon.link.transport import parse_link_url
+from myna_reader.daemon.store.outbox import Outbox
 from myna_reader.drivers.certificate import parse_certificate
 
 WAIT_S = 15.0

@@ -15,10 +15,9 @@ from typing import IO, Any
 
 import pytest
 
-from myna_reader.daemon import cli_host
 from myna_reader.daemon.cli import CliError
-from myna_reader.daemon.secret import Secret
-from myna_reader.daemon.session_model import ChallengeReceived, PasscodeIssued
+from myna_reader.daemon.cli import host as cli_host
+from myna_reader.daemon.engine import ChallengeReceived, PasscodeIssued, Secret
 from tests.host.support import (
     WAIT_S,
     Events,
@@ -35,7 +34,7 @@ CHALLENGE = bytes(range(100, 132))
 # the console's parser as cli.py mounts it (the lead wires add_parser into `myna-reader`)
 ENTRY = """
 import argparse, sys
-from myna_reader.daemon import cli_host
+from myna_reader.daemon.cli import host as cli_host
 parser = argparse.ArgumentParser(prog="myna-reader")
 cli_host.add_parser(parser.add_subparsers(dest="command", required=True))
 args = parser.parse_args(sys.argv[1:])

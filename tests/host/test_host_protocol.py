@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from myna_reader.daemon.host_protocol import (
+from myna_reader.daemon.engine import ErrorMessage, Secret
+from myna_reader.daemon.link.protocol import (
     MAX_LINE_BYTES,
     Ack,
     Challenge,
@@ -24,8 +25,6 @@ from myna_reader.daemon.host_protocol import (
     outgoing,
     parse_terminal_line,
 )
-from myna_reader.daemon.secret import Secret
-from myna_reader.daemon.session_effects import ErrorMessage
 
 
 def line(**fields: object) -> bytes:

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import serial
 
-from myna_reader.daemon.host_transport import SerialEndpoint, parse_link_url
-from myna_reader.daemon.session_model import ChallengeReceived
+from myna_reader.daemon.engine import ChallengeReceived
+from myna_reader.daemon.link.transport import SerialEndpoint, parse_link_url
 from tests.host.support import (
     HELLO,
     Console,
@@ -84,7 +84,7 @@ def test_an_echoing_line_does_not_bounce_errors_forever(
         tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     # pyserial's loop:// echoes every byte: the reader reads back its own hello and result,
     # refuses each with an error reply, and reads those back without replying again
-    caplog.set_level(logging.WARNING, logger="myna_reader.daemon.host_link")
+    caplog.set_level(logging.WARNING, logger="myna_reader.daemon.link.reader_end")
     outbox = open_outbox(tmp_path)
     with running_link("loop://", outbox) as link:
         assert link.wait_connected(15)

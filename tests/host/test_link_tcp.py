@@ -10,20 +10,21 @@ from typing import Any
 
 import pytest
 
-from myna_reader.daemon.audit import AuditLog
-from myna_reader.daemon.cli_host import SeenResults
-from myna_reader.daemon.host_link import HostLink, HostLinkError
-from myna_reader.daemon.host_protocol import ConfigUpdate
-from myna_reader.daemon.host_transport import LinkUrlError, TcpEndpoint, parse_link_url
-from myna_reader.daemon.link_fault import FaultProxy
-from myna_reader.daemon.secret import Secret
-from myna_reader.daemon.session_effects import ErrorMessage, StatusMessage
-from myna_reader.daemon.session_model import (
+from myna_reader.daemon.cli.host import SeenResults
+from myna_reader.daemon.engine import (
     ChallengeReceived,
+    ErrorMessage,
     Mode,
     PasscodeIssued,
     Screen,
+    Secret,
+    StatusMessage,
 )
+from myna_reader.daemon.harness.link_fault import FaultProxy
+from myna_reader.daemon.link.protocol import ConfigUpdate
+from myna_reader.daemon.link.reader_end import HostLink, HostLinkError
+from myna_reader.daemon.link.transport import LinkUrlError, TcpEndpoint, parse_link_url
+from myna_reader.daemon.store.audit import AuditLog
 from tests.host.support import (
     HELLO,
     Console,

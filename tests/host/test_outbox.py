@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from myna_reader.daemon.audit import AuditLog
-from myna_reader.daemon.outbox import EXPIRED_OUTCOME, Outbox, OutboxError
+from myna_reader.daemon.store.audit import AuditLog
+from myna_reader.daemon.store.outbox import EXPIRED_OUTCOME, Outbox, OutboxError
 from tests.host.support import make_result, make_signer
 
 SIGNER = make_signer()

@@ -7,7 +7,7 @@ import threading
 import pytest
 from support.pcscd import PcscdInstance
 
-from myna_reader.daemon.hotplug import (
+from myna_reader.daemon.runtime.hotplug import (
     ReaderListChange,
     await_pcsc_change,
     diff_readers,

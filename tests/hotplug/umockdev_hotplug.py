@@ -21,7 +21,7 @@ import gi
 gi.require_version("UMockdev", "1.0")
 from gi.repository import UMockdev  # noqa: E402  (gi needs require_version first)
 
-from myna_reader.daemon.hotplug import (  # noqa: E402
+from myna_reader.daemon.runtime.hotplug import (  # noqa: E402
     HotplugEvent,
     HotplugMonitor,
     present_devices,

@@ -5,13 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from myna_reader.daemon.error_codes import CardErrorKind
-from myna_reader.daemon.face_settings import FaceSettings
-from myna_reader.daemon.session import start, step
-from myna_reader.daemon.session_config import SessionConfig, StaffModeConfig, StaffScope
-from myna_reader.daemon.session_effects import Effect, ResultMessage, SendToHost
-from myna_reader.daemon.session_model import (
+from myna_reader.daemon.engine import (
     Button,
+    CardErrorKind,
     CardJobFailed,
     CardPlaced,
     CardProbed,
@@ -19,7 +15,9 @@ from myna_reader.daemon.session_model import (
     CertificateRead,
     ChallengeReceived,
     DigitPressed,
+    Effect,
     Event,
+    FaceSettings,
     PasscodeChecked,
     PasscodeStatus,
     Phase,
@@ -27,10 +25,17 @@ from myna_reader.daemon.session_model import (
     PinVerified,
     Pressed,
     ReaderAttached,
+    ResultMessage,
+    SendToHost,
+    SessionConfig,
     Signed,
+    StaffModeConfig,
+    StaffScope,
     State,
     Tick,
     TokenKind,
+    start,
+    step,
 )
 
 WALL0 = 1_760_000_000.0  # synthetic epoch seconds for card placements

@@ -12,38 +12,21 @@ from pathlib import Path
 
 import pytest
 
-from myna_reader.daemon.audit import AUDIT_FILE, AuditLog
-from myna_reader.daemon.consent import DEFAULT_CONSENT_PAGES, ConsentItem, pages_from_config
-from myna_reader.daemon.error_codes import (
+from myna_reader.daemon.engine import (
     ALL_CODES,
     CODE_OF_KIND,
-    CardErrorKind,
-    kind_of_exception,
-)
-from myna_reader.daemon.secret import Secret, SecretFormatError
-from myna_reader.daemon.session_config import (
-    SessionConfig,
-    StaffScope,
-    Timeouts,
-    session_config_from_mapping,
-)
-from myna_reader.daemon.session_config_error import SessionConfigError
-from myna_reader.daemon.session_effects import (
-    AuditRecord,
-    CardJob,
-    CheckPasscode,
-    ReleaseCard,
-    StorePasscode,
-    VerifyPin,
-    WriteAudit,
-)
-from myna_reader.daemon.session_model import (
+    DEFAULT_CONSENT_PAGES,
     AuditEvent,
+    AuditRecord,
     Button,
+    CardErrorKind,
+    CardJob,
     CardPlaced,
     CardProbed,
     CertificateRead,
     ChallengeReceived,
+    CheckPasscode,
+    ConsentItem,
     DigitPressed,
     Event,
     Method,
@@ -54,10 +37,24 @@ from myna_reader.daemon.session_model import (
     PinVerified,
     Pressed,
     ReaderAttached,
+    ReleaseCard,
+    Secret,
+    SecretFormatError,
+    SessionConfig,
+    SessionConfigError,
     Signed,
+    StaffScope,
+    StorePasscode,
+    Timeouts,
     TokenKind,
+    VerifyPin,
+    WriteAudit,
+    kind_of_exception,
+    pages_from_config,
+    session_config_from_mapping,
 )
-from myna_reader.daemon.session_replay import bench_engine, run_events
+from myna_reader.daemon.harness.replay import bench_engine, run_events
+from myna_reader.daemon.store.audit import AUDIT_FILE, AuditLog
 from myna_reader.drivers import errors
 from tests.session.engine_driver import PIN, PIN_TEXT, done
 

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from myna_reader.daemon import atomic_file
-from myna_reader.daemon.passcode import (
+from myna_reader.daemon.engine import LockoutPolicy, PasscodeChecked, PasscodeStatus, Secret
+from myna_reader.daemon.store import files as atomic_file
+from myna_reader.daemon.store.passcode import (
     LOCK_FILE,
     PASSCODE_FILE,
     Clocks,
@@ -22,9 +23,6 @@ from myna_reader.daemon.passcode import (
     PasscodeStoreError,
     ScryptParams,
 )
-from myna_reader.daemon.secret import Secret
-from myna_reader.daemon.session_config import LockoutPolicy
-from myna_reader.daemon.session_model import PasscodeChecked, PasscodeStatus
 
 # A cheap scrypt for tests that run thousands of checks; the stored parameters travel with the
 # hash, and one test below uses the production defaults.

@@ -13,37 +13,25 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from myna_reader.daemon.error_codes import CardErrorKind
-from myna_reader.daemon.face_settings import FaceSettings
-from myna_reader.daemon.secret import Secret
-from myna_reader.daemon.session_config import SessionConfig, StaffModeConfig, StaffScope
-from myna_reader.daemon.session_effects import (
+from myna_reader.daemon.engine import (
     SECRET_EFFECTS,
-    CardJob,
-    CheckPasscode,
-    Effect,
-    Ignored,
-    MatchFace,
-    ProbeCard,
-    ReadCertificate,
-    ReleaseCard,
-    ResultMessage,
-    SendToHost,
-    Sign,
-    VerifyPin,
-    WriteAudit,
-)
-from myna_reader.daemon.session_model import (
     Button,
+    CardErrorKind,
+    CardJob,
     CardJobFailed,
     CardPlaced,
     CardProbed,
     CardRemoved,
     CertificateRead,
     ChallengeReceived,
+    CheckPasscode,
     DigitPressed,
+    Effect,
     Event,
     FaceMatched,
+    FaceSettings,
+    Ignored,
+    MatchFace,
     Mode,
     PasscodeChecked,
     PasscodeIssued,
@@ -52,11 +40,23 @@ from myna_reader.daemon.session_model import (
     PinOutcome,
     PinVerified,
     Pressed,
+    ProbeCard,
+    ReadCertificate,
     ReaderAttached,
     ReaderDetached,
+    ReleaseCard,
+    ResultMessage,
+    Secret,
+    SendToHost,
+    SessionConfig,
+    Sign,
     Signed,
+    StaffModeConfig,
+    StaffScope,
     Tick,
     TokenKind,
+    VerifyPin,
+    WriteAudit,
 )
 from tests.session.engine_driver import WALL0, Driver, walk_to_rest
 

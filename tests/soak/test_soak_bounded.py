@@ -1,10 +1,10 @@
 """The bounded soak CI runs: 1,000 confirmations through the whole daemon with every
-fault kind (daemon/soak_faults.py). Duplicates, lost and stuck states are zero."""
+fault kind (daemon/harness/soak_faults.py). Duplicates, lost and stuck states are zero."""
 
 from __future__ import annotations
 
-from myna_reader.daemon.soak import run_soak
-from myna_reader.daemon.soak_faults import ALL_FAULTS
+from myna_reader.daemon.harness.soak import run_soak
+from myna_reader.daemon.harness.soak_faults import ALL_FAULTS
 
 CONFIRMATIONS = 1000  # issue 7: CI soaks at least 1,000 confirmations
 SEED = 7

@@ -10,13 +10,7 @@
 
 from __future__ import annotations
 
-from myna_reader.daemon.session_effects import (
-    ResultMessage,
-    SendToHost,
-    Sign,
-    WriteAudit,
-)
-from myna_reader.daemon.session_model import (
+from myna_reader.daemon.engine import (
     Button,
     CardProbed,
     CardRemoved,
@@ -24,7 +18,11 @@ from myna_reader.daemon.session_model import (
     Phase,
     PinOutcome,
     PinVerified,
+    ResultMessage,
+    SendToHost,
+    Sign,
     TokenKind,
+    WriteAudit,
 )
 from tests.session.engine_driver import CERT_DER, CHALLENGE, FINGERPRINT, Driver, consent
 

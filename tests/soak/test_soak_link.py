@@ -1,5 +1,5 @@
 """Issue 5's link fault: the terminal's connection cut several times in the middle of 100
-confirmations (a relay that shuts both sockets, daemon/link_fault.py) and restored by the
+confirmations (a relay that shuts both sockets, daemon/harness/link_fault.py) and restored by the
 terminal's reconnect. Every confirmed line of the audit log reaches the terminal exactly once;
 repeats after a cut are dropped by id at the terminal, counted and reported apart.
 
@@ -9,8 +9,8 @@ audit log) with the real reference terminal; only the card is simulated.
 
 from __future__ import annotations
 
-from myna_reader.daemon.soak import run_soak
-from myna_reader.daemon.soak_faults import Fault
+from myna_reader.daemon.harness.soak import run_soak
+from myna_reader.daemon.harness.soak_faults import Fault
 
 CONFIRMATIONS = 100
 SEED = 5

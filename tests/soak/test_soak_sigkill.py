@@ -20,12 +20,12 @@ import threading
 import time
 from pathlib import Path
 
-from myna_reader.daemon.audit import AuditLog
-from myna_reader.daemon.cli_host import Terminal
-from myna_reader.daemon.host_transport import TcpEndpoint
-from myna_reader.daemon.outbox import OUTBOX_FILE, Outbox
-from myna_reader.daemon.passcode import PasscodeStore
-from myna_reader.daemon.soak import Tally
+from myna_reader.daemon.cli.host import Terminal
+from myna_reader.daemon.harness.soak import Tally
+from myna_reader.daemon.link.transport import TcpEndpoint
+from myna_reader.daemon.store.audit import AuditLog
+from myna_reader.daemon.store.outbox import OUTBOX_FILE, Outbox
+from myna_reader.daemon.store.passcode import PasscodeStore
 
 KILLS = 5
 FINAL_SESSIONS = 40

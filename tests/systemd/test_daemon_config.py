@@ -11,15 +11,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from myna_reader.daemon.config import (
+from myna_reader.daemon.engine import StaffScope
+from myna_reader.daemon.link.transport import SerialEndpoint, TcpEndpoint
+from myna_reader.daemon.runtime.config import (
     TOP_KEYS,
     ConfigError,
     DaemonConfig,
     LinkConfig,
     load_config,
 )
-from myna_reader.daemon.host_transport import SerialEndpoint, TcpEndpoint
-from myna_reader.daemon.session_config import StaffScope
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "systemd" / "config.toml.example"
 TOKEN = "0123456789abcdef"

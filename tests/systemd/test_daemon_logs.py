@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from myna_reader.daemon.logs import fields, redact, setup_logging, stream_is_journal
+from myna_reader.daemon.runtime.logs import fields, redact, setup_logging, stream_is_journal
 
 
 @pytest.fixture

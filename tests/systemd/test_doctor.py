@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from support.pcscd import PcscdInstance
 
-from myna_reader.daemon import cli_doctor
-from myna_reader.daemon.config import DaemonConfig, LinkConfig
-from myna_reader.daemon.doctor import check_link
-from myna_reader.daemon.passcode import PasscodeStore, parse_passcode
+from myna_reader.daemon.cli import doctor as cli_doctor
+from myna_reader.daemon.runtime.config import DaemonConfig, LinkConfig
+from myna_reader.daemon.runtime.doctor import check_link
+from myna_reader.daemon.store.passcode import PasscodeStore, parse_passcode
 
 LINE = re.compile(r"^(OK   [a-z ]+: .+|FAIL [a-z ]+: .+ — fix: .+)$")
 CHECKS = ["version", "config", "pcscd", "reader", "nfc devices", "display", "font", "sound",

@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 from support.notify import bind_notify_socket, receive
 
-from myna_reader.daemon.sd_notify import Notifier, watchdog_interval
+from myna_reader.daemon.runtime.sd_notify import Notifier, watchdog_interval
 
 CHILD = """
 import sys
-from myna_reader.daemon import sd_notify
+from myna_reader.daemon.runtime import sd_notify
 print(sd_notify.watchdog_interval(), flush=True)
 sd_notify.ready("serving")
 sd_notify.watchdog()

@@ -7,19 +7,20 @@ import queue
 import pygame
 import pytest
 
-from myna_reader.daemon.session import Engine
-from myna_reader.daemon.session_effects import Show
-from myna_reader.daemon.session_model import (
+from myna_reader.daemon.engine import (
     Button,
     CardPlaced,
     CardProbed,
     DigitPressed,
+    Engine,
+    PinView,
     Pressed,
     ReaderAttached,
     Screen,
+    Show,
+    StandbyView,
     TokenKind,
 )
-from myna_reader.daemon.session_views import PinView, StandbyView
 from myna_reader.ui.app import App
 from myna_reader.ui.fonts import FontCoverageError
 from myna_reader.ui.samples import GALLERY

@@ -6,8 +6,15 @@ import pygame
 import pytest
 from ui_support import draw
 
-from myna_reader.daemon.session_model import Button, DigitPressed, Pressed, Screen
-from myna_reader.daemon.session_views import ConsentView, PinView, StandbyView
+from myna_reader.daemon.engine import (
+    Button,
+    ConsentView,
+    DigitPressed,
+    PinView,
+    Pressed,
+    Screen,
+    StandbyView,
+)
 from myna_reader.ui.input import DEBOUNCE_S, InputMapper
 from myna_reader.ui.intents import UiAction, UiIntent
 from myna_reader.ui.layout import Layout

@@ -9,7 +9,7 @@ import pygame
 import pytest
 from ui_support import draw
 
-from myna_reader.daemon.session_model import Screen
+from myna_reader.daemon.engine import Screen
 from myna_reader.ui.fonts import FontCoverageError, FontSet, choose_fonts, missing_chars
 from myna_reader.ui.layout import MIN_TARGET_PX, SIZES, Layout, contains, overlaps
 from myna_reader.ui.messages import Lang

@@ -8,14 +8,18 @@ import json
 import pytest
 from ui_support import INFO, draw
 
-from myna_reader.daemon import cli_screens
-from myna_reader.daemon.consent import ConsentItem
-from myna_reader.daemon.session_model import Button, DigitPressed, Mode, Pressed, Screen
-from myna_reader.daemon.session_views import (
+from myna_reader.daemon.cli import screens as cli_screens
+from myna_reader.daemon.engine import (
+    Button,
+    ConsentItem,
     ConsentView,
+    DigitPressed,
     DoneView,
     ErrorView,
+    Mode,
     PinView,
+    Pressed,
+    Screen,
     StaffPasscodeView,
     StaffStandbyView,
     StandbyView,

@@ -8,8 +8,7 @@ import wave
 from dataclasses import replace
 from pathlib import Path
 
-from myna_reader.daemon.session_model import Cue
-from myna_reader.daemon.session_views import PinView, StaffPasscodeView
+from myna_reader.daemon.engine import Cue, PinView, StaffPasscodeView
 from myna_reader.ui.make_sounds import write_cues
 from myna_reader.ui.make_voice import prompt_texts
 from myna_reader.ui.samples import ALL_VIEWS

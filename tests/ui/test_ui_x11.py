@@ -16,7 +16,7 @@ import pytest
 from PIL import ImageGrab
 from support.xserver import click
 
-from myna_reader.daemon.session_model import Screen
+from myna_reader.daemon.engine import Screen
 from myna_reader.daemon.version import __version__
 from myna_reader.ui.layout import Layout
 from myna_reader.ui.messages import Lang

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pygame
 
-from myna_reader.daemon.session_views import View
+from myna_reader.daemon.engine import View
 from myna_reader.ui.fonts import FontSet
 from myna_reader.ui.layout import Layout
 from myna_reader.ui.messages import Lang, Messages

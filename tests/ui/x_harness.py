@@ -14,7 +14,7 @@ import threading
 
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 
-from myna_reader.daemon.session_model import DigitPressed, Pressed, Screen
+from myna_reader.daemon.engine import DigitPressed, Pressed, Screen
 from myna_reader.ui.app import App
 from myna_reader.ui.layout import parse_size
 from myna_reader.ui.samples import GALLERY

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from myna_reader.daemon import update_bundle
-from myna_reader.daemon.update_install import Layout
+from myna_reader.daemon.update import bundle as update_bundle
+from myna_reader.daemon.update.install import Layout
 
 REPO = Path(__file__).resolve().parents[2]
 SOURCE_PARTS = ("pyproject.toml", "README.md", "daemon", "drivers", "ui", "hw-fixtures")
@@ -61,7 +61,7 @@ def _project_wheel(work: Path, version: str, broken: str | None) -> Path:
     pyproject.write_text(re.sub(r'(?m)^version = ".*"$', f'version = "{version}"',
                                 pyproject.read_text(), count=1))
     if broken:
-        with (src / "daemon/update_install.py").open("a") as f:
+        with (src / "daemon/update/install.py").open("a") as f:
             f.write(BROKEN_SELF_CHECKS[broken])
     out = work / f"wheel-{version}"
     done = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w",
@@ -134,7 +134,7 @@ UpdateCli = Callable[..., subprocess.CompletedProcess[str]]
 
 def _run_update(*args: str | Path, timeout: float = 600,
                 cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "myna_reader.daemon.cli_update", "update",
+    return subprocess.run([sys.executable, "-m", "myna_reader.daemon.cli.update", "update",
                            *map(str, args)], capture_output=True, text=True, timeout=timeout,
                           check=False, cwd=cwd)
 

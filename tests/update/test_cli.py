@@ -9,9 +9,9 @@ import stat
 import tarfile
 from pathlib import Path
 
-from myna_reader.daemon import update_bundle as ub
-from myna_reader.daemon.cli_update import ProgressBar
-from myna_reader.daemon.update_install import Layout
+from myna_reader.daemon.cli.update import ProgressBar
+from myna_reader.daemon.update import bundle as ub
+from myna_reader.daemon.update.install import Layout
 
 from .conftest import Keys, UpdateCli
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from myna_reader.daemon import update_install
-from myna_reader.daemon.update_install import (
+from myna_reader.daemon.update import install as update_install
+from myna_reader.daemon.update.install import (
     DowngradeRefusedError,
     Layout,
     NothingToRollBackError,

@@ -18,8 +18,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from myna_reader.daemon import doctor, update_install
-from myna_reader.daemon.update_install import Layout, install
+from myna_reader.daemon.runtime import doctor
+from myna_reader.daemon.update import install as update_install
+from myna_reader.daemon.update.install import Layout, install
 
 from .conftest import UpdateCli
 
@@ -60,7 +61,7 @@ def assert_whole_and_running(layout: Layout, allowed: set[str]) -> str:
 
 def start_installer(bundle: Path, layout: Layout) -> subprocess.Popen[bytes]:
     """The installer as its own process group, so SIGKILL takes its pip and venv with it."""
-    return subprocess.Popen([sys.executable, "-m", "myna_reader.daemon.cli_update", "update",
+    return subprocess.Popen([sys.executable, "-m", "myna_reader.daemon.cli.update", "update",
                              "install", str(bundle), "--root", str(layout.root)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
@@ -114,7 +115,7 @@ def test_killed_during_the_health_check_is_settled_by_the_next_command(
         layout: Layout, bundles: dict[str, Path], update_cli: UpdateCli) -> None:
     """The window between the switch and mark-good, hit for sure: 1.3.0 never sends READY."""
     install(bundles["1.1.0"], layout)
-    proc = subprocess.Popen([sys.executable, "-m", "myna_reader.daemon.cli_update", "update",
+    proc = subprocess.Popen([sys.executable, "-m", "myna_reader.daemon.cli.update", "update",
                              "install", str(bundles["1.3.0-no-ready"]), "--root",
                              str(layout.root), "--deadline", "600"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

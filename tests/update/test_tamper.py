@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from myna_reader.daemon import update_bundle as ub
-from myna_reader.daemon import update_install
-from myna_reader.daemon.update_install import Layout, install
+from myna_reader.daemon.update import bundle as ub
+from myna_reader.daemon.update import install as update_install
+from myna_reader.daemon.update.install import Layout, install
 
 from .conftest import Keys, UpdateCli
 

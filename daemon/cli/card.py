@@ -1,0 +1,122 @@
+"""`myna-reader readers`, `card info`, `card read-cert`: the technician's view of a card."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from myna_reader.daemon.runtime.card_info import summarize
+from myna_reader.drivers.backends.base import Reader
+from myna_reader.drivers.card import MyNumberCard
+from myna_reader.drivers.certificate import to_pem
+from myna_reader.drivers.channel import CardChannel, trace_to_log
+from myna_reader.drivers.errors import MynaError, NoCardError
+from myna_reader.drivers.readers import open_reader
+from myna_reader.drivers.sim.profile import profile_names
+
+CARD_WAIT_SECONDS = 10.0
+
+
+@contextmanager
+def card_session(spec: str, *, exclusive: bool = False) -> Iterator[MyNumberCard]:
+    """Open the reader, wait for a card, power it; unpower and close on the way out."""
+    reader: Reader = open_reader(spec)
+    try:
+        if not reader.card_present():
+            print(f"Place the card on {reader.name} ...", file=sys.stderr)
+            event = reader.wait_for_event(CARD_WAIT_SECONDS)
+            while event is not None and not reader.card_present():
+                event = reader.wait_for_event(CARD_WAIT_SECONDS)
+            if not reader.card_present():
+                raise NoCardError(f"no card on {reader.name} within {CARD_WAIT_SECONDS:.0f} s")
+        reader.connect(exclusive=exclusive)
+        try:
+            yield MyNumberCard(CardChannel(reader, (trace_to_log,)))
+        finally:
+            reader.disconnect(unpower=True)
+    finally:
+        reader.close()
+
+
+def cmd_readers(args: argparse.Namespace) -> int:
+    rows: list[tuple[str, str]] = []
+    try:
+        from myna_reader.drivers.backends.pcsc import list_readers
+
+        rows += [(f"pcsc:{name}", name) for name in list_readers()]
+    except MynaError as exc:
+        print(f"pcsc: unavailable ({exc})", file=sys.stderr)
+    try:
+        from myna_reader.drivers.backends.nfc import NfcReader
+
+        nfc_log = logging.getLogger("nfc.clf")
+        level = nfc_log.level
+        nfc_log.setLevel(logging.CRITICAL)  # "no reader" is an answer here
+        try:
+            with NfcReader("usb") as nfc_reader:  # nfcpy finds the first supported USB device
+                rows.append(("nfc:usb", nfc_reader.name))
+        finally:
+            nfc_log.setLevel(level)
+    except MynaError:
+        pass  # no NFC front end on USB: nothing to list (serial ones need their port named)
+    rows += [(f"sim:{name}", "simulated card") for name in profile_names()]
+    width = max(len(spec) for spec, _ in rows)
+    for spec, name in rows:
+        print(f"{spec.ljust(width)}  {name}")
+    return 0
+
+
+def cmd_card_info(args: argparse.Namespace) -> int:
+    with card_session(args.reader) as card:
+        summary = summarize(card)
+    now = datetime.now(UTC)
+    cert = summary.certificate
+    info: dict[str, object] = {
+        "token": summary.token.name.lower().replace("_", "-"),
+        "sign_certificate": summary.availability.sign,
+        "auth_certificate": summary.availability.auth,
+        "auth_pin_tries_left": summary.auth_pin.tries_left,
+        "auth_pin_blocked": summary.auth_pin.blocked,
+    }
+    if cert is None:
+        info["certificate"] = "needs the auth PIN first (phone token)"
+    else:
+        info.update({
+            "certificate_fingerprint": cert.fingerprint,
+            "certificate_serial": cert.serial_hex,
+            "certificate_not_before": cert.not_before.isoformat(),
+            "certificate_not_after": cert.not_after.isoformat(),
+            "certificate_expired": cert.is_expired(now),
+        })
+        if args.show_personal:
+            info["certificate_subject"] = cert.personal_subject()
+    if args.json:
+        print(json.dumps(info, ensure_ascii=False))
+    else:
+        width = max(len(k) for k in info)
+        for key, value in info.items():
+            print(f"{key.replace('_', ' ').ljust(width)}  {value}")
+    return 0
+
+
+def cmd_read_cert(args: argparse.Namespace) -> int:
+    with card_session(args.reader) as card:
+        jpki = card.jpki()
+        der = jpki.read_auth_ca_certificate() if args.ca else jpki.read_auth_certificate()
+    data = to_pem(der).encode("ascii") if args.pem else der
+    if args.out:
+        Path(args.out).write_bytes(data)
+    elif args.pem:
+        sys.stdout.write(data.decode("ascii"))
+    elif sys.stdout.isatty():
+        print("myna-reader: DER is binary: use --pem or --out FILE", file=sys.stderr)
+        return 2
+    else:
+        sys.stdout.buffer.write(data)
+    return 0

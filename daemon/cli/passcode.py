@@ -1,0 +1,76 @@
+"""`myna-reader passcode set|status|clear`: the staff passcode, set by a technician.
+
+The code is read from standard input (when it is not a terminal) or asked twice on the tty
+without echo; never from the command line, where `ps` and shell history would keep it.
+`status` says whether one is provisioned, when, and any lock; never the code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from myna_reader.daemon.cli import CliError
+from myna_reader.daemon.runtime.config import DEFAULT_STATE_DIR
+from myna_reader.daemon.store.passcode import PasscodeFormatError, PasscodeStore, parse_passcode
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    passcode = sub.add_parser("passcode", help="the staff passcode (never shown)")
+    actions = passcode.add_subparsers(dest="passcode_command", metavar="ACTION", required=True)
+    for name, handler, text in (
+        ("set", cmd_set, "provision a new passcode (stdin or tty; the old one fails at once)"),
+        ("status", cmd_status, "provisioned or not, since when, locked until when"),
+        ("clear", cmd_clear, "remove the passcode: 職員用 disappears"),
+    ):
+        p = actions.add_parser(name, help=text)
+        p.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR, metavar="DIR",
+                       help=f"where the reader keeps its state (default {DEFAULT_STATE_DIR})")
+        p.set_defaults(handler=handler)
+
+
+def _read_code() -> str:
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().strip()
+    first = getpass.getpass("New staff passcode (4 digits, not shown): ")
+    if getpass.getpass("Once more: ") != first:
+        raise CliError("the two entries differ; nothing was changed")
+    return first
+
+
+def _store(args: argparse.Namespace) -> PasscodeStore:
+    return PasscodeStore(args.state_dir)
+
+
+def cmd_set(args: argparse.Namespace) -> int:
+    try:
+        code = parse_passcode(_read_code())
+    except PasscodeFormatError as exc:
+        raise CliError(f"{exc}; nothing was changed") from None
+    _store(args).set(code)
+    print("staff passcode set; the previous one no longer works")
+    return 0
+
+
+def _when(wall: float | None) -> str:
+    return "-" if wall is None else datetime.fromtimestamp(wall, UTC).astimezone().isoformat(
+        timespec="seconds")
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    state = _store(args).status()
+    print(f"provisioned   {'yes' if state.provisioned else 'no'}")
+    if state.provisioned:
+        print(f"issued        {_when(state.issued_at)}")
+        print(f"failed tries  {state.failures}")
+        print(f"locked until  {_when(state.locked_until_wall) if state.locked_for_s else '-'}")
+    return 0
+
+
+def cmd_clear(args: argparse.Namespace) -> int:
+    removed = _store(args).clear()
+    print("staff passcode removed" if removed else "no staff passcode was set")
+    return 0

@@ -1,0 +1,517 @@
+"""The transition handlers of the session engine and its deadline rules (TIMEOUTS).
+
+Each handler is `(state, event, now) -> (state, effects)`, pure. TABLE in session.py says which
+handler runs for which (phase, event kind); read that first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from myna_reader.daemon.engine import error_codes as codes
+from myna_reader.daemon.engine.consent import ConsentAnswer, in_result_order
+from myna_reader.daemon.engine.effects import (
+    AuditRecord,
+    CheckPasscode,
+    Effect,
+    ErrorMessage,
+    MatchFace,
+    PlayCue,
+    ProbeCard,
+    ReadCertificate,
+    ReleaseCard,
+    ResultMessage,
+    SendToHost,
+    Sign,
+    StorePasscode,
+    VerifyPin,
+    WriteAudit,
+)
+from myna_reader.daemon.engine.error_codes import CODE_OF_KIND, ErrorCode
+from myna_reader.daemon.engine.model import (
+    PASSCODE_LENGTH,
+    PIN_LENGTH,
+    AuditEvent,
+    Button,
+    CardJobFailed,
+    CardPlaced,
+    CardProbed,
+    CertificateRead,
+    ChallengeReceived,
+    Cue,
+    DigitPressed,
+    Event,
+    FaceGuidance,
+    FaceMatched,
+    IllegalEvent,
+    Method,
+    Mode,
+    PasscodeChecked,
+    PasscodeIssued,
+    PasscodeStatus,
+    Phase,
+    PinOutcome,
+    PinVerified,
+    Pressed,
+    ReaderAttached,
+    Session,
+    Signed,
+    State,
+    TokenKind,
+    evolve,
+)
+from myna_reader.daemon.engine.secret import EMPTY_SECRET
+from myna_reader.daemon.engine.settings import SessionConfig, StaffScope
+from myna_reader.daemon.engine.views import READING_PHASES, face_offered, pin_usable
+
+Outcome = tuple[State, list[Effect]]
+Handler = Callable[[State, Event, float], Outcome]
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def _timeout_of(config: SessionConfig, phase: Phase) -> float | None:
+    t = config.timeouts
+    if phase is Phase.MATCHING_FACE:
+        return config.face.time_limit_s + t.card_job_s  # the job's own limit, then some
+    if phase in READING_PHASES:
+        return t.challenge_s if phase is Phase.AWAITING_CHALLENGE else t.card_job_s
+    return {
+        Phase.METHOD: t.method_s, Phase.PIN: t.pin_s, Phase.CONSENT: t.consent_page_s,
+        Phase.DONE: t.done_s, Phase.ERROR: t.error_s, Phase.STAFF_PASSCODE: t.passcode_s,
+        Phase.CHECKING_PASSCODE: t.store_job_s, Phase.STAFF_LOCKED: t.staff_locked_s,
+        Phase.STAFF_STANDBY: config.staff.idle_s, Phase.TECHNICIAN: t.technician_s,
+    }.get(phase)
+
+
+def _enter(state: State, phase: Phase, now: float, **changes: object) -> State:
+    """Move to `phase` with its own deadline (restarted even when re-entering the phase)."""
+    timeout = _timeout_of(state.config, phase)
+    deadline = None if timeout is None else now + timeout
+    return evolve(state, phase=phase, deadline=deadline, **changes)
+
+
+def _session(state: State) -> Session:
+    assert state.session is not None, "a session phase always has a session"
+    return state.session
+
+
+def _audit(event: AuditEvent, mode: Mode, outcome: str, session: Session | None = None,
+           error_code: str | None = None) -> WriteAudit:
+    return WriteAudit(AuditRecord(
+        event, mode, outcome, session_id=None if session is None else session.id,
+        method=None if session is None else session.method,
+        cert_fingerprint=None if session is None else session.cert_fingerprint,
+        error_code=error_code))
+
+
+def _end_session(state: State, outcome: str, error_code: str | None = None) -> Outcome:
+    """Close the session (if any): unpower the card, audit the outcome."""
+    session = state.session
+    if session is None:
+        return state, []
+    effects: list[Effect] = []
+    if not session.card_released:
+        effects.append(ReleaseCard(session.id))
+    effects.append(_audit(AuditEvent.CONFIRMATION, session.mode, outcome, session, error_code))
+    challenge = state.challenge
+    if challenge is None and outcome != "confirmed":
+        # a signed challenge whose result was never sent: its signature never left the reader,
+        # and the terminal, which sends a fresh one only after a result, would send none
+        challenge = session.challenge
+    return evolve(state, session=None, entry=EMPTY_SECRET, challenge=challenge), effects
+
+
+def _staff_exit(state: State, reason: str) -> Outcome:
+    if state.mode is not Mode.STAFF:
+        return state, []
+    return (evolve(state, mode=Mode.UNATTENDED),
+            [_audit(AuditEvent.STAFF_EXIT, Mode.STAFF, reason)])
+
+
+def _standby(state: State, now: float, staff_reason: str) -> Outcome:
+    state, effects = _staff_exit(state, staff_reason)
+    return _enter(state, Phase.STANDBY, now, entry=EMPTY_SECRET, error_code=None), effects
+
+
+def _rest(state: State, now: float) -> Outcome:
+    """Where a finished screen goes: staff standby while staff mode lasts, else standby."""
+    if state.mode is Mode.STAFF and state.staff_provisioned:
+        return _enter(state, Phase.STAFF_STANDBY, now, entry=EMPTY_SECRET, error_code=None), []
+    return _standby(state, now, "passcode-cleared")
+
+
+def _fail(state: State, now: float, code: ErrorCode) -> Outcome:
+    session_id = None if state.session is None else state.session.id
+    state, effects = _end_session(state, "error", code.code)
+    effects += [SendToHost(ErrorMessage(code.code, session_id)), PlayCue(Cue.ERROR)]
+    return _enter(state, Phase.ERROR, now, error_code=code.code), effects
+
+
+def _abort_to_rest(state: State, now: float, outcome: str) -> Outcome:
+    state, effects = _end_session(state, outcome)
+    state, more = _rest(state, now)
+    return state, effects + more
+
+
+def _with_session(state: State, **changes: object) -> State:
+    return evolve(state, session=evolve(_session(state), **changes))
+
+
+# --- reader and card presence --------------------------------------------------------------
+
+
+def reader_attached(s: State, e: Event, now: float) -> Outcome:
+    assert isinstance(e, ReaderAttached)
+    return _enter(s, Phase.STANDBY, now, reader=e.name), []
+
+
+def reader_detached(s: State, e: Event, now: float) -> Outcome:
+    s, effects = _end_session(s, "reader-lost")
+    s, more = _staff_exit(s, "reader-lost")
+    s = _enter(s, Phase.NO_READER, now, reader=None, card_present=False, entry=EMPTY_SECRET,
+               error_code=None)
+    return s, effects + more
+
+
+def card_placed(s: State, e: Event, now: float) -> Outcome:
+    assert isinstance(e, CardPlaced)
+    if s.card_present:
+        raise IllegalEvent(s.phase, e, "a card is already present")
+    session = Session(e.session_id, s.mode, e.wall_time, now)
+    s = _enter(s, Phase.PROBING, now, card_present=True, session=session, error_code=None)
+    return s, [PlayCue(Cue.CARD_DETECTED),
+               ProbeCard(session.id, pin_counter=s.mode is Mode.UNATTENDED)]
+
+
+def card_noted(s: State, e: Event, now: float) -> Outcome:
+    """A card placed or removed where no session can start (keypad, lock notice, ...)."""
+    placed = isinstance(e, CardPlaced)
+    if s.card_present == placed:
+        raise IllegalEvent(s.phase, e, "card presence did not change")
+    return evolve(s, card_present=placed), []
+
+
+def card_removed_mid_session(s: State, e: Event, now: float) -> Outcome:
+    return _fail(evolve(s, card_present=False), now, codes.CARD_REMOVED)
+
+
+def card_removed_done(s: State, e: Event, now: float) -> Outcome:
+    return _rest(evolve(s, card_present=False), now)
+
+
+# --- terminal messages ---------------------------------------------------------------------
+
+
+def challenge(s: State, e: Event, now: float) -> Outcome:
+    assert isinstance(e, ChallengeReceived)
+    s = evolve(s, challenge=e.challenge)
+    if s.phase is Phase.AWAITING_CHALLENGE:
+        return _sign(s, now)
+    return s, []
+
+
+def passcode_issued(s: State, e: Event, now: float) -> Outcome:
+    assert isinstance(e, PasscodeIssued)
+    return s, [StorePasscode(e.code)]
+
+
+def _lock(s: State, now: float, locked_for_s: float, until_wall: float | None) -> State:
+    if locked_for_s > 0:
+        return evolve(s, staff_locked_until=now + locked_for_s, staff_locked_until_wall=until_wall)
+    return evolve(s, staff_locked_until=None, staff_locked_until_wall=None)
+
+
+STAFF_ENTRY_PHASES = frozenset({
+    Phase.STAFF_PASSCODE, Phase.CHECKING_PASSCODE, Phase.STAFF_LOCKED, Phase.STAFF_STANDBY,
+})
+
+
+def passcode_status(s: State, e: Event, now: float) -> Outcome:
+    assert isinstance(e, PasscodeStatus)
+    s = evolve(_lock(s, now, e.locked_for_s, e.locked_until_wall),
+                staff_provisioned=e.provisioned)
+    if not e.provisioned and s.phase in STAFF_ENTRY_PHASES:
+        return _standby(s, now, "passcode-cleared")
+    return s, []
+
+
+def passcode_checked(s: State, e: Event, now: float) -> Outcome:
+    assert isinstance(e, PasscodeChecked)
+    s = _lock(s, now, e.locked_for_s, e.locked_until_wall)
+    if s.phase is not Phase.CHECKING_PASSCODE:
+        return s, []  # late answer: only its lock news counts, never a stale success
+    if e.locked_for_s > 0:
+        return (_enter(s, Phase.STAFF_LOCKED, now, entry=EMPTY_SECRET),
+                [_audit(AuditEvent.STAFF_LOCKOUT, Mode.UNATTENDED, "locked")])
+    if e.ok:
+        s = _enter(s, Phase.STAFF_STANDBY, now, mode=Mode.STAFF, entry=EMPTY_SECRET,
+                   passcode_wrong=False, passcode_failures_left=None)
+        return s, [_audit(AuditEvent.STAFF_ENTER, Mode.STAFF, "entered")]
+    return _enter(s, Phase.STAFF_PASSCODE, now, passcode_wrong=True,
+                  passcode_failures_left=e.failures_left), []
+
+
+# --- keypads -------------------------------------------------------------------------------
+
+
+def digit(s: State, e: Event, now: float) -> Outcome:
+    assert isinstance(e, DigitPressed)
+    if not 0 <= e.digit <= 9:
+        raise IllegalEvent(s.phase, e, "a keypad digit is 0..9")
+    limit = PIN_LENGTH if s.phase is Phase.PIN else PASSCODE_LENGTH
+    if len(s.entry) >= limit:
+        return s, []  # a double tap on a full pad: nothing to do
+    return evolve(s, entry=s.entry.append(e.digit)), []
+
+
+def delete(s: State, e: Event, now: float) -> Outcome:
+    return evolve(s, entry=s.entry.drop_last()), []
+
+
+def pin_ok(s: State, e: Event, now: float) -> Outcome:
+    if len(s.entry) != PIN_LENGTH:
+        raise IllegalEvent(s.phase, e, "OK before four digits")
+    session = _session(s)
+    pin = s.entry
+    s = _enter(s, Phase.VERIFYING, now, entry=EMPTY_SECRET)
+    return s, [VerifyPin(session.id, pin)]
+
+
+def passcode_ok(s: State, e: Event, now: float) -> Outcome:
+    if len(s.entry) != PASSCODE_LENGTH:
+        raise IllegalEvent(s.phase, e, "OK before four digits")
+    code = s.entry
+    return _enter(s, Phase.CHECKING_PASSCODE, now, entry=EMPTY_SECRET), [CheckPasscode(code)]
+
+
+def _to_pin(s: State, now: float) -> Outcome:
+    s = _enter(_with_session(s, method=Method.PIN), Phase.PIN, now, entry=EMPTY_SECRET)
+    return s, [PlayCue(Cue.ONE_TRY_LEFT)] if _session(s).pin_tries == 1 else []
+
+
+def pin_back(s: State, e: Event, now: float) -> Outcome:
+    if not _session(s).method_screen:
+        raise IllegalEvent(s.phase, e, "no method screen to go back to")
+    return _enter(s, Phase.METHOD, now, entry=EMPTY_SECRET), []
+
+
+# --- the card flow -------------------------------------------------------------------------
+
+
+def probed(s: State, e: Event, now: float) -> Outcome:
+    assert isinstance(e, CardProbed)
+    s = _with_session(s, token=e.token, pin_tries=e.pin_tries)
+    if e.token is TokenKind.IPHONE:
+        return _fail(s, now, codes.TOKEN_UNSUPPORTED)
+    if not e.auth_cert:
+        return _fail(s, now, codes.NO_AUTH_CERT)
+    if s.mode is Mode.STAFF:
+        if e.token is TokenKind.ANDROID:
+            return _fail(s, now, codes.ANDROID_NEEDS_PIN)
+        return _read_certificate(_with_session(s, method=Method.VISUAL), now)
+    if face_offered(s):
+        return _enter(_with_session(s, method_screen=True), Phase.METHOD, now), []
+    if pin_usable(s):
+        return _to_pin(s, now)
+    return _fail(s, now, codes.NO_PIN_SET if e.pin_tries is None else codes.PIN_BLOCKED)
+
+
+def _read_certificate(s: State, now: float) -> Outcome:
+    return _enter(s, Phase.READING_CERT, now), [ReadCertificate(_session(s).id)]
+
+
+def choose_pin(s: State, e: Event, now: float) -> Outcome:
+    if not pin_usable(s):
+        raise IllegalEvent(s.phase, e, "the PIN is not offered for this card")
+    return _to_pin(s, now)
+
+
+def choose_face(s: State, e: Event, now: float) -> Outcome:
+    if not face_offered(s):
+        raise IllegalEvent(s.phase, e, "face matching is not offered")
+    s = _enter(_with_session(s, method=Method.FACE), Phase.MATCHING_FACE, now)
+    return s, [MatchFace(_session(s).id)]
+
+
+def face_guided(s: State, e: Event, now: float) -> Outcome:
+    """The face job asks the patient for something: shown, the job's deadline unchanged."""
+    assert isinstance(e, FaceGuidance)
+    return _with_session(s, face_prompt=e.prompt), []
+
+
+def face_matched(s: State, e: Event, now: float) -> Outcome:
+    assert isinstance(e, FaceMatched)
+    if e.ok:
+        return _read_certificate(_with_session(s, face_prompt=None), now)
+    session = _session(s)
+    final = e.failure is not None and e.failure.final
+    failures = s.config.face.attempts if final else session.face_failures + 1
+    s = _with_session(s, face_failed=True, face_failures=failures, method=None,
+                      face_prompt=None)
+    if face_offered(s) or pin_usable(s):
+        return _enter(s, Phase.METHOD, now), []
+    if session.pin_tries is None:  # 顔認証マイナンバーカード: no PIN to fall back on
+        return _fail(s, now, codes.FACE_NOT_CONFIRMED)
+    return _fail(s, now, codes.PIN_BLOCKED)
+
+
+def pin_verified(s: State, e: Event, now: float) -> Outcome:
+    assert isinstance(e, PinVerified)
+    if e.outcome is PinOutcome.OK:
+        return _read_certificate(_with_session(s, pin_wrong=False), now)
+    if e.outcome is PinOutcome.BLOCKED or e.tries_left <= 0:
+        return _fail(_with_session(s, pin_tries=0), now, codes.PIN_BLOCKED)
+    return _to_pin(_with_session(s, pin_tries=e.tries_left, pin_wrong=True), now)
+
+
+def certificate_read(s: State, e: Event, now: float) -> Outcome:
+    assert isinstance(e, CertificateRead)
+    s = _with_session(s, cert_der=e.der, cert_fingerprint=e.fingerprint)
+    if e.expired:
+        return _fail(s, now, codes.CERT_EXPIRED)
+    if _session(s).method is Method.PIN:
+        if s.challenge is None:
+            return _enter(s, Phase.AWAITING_CHALLENGE, now), []
+        return _sign(s, now)
+    return _card_done(s, now)
+
+
+def _sign(s: State, now: float) -> Outcome:
+    challenge = s.challenge
+    assert challenge is not None
+    s = _enter(_with_session(s, challenge=challenge), Phase.SIGNING, now, challenge=None)
+    return s, [Sign(_session(s).id, challenge)]
+
+
+def signed(s: State, e: Event, now: float) -> Outcome:
+    assert isinstance(e, Signed)
+    return _card_done(_with_session(s, signature=e.signature), now)
+
+
+def _card_done(s: State, now: float) -> Outcome:
+    """The card's part is over: unpower it, then the consent pages."""
+    session = _session(s)
+    s = _with_session(s, card_released=True, page=0)
+    effects: list[Effect] = [ReleaseCard(session.id)]
+    if not s.config.consent_pages:
+        s, more = _finish(s, now)
+        return s, effects + more
+    return _enter(s, Phase.CONSENT, now), effects
+
+
+def job_failed(s: State, e: Event, now: float) -> Outcome:
+    assert isinstance(e, CardJobFailed)
+    return _fail(s, now, CODE_OF_KIND[e.error])
+
+
+# --- consent and the result ----------------------------------------------------------------
+
+
+def answer(s: State, e: Event, now: float) -> Outcome:
+    assert isinstance(e, Pressed)
+    session = _session(s)
+    page = s.config.consent_pages[session.page]
+    agreed = e.button is Button.AGREE
+    time = session.wall(now)
+    kept = tuple(a for a in session.answers if a.item not in page.items)
+    answers = kept + tuple(ConsentAnswer(item, agreed, time) for item in page.items)
+    s = _with_session(s, answers=answers, page=session.page + 1)
+    if session.page + 1 == len(s.config.consent_pages):
+        return _finish(s, now)
+    return _enter(s, Phase.CONSENT, now), []
+
+
+def consent_back(s: State, e: Event, now: float) -> Outcome:
+    session = _session(s)
+    if session.page == 0:
+        raise IllegalEvent(s.phase, e, "already on the first page")
+    return _enter(_with_session(s, page=session.page - 1), Phase.CONSENT, now), []
+
+
+def _finish(s: State, now: float) -> Outcome:
+    """Every page is answered: the one result of this session goes to the terminal."""
+    session = _session(s)
+    assert session.method is not None
+    assert session.cert_der is not None
+    assert session.cert_fingerprint is not None
+    result = ResultMessage(
+        session.id, session.method, session.cert_der, session.cert_fingerprint,
+        session.challenge, session.signature, in_result_order(session.answers),
+        session.started_wall, session.wall(now))
+    s, ended = _end_session(s, "confirmed")
+    # the result into the durable outbox before the audit line: a crash in between leaves a
+    # delivered result without its line, never an audited confirmation the terminal lacks
+    effects: list[Effect] = [SendToHost(result), *ended, PlayCue(Cue.DONE)]
+    if s.mode is Mode.STAFF and s.config.staff.scope is StaffScope.ONE:
+        s, more = _staff_exit(s, "confirmed")
+        effects += more
+    return _enter(s, Phase.DONE, now), effects
+
+
+# --- buttons that leave ----------------------------------------------------------------------
+
+
+def cancel(s: State, e: Event, now: float) -> Outcome:
+    """中止: in staff mode back to unattended at once; otherwise end the session."""
+    s, effects = _end_session(s, "cancelled")
+    if s.mode is Mode.STAFF:
+        s, more = _standby(s, now, "cancel")
+        return s, effects + more
+    s, more = _rest(s, now)
+    return s, effects + more
+
+
+def dismiss(s: State, e: Event, now: float) -> Outcome:
+    return _rest(s, now)
+
+
+def to_standby(s: State, e: Event, now: float) -> Outcome:
+    return _standby(s, now, "cancel")
+
+
+def staff_button(s: State, e: Event, now: float) -> Outcome:
+    if not s.staff_provisioned:
+        raise IllegalEvent(s.phase, e, "no passcode is provisioned: no 職員用 button")
+    if s.staff_locked_until is not None and now < s.staff_locked_until:
+        return _enter(s, Phase.STAFF_LOCKED, now), []
+    s = evolve(s, staff_locked_until=None, staff_locked_until_wall=None)
+    return _enter(s, Phase.STAFF_PASSCODE, now, entry=EMPTY_SECRET, passcode_wrong=False,
+                  passcode_failures_left=None), []
+
+
+def technician(s: State, e: Event, now: float) -> Outcome:
+    return _enter(s, Phase.TECHNICIAN, now), []
+
+
+# --- deadlines -----------------------------------------------------------------------------
+
+
+def _timeout_fail(code: ErrorCode) -> Callable[[State, float], Outcome]:
+    return lambda s, now: _fail(s, now, code)
+
+
+def _timeout_walked_away(s: State, now: float) -> Outcome:
+    return _abort_to_rest(s, now, "timeout")
+
+
+TIMEOUTS: dict[Phase, Callable[[State, float], Outcome]] = {
+    Phase.PROBING: _timeout_fail(codes.CARD_TIMEOUT),
+    Phase.MATCHING_FACE: _timeout_fail(codes.CARD_TIMEOUT),
+    Phase.VERIFYING: _timeout_fail(codes.CARD_TIMEOUT),
+    Phase.READING_CERT: _timeout_fail(codes.CARD_TIMEOUT),
+    Phase.SIGNING: _timeout_fail(codes.CARD_TIMEOUT),
+    Phase.AWAITING_CHALLENGE: _timeout_fail(codes.NO_CHALLENGE),
+    Phase.METHOD: _timeout_walked_away,
+    Phase.PIN: _timeout_walked_away,
+    Phase.CONSENT: _timeout_walked_away,
+    Phase.DONE: _rest,
+    Phase.ERROR: _rest,
+    Phase.STAFF_PASSCODE: lambda s, now: _standby(s, now, "timeout"),
+    Phase.CHECKING_PASSCODE: lambda s, now: _standby(s, now, "timeout"),
+    Phase.STAFF_LOCKED: lambda s, now: _standby(s, now, "timeout"),
+    Phase.TECHNICIAN: lambda s, now: _standby(s, now, "timeout"),
+    Phase.STAFF_STANDBY: lambda s, now: _standby(s, now, "idle"),
+}
+

@@ -1,0 +1,384 @@
+"""`myna-reader doctor`: what a technician checks first, one line per check, each with its fix.
+
+Checks read the machine and the config; they change nothing. A check that crashes is itself
+reported as FAIL (the doctor must answer on a broken machine). Nothing personal is printed:
+readers by name, the passcode only as provisioned or not.
+"""
+
+from __future__ import annotations
+
+import glob
+import logging
+import os
+import pwd
+import stat
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from myna_reader.daemon.runtime.config import ConfigError, DaemonConfig, load_config
+from myna_reader.daemon.version import __version__
+from myna_reader.drivers.readers import parse_spec
+
+log = logging.getLogger(__name__)
+
+SERVICE_USER = "myna-reader"
+INSTALL_CURRENT = Path("/opt/myna-reader/current")
+DRM_CONNECTORS = "/sys/class/drm/card*-*"
+ASOUND_CARDS = Path("/proc/asound/cards")
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+
+    def line(self) -> str:
+        if self.ok:
+            return f"OK   {self.name}: {self.detail}"
+        return f"FAIL {self.name}: {self.detail}" + (f" — fix: {self.fix}" if self.fix else "")
+
+
+def _ok(name: str, detail: str) -> Check:
+    return Check(name, True, detail)
+
+
+def _fail(name: str, detail: str, fix: str) -> Check:
+    return Check(name, False, detail, fix)
+
+
+def check_version(root: Path = INSTALL_CURRENT.parents[2]) -> Check:
+    """The running version, its release, and the last update (FAIL: one left unconfirmed)."""
+    from myna_reader.daemon.update.install import Layout, load_state
+
+    layout = Layout(root)
+    current = layout.current.resolve() if layout.current.is_symlink() else None
+    where = f" (release {current})" if current else " (not run from an installed release)"
+    state = load_state(layout)
+    pending, last = state["pending"], state["last"]
+    if pending:
+        return _fail("version", f"myna-reader {__version__}{where}; the update to "
+                     f"{pending['version']} was not confirmed (the installer was interrupted)",
+                     "run the update install again, or: myna-reader update rollback")
+    update = f"; last update: {last['action']} {last['outcome']} {last['version'] or ''} " \
+        f"{last['time']}" if last else ""
+    return _ok("version", f"myna-reader {__version__}{where}{update}")
+
+
+def check_config(path: Path | None) -> tuple[Check, DaemonConfig]:
+    """The config check, and the config the other checks use (defaults when it is bad)."""
+    try:
+        config = load_config(path)
+    except ConfigError as exc:
+        return _fail("config", str(exc), "correct that key (systemd/config.toml.example "
+                     "documents every key)"), DaemonConfig()
+    source = config.source or "no config file: defaults"
+    return _ok("config", f"{source} is valid"), config
+
+
+def _pcsc_readers() -> list[str]:
+    from myna_reader.drivers.backends.pcsc import list_readers
+
+    return list_readers()
+
+
+def check_pcscd(config: DaemonConfig) -> Check:
+    from myna_reader.drivers.errors import MynaError
+
+    try:
+        readers = _pcsc_readers()
+    except (MynaError, ImportError) as exc:
+        if parse_spec(config.reader).backend != "pcsc":
+            return _ok("pcscd", f"not reachable, not needed (reader is {config.reader})")
+        return _fail("pcscd", f"not reachable ({exc})",
+                     "sudo apt-get install pcscd && sudo systemctl enable --now pcscd.socket")
+    return _ok("pcscd", f"reachable, {len(readers)} reader(s)")
+
+
+def check_reader(config: DaemonConfig) -> Check:
+    """The reader the config names is there now."""
+    spec = parse_spec(config.reader)
+    if spec.backend == "pcsc":
+        try:
+            readers = _pcsc_readers()
+        except Exception as exc:  # noqa: BLE001  (reported as the failure itself)
+            return _fail("reader", f"{spec}: no reader list ({exc})", "see the pcscd line")
+        matching = [r for r in readers if spec.argument.lower() in r.lower()]
+        if matching:
+            return _ok("reader", f"{spec}: {matching[0]}")
+        seen = ", ".join(readers) or "none"
+        return _fail("reader", f"{spec}: no matching PC/SC reader (seen: {seen})",
+                     "plug the reader in (check `lsusb`), or set `reader` to one seen")
+    if spec.backend == "nfc":
+        return _check_nfc_reader(str(spec), spec.argument)
+    return _ok("reader", f"{spec}: a simulated or recorded reader (bench use, not a counter)")
+
+
+def _check_nfc_reader(spec: str, path: str) -> Check:
+    kind, _, rest = path.partition(":")
+    if kind == "tty":
+        device = Path(f"/dev/tty{rest.split(':')[0]}")
+        if device.exists():
+            return _ok("reader", f"{spec}: {device} present")
+        return _fail("reader", f"{spec}: {device} does not exist",
+                     "check the PN532 wiring or adapter, and `ls /dev/tty*`")
+    if kind == "usb":
+        from myna_reader.daemon.runtime.hotplug import DeviceKind, present_devices
+
+        found = [d for d in present_devices() if d.kind is DeviceKind.NFC
+                 and (not rest or d.usb_id == rest.lower())]
+        if found:
+            return _ok("reader", f"{spec}: {found[0].model} at {found[0].usb_id}")
+        return _fail("reader", f"{spec}: no such NFC reader on USB",
+                     "plug the reader in (check `lsusb`); RC-S300 is CCID: use reader = \"pcsc\"")
+    return _ok("reader", f"{spec}: nfcpy's udp driver (bench use, not a counter)")
+
+
+def check_nfc_devices() -> Check:
+    from myna_reader.daemon.runtime.hotplug import DeviceKind, present_devices
+
+    devices = [d for d in present_devices() if d.kind is not DeviceKind.CCID]
+    if not devices:
+        return _ok("nfc devices", "none on USB")
+    return _ok("nfc devices", ", ".join(f"{d.model} {d.usb_id}" + (f" {d.dev_node}"
+                                                                    if d.dev_node else "")
+                                         for d in devices))
+
+
+def _connected_modes() -> list[tuple[str, str]]:
+    """(connector, preferred mode) of every connected DRM connector."""
+    found = []
+    for connector in sorted(glob.glob(DRM_CONNECTORS)):
+        base = Path(connector)
+        try:
+            if (base / "status").read_text().strip() != "connected":
+                continue
+            modes = (base / "modes").read_text().split()
+        except OSError:
+            continue
+        found.append((base.name, modes[0] if modes else "?"))
+    return found
+
+
+def check_display(config: DaemonConfig) -> Check:
+    width, height = config.ui.size
+    wanted = f"{width}x{height}"
+    connected = _connected_modes()
+    if not connected:
+        return _fail("display", "no connected KMS/DRM display",
+                     "enable KMS (dtoverlay=vc4-kms-v3d in /boot/firmware/config.txt), "
+                     "connect the panel, reboot")
+    name, mode = connected[0]
+    # a portrait panel may report its native landscape mode: compare the set of sides
+    if sorted(mode.split("x")) != sorted(wanted.split("x")):
+        return _fail("display", f"{name} runs {mode}, config says ui.size = {wanted}",
+                     f'set ui.size = "{mode}" if the panel supports it, or fix the panel mode')
+    return _ok("display", f"{name} {mode}")
+
+
+def check_font(config: DaemonConfig) -> Check:
+    from myna_reader.ui.fonts import FontError, choose_fonts
+    from myna_reader.ui.messages import load_messages
+
+    texts = [t for messages in load_messages().values() for t in messages.all_texts()]
+    try:
+        chosen = choose_fonts([*texts, config.ui.facility_name], config.ui.fonts,
+                              config.ui.font_files)
+    except FontError as exc:
+        return _fail("font", str(exc), "sudo apt-get install fonts-morisawa-bizud-gothic")
+    return _ok("font", f"{chosen.family} covers every screen text")
+
+
+def check_sound(config: DaemonConfig) -> Check:
+    from myna_reader.daemon.engine import Cue
+    from myna_reader.ui.sound import sounds_dir
+
+    missing = [c.value for c in Cue if not (sounds_dir() / f"{c.value}.wav").is_file()]
+    if missing:
+        return _fail("sound", f"cue sounds missing: {', '.join(missing)}",
+                     "reinstall the release (systemd/install.sh)")
+    try:
+        cards = ASOUND_CARDS.read_text().strip()
+    except OSError:
+        cards = ""
+    if not cards or cards.startswith("--- no soundcards"):
+        return _fail("sound", "no sound card", "enable audio (dtparam=audio=on in "
+                     "/boot/firmware/config.txt) or plug in a USB speaker")
+    first = cards.splitlines()[0].split(":", 1)[-1].strip()
+    return _ok("sound", f"{len(list(Cue))} cue sounds; card {first}, volume {config.ui.volume}")
+
+
+def check_voice(config: DaemonConfig) -> Check:
+    if not config.ui.voice:
+        return _ok("voice", "voice guidance is off (ui.voice = false)")
+    from myna_reader.ui.make_voice import default_out, prompt_texts
+
+    directory = Path(config.ui.voice_dir) if config.ui.voice_dir else default_out()
+    keys = list(prompt_texts())
+    missing = [k for k in keys if not (directory / f"{k}.wav").is_file()]
+    if missing:
+        return _fail("voice", f"{len(missing)} of {len(keys)} prompts missing in {directory}",
+                     f"python -m myna_reader.ui.make_voice --out {directory} "
+                     "(needs open-jtalk), or set ui.voice = false")
+    return _ok("voice", f"{len(keys)} prompts in {directory}")
+
+
+def check_link(config: DaemonConfig) -> Check:
+    from myna_reader.daemon.link.transport import SerialEndpoint, redact_url
+
+    endpoint = config.link.endpoint()
+    shown = redact_url(config.link.url)
+    if isinstance(endpoint, SerialEndpoint):
+        if not endpoint.url.startswith("/"):
+            return _ok("terminal link", f"{shown}: a pyserial URL (bench use)")
+        try:
+            mode = Path(endpoint.url).stat().st_mode
+        except OSError:
+            return _fail("terminal link", f"{shown}: {endpoint.url} does not exist",
+                         "connect the cable; for the USB gadget port enable dwc2 + g_serial")
+        if not stat.S_ISCHR(mode):
+            return _fail("terminal link", f"{shown}: {endpoint.url} is not a serial device",
+                         "set link.url to the terminal's serial port")
+        return _ok("terminal link", f"{shown}: serial device present, {endpoint.baudrate} baud")
+    if not endpoint.loopback:
+        return _ok("terminal link", f"{shown}: reachable from the network, pairing token set; "
+                   "allow the terminal's address in the unit (IPAddressAllow=)")
+    return _ok("terminal link", f"{shown}: loopback only")
+
+
+def _service_uid() -> int | None:
+    try:
+        return pwd.getpwnam(SERVICE_USER).pw_uid
+    except KeyError:
+        return None
+
+
+def check_state_dir(config: DaemonConfig) -> Check:
+    directory = config.state_dir
+    if not directory.is_dir():
+        return _fail("state dir", f"{directory} does not exist",
+                     "sudo systemd-tmpfiles --create /etc/tmpfiles.d/myna-reader.conf")
+    if not os.access(directory, os.W_OK | os.X_OK):
+        return _fail("state dir", f"{directory} is not writable by uid {os.getuid()}",
+                     f"run doctor as root or as {SERVICE_USER}")
+    uid = _service_uid()
+    if os.getuid() == 0 and uid is not None:
+        # a file root created (`passcode set` without sudo -u) is unreadable to the service
+        foreign = [p.name for p in [directory, *directory.iterdir()] if p.stat().st_uid != uid]
+        if foreign:
+            return _fail("state dir", f"not owned by {SERVICE_USER}: {', '.join(foreign)}",
+                         f"sudo chown -R {SERVICE_USER}: {directory}")
+    return _ok("state dir", f"{directory} writable")
+
+
+def check_passcode(config: DaemonConfig) -> Check:
+    from myna_reader.daemon.store.passcode import PasscodeStore, PasscodeStoreError
+
+    if not config.state_dir.is_dir():
+        return _fail("passcode", "no state dir", "see the state dir line")
+    try:
+        state = PasscodeStore(config.state_dir).status()
+    except (PasscodeStoreError, OSError) as exc:
+        return _fail("passcode", f"store unreadable ({exc})",
+                     f"set it again: sudo -u {SERVICE_USER} myna-reader passcode set")
+    if not state.provisioned:
+        return _fail("passcode", "no staff passcode: 職員用 (staff mode) is hidden",
+                     "issue one from the terminal, or: "
+                     f"sudo -u {SERVICE_USER} myna-reader passcode set")
+    issued = "-" if state.issued_at is None else datetime.fromtimestamp(
+        state.issued_at, UTC).astimezone().isoformat(timespec="minutes")
+    lock = f", locked for {state.locked_for_s:.0f} s" if state.locked_for_s else ""
+    return _ok("passcode", f"provisioned {issued}, {state.failures} failed tries{lock}")
+
+
+FACE_EXTRA_FIX = "pip install 'myna-reader[face]' (or set face.available = false)"
+
+
+def check_camera(role: str, spec_text: str) -> Check:
+    """The camera a `[face]` role names opens and gives a frame (zeroed, never kept)."""
+    from myna_reader.drivers.camera_spec import parse_camera_spec
+
+    name = f"{role} camera"
+    fix = (f"connect the camera (`v4l2-ctl --list-devices`, on a Pi `rpicam-hello "
+           f"--list-cameras`) and set face.{role}_camera to it")
+    try:
+        from myna_reader.drivers.camera import CameraError, open_camera, wipe
+    except ImportError as exc:
+        return _fail(name, f"{spec_text}: imaging not installed ({exc})", FACE_EXTRA_FIX)
+    try:
+        source = open_camera(parse_camera_spec(spec_text))
+    except ImportError as exc:
+        return _fail(name, f"{spec_text}: OpenCV not installed ({exc})", FACE_EXTRA_FIX)
+    except CameraError as exc:
+        return _fail(name, f"{spec_text}: {exc}", fix)
+    try:
+        frame = source.read()
+    except CameraError as exc:
+        return _fail(name, f"{spec_text}: {exc}", fix)
+    finally:
+        source.close()
+    if frame is None:
+        return _fail(name, f"{spec_text}: opens but gives no frame", fix)
+    height, width = frame.shape[:2]
+    wipe([frame])
+    return _ok(name, f"{spec_text}: {width}x{height} frames")
+
+
+def check_face_model() -> Check:
+    from importlib.util import find_spec
+
+    from myna_reader.daemon.face.model import model_files
+
+    if find_spec("dlib") is None:
+        return _fail("face model", "dlib is not installed", FACE_EXTRA_FIX)
+    files = model_files()
+    missing = [name for name, path in files.items() if path is None]
+    if missing:
+        return _fail("face model", f"model files missing: {', '.join(missing)}",
+                     FACE_EXTRA_FIX)
+    return _ok("face model", f"dlib with {', '.join(files)}")
+
+
+def check_ocr_engine() -> Check:
+    from myna_reader.daemon.face.ocr import ocr_version
+
+    version = ocr_version()
+    if version is None:
+        return _fail("ocr engine", "RapidOCR is not installed", FACE_EXTRA_FIX)
+    return _ok("ocr engine", f"RapidOCR {version} (models inside the wheel)")
+
+
+def face_checks(config: DaemonConfig) -> list[Callable[[], Check]]:
+    """The face path's checks, only where `[face] available = true`."""
+    face = config.session.face
+    if not face.available:
+        return []
+    return [lambda: check_camera("patient", face.patient_camera),
+            lambda: check_camera("card", face.card_camera),
+            check_face_model, check_ocr_engine]
+
+
+def run_checks(config_path: Path | None = None) -> list[Check]:
+    """Every check, in the order a technician reads them."""
+    config_check, config = check_config(config_path)
+    checks: list[Callable[[], Check]] = [
+        check_version, lambda: config_check,
+        lambda: check_pcscd(config), lambda: check_reader(config), check_nfc_devices,
+        lambda: check_display(config), lambda: check_font(config),
+        lambda: check_sound(config), lambda: check_voice(config),
+        lambda: check_link(config), lambda: check_state_dir(config),
+        lambda: check_passcode(config), *face_checks(config),
+    ]
+    results = []
+    for check in checks:
+        try:
+            results.append(check())
+        except Exception as exc:  # a broken check must not hide the others
+            log.debug("doctor check crashed", exc_info=True)
+            name = getattr(check, "__name__", "check").removeprefix("check_")
+            results.append(_fail(name, f"the check itself failed: {type(exc).__name__}: {exc}",
+                                 "report this with `myna-reader doctor -vv` output"))
+    return results

@@ -1,0 +1,58 @@
+"""The audit log: one JSON line per confirmation and per staff-mode entry, exit and lockout.
+
+A line holds the time, the event, the mode, the method, the outcome, the session id, the
+certificate's short fingerprint and an error code: no name, no My Number, no PIN, no
+passcode, no photo can be written, because `AuditRecord` has no field that could hold one.
+Each line is appended with one write(2) and fsync'd; a line torn by a crash is cut at start.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from myna_reader.daemon.engine import AuditRecord
+from myna_reader.daemon.store.files import append_line, trim_torn_tail
+
+AUDIT_FILE = "audit.jsonl"
+
+
+def audit_line(record: AuditRecord, wall: float) -> dict[str, object]:
+    stamp = datetime.fromtimestamp(wall, UTC).isoformat(timespec="milliseconds")
+    line: dict[str, object] = {
+        "time": stamp.replace("+00:00", "Z"),
+        "event": record.event.value,
+        "mode": None if record.mode is None else record.mode.value,
+        "method": None if record.method is None else record.method.value,
+        "outcome": record.outcome,
+        "session": record.session_id,
+        "cert": record.cert_fingerprint,
+        "code": record.error_code,
+    }
+    if record.release is not None:
+        line["release"] = record.release
+    return line
+
+
+class AuditLog:
+    def __init__(self, state_dir: Path, clock: Callable[[], float] = time.time) -> None:
+        self.path = Path(state_dir) / AUDIT_FILE
+        self.clock = clock
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.torn_bytes_removed = trim_torn_tail(self.path)
+
+    def append(self, record: AuditRecord) -> dict[str, object]:
+        line = audit_line(record, self.clock())
+        data = json.dumps(line, ensure_ascii=True, separators=(",", ":")) + "\n"
+        append_line(self.path, data.encode("ascii"))
+        return line
+
+    def read(self) -> list[dict[str, object]]:
+        try:
+            text = self.path.read_text(encoding="ascii")
+        except FileNotFoundError:
+            return []
+        return [json.loads(line) for line in text.splitlines() if line]
