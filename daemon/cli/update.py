@@ -209,7 +209,9 @@ def cmd_rollback(args: argparse.Namespace) -> int:
 
 def cmd_self_check(args: argparse.Namespace) -> int:
     from myna_reader.daemon.runtime import sd_notify
-    checks = update_install.self_check(Layout(args.root), args.expect)
+    from myna_reader.daemon.runtime.self_check import self_check
+
+    checks = self_check(Layout(args.root), args.expect)
     for check in checks:
         print(check.line(), flush=True)
     if not all(check.ok for check in checks):

@@ -13,11 +13,13 @@ import os
 import pwd
 import stat
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from myna_reader.daemon.runtime.config import ConfigError, DaemonConfig, load_config
+from myna_reader.daemon.runtime.checks import Check, check_config
+from myna_reader.daemon.runtime.checks import fail as _fail
+from myna_reader.daemon.runtime.checks import ok as _ok
+from myna_reader.daemon.runtime.config import DaemonConfig
 from myna_reader.daemon.version import __version__
 from myna_reader.drivers.readers import parse_spec
 
@@ -27,27 +29,6 @@ SERVICE_USER = "myna-reader"
 INSTALL_CURRENT = Path("/opt/myna-reader/current")
 DRM_CONNECTORS = "/sys/class/drm/card*-*"
 ASOUND_CARDS = Path("/proc/asound/cards")
-
-
-@dataclass(frozen=True, slots=True)
-class Check:
-    name: str
-    ok: bool
-    detail: str
-    fix: str = ""
-
-    def line(self) -> str:
-        if self.ok:
-            return f"OK   {self.name}: {self.detail}"
-        return f"FAIL {self.name}: {self.detail}" + (f" — fix: {self.fix}" if self.fix else "")
-
-
-def _ok(name: str, detail: str) -> Check:
-    return Check(name, True, detail)
-
-
-def _fail(name: str, detail: str, fix: str) -> Check:
-    return Check(name, False, detail, fix)
 
 
 def check_version(root: Path = INSTALL_CURRENT.parents[2]) -> Check:
@@ -66,17 +47,6 @@ def check_version(root: Path = INSTALL_CURRENT.parents[2]) -> Check:
     update = f"; last update: {last['action']} {last['outcome']} {last['version'] or ''} " \
         f"{last['time']}" if last else ""
     return _ok("version", f"myna-reader {__version__}{where}{update}")
-
-
-def check_config(path: Path | None) -> tuple[Check, DaemonConfig]:
-    """The config check, and the config the other checks use (defaults when it is bad)."""
-    try:
-        config = load_config(path)
-    except ConfigError as exc:
-        return _fail("config", str(exc), "correct that key (systemd/config.toml.example "
-                     "documents every key)"), DaemonConfig()
-    source = config.source or "no config file: defaults"
-    return _ok("config", f"{source} is valid"), config
 
 
 def _pcsc_readers() -> list[str]:

@@ -21,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
-import importlib
 import json
 import os
 import platform
@@ -34,12 +33,10 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from importlib.metadata import version as installed_version
 from pathlib import Path
 from typing import Any
 
 from myna_reader.daemon.engine import AuditEvent, AuditRecord
-from myna_reader.daemon.runtime.doctor import Check, check_config
 from myna_reader.daemon.store.audit import AuditLog
 
 # Everything is imported here, never lazily: once `current` is switched, this process's own
@@ -64,9 +61,6 @@ DEFAULT_KEEP = 3
 POLL_S = 0.2
 DEFAULT_DEADLINE_S = 90.0
 # what a release must import to run the daemon: its dependencies are really installed
-SELF_CHECK_MODULES = ("myna_reader.daemon.runtime.runner", "myna_reader.daemon.cli.run",
-                      "myna_reader.ui.app", "myna_reader.drivers.backends.pcsc",
-                      "myna_reader.drivers.backends.nfc")
 
 
 class UpdateError(Exception):
@@ -359,23 +353,6 @@ def health_check(layout: Layout, version: str, deadline_s: float) -> str | None:
         left = max(1.0, deadline_s - (time.monotonic() - start))
         reason = run_self_check(layout, version, left)
     return reason
-
-
-def self_check(layout: Layout, expected: str) -> list[Check]:
-    """Run inside the new release: what it must pass before it is marked good."""
-
-    mine = installed_version("myna-reader")
-    checks = [Check("version", mine == expected, f"myna-reader {mine} (expected {expected})",
-                    "the bundle's wheel is not the release it names")]
-    for module in SELF_CHECK_MODULES:
-        try:
-            importlib.import_module(module)
-        except Exception as exc:  # noqa: BLE001  (any import failure is the finding)
-            checks.append(Check("import", False, f"{module}: {type(exc).__name__}: {exc}",
-                                "the bundle lacks a dependency; rebuild it"))
-    if layout.config.is_file():
-        checks.append(check_config(layout.config)[0])
-    return checks
 
 
 # --- install, rollback, recover, status ------------------------------------------------------

@@ -32,6 +32,8 @@ def self_check(layout: Layout, expected: str) -> list[Check]:  # the test's brok
     return [Check("simulated", False, "this release is broken on purpose", "a test")]
 ''',
     "no-ready": '''
+import time
+
 
 def self_check(layout: Layout, expected: str) -> list[Check]:  # the test's hung release
     time.sleep(3600)
@@ -61,7 +63,7 @@ def _project_wheel(work: Path, version: str, broken: str | None) -> Path:
     pyproject.write_text(re.sub(r'(?m)^version = ".*"$', f'version = "{version}"',
                                 pyproject.read_text(), count=1))
     if broken:
-        with (src / "daemon/update/install.py").open("a") as f:
+        with (src / "daemon/runtime/self_check.py").open("a") as f:
             f.write(BROKEN_SELF_CHECKS[broken])
     out = work / f"wheel-{version}"
     done = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w",
