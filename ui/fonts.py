@@ -1,4 +1,9 @@
-"""Fonts: BIZ UD Gothic first, IPAex Gothic as fallback, chosen by glyph coverage.
+"""Fonts: two faces, chosen by glyph coverage.
+
+- Text: BIZ UDPGothic (proportional kana and Latin, so English reads as prose, not as a
+  terminal), IPAex Gothic as fallback. Every sentence, title and button label.
+- Mono: BIZ UDGothic (fixed width), only where characters must line up in columns: the
+  keypad's digits. Without it the text face draws them too.
 
 Coverage is read from the font file's own character map (fontTools), not from pygame:
 pygame's `Font.metrics()` reports a box glyph for a missing kanji as if it were there. At
@@ -16,8 +21,12 @@ from functools import cache
 import pygame
 from fontTools.ttLib import TTFont
 
+from myna_reader.daemon.engine import DaemonError
+
 # fontconfig family names (pygame.font.match_font normalises them: lower case, no spaces)
-DEFAULT_FAMILIES: tuple[str, ...] = ("BIZ UDGothic", "IPAexGothic")
+DEFAULT_FAMILIES: tuple[str, ...] = ("BIZ UDPGothic", "IPAexGothic")
+MONO_FAMILIES: tuple[str, ...] = ("BIZ UDGothic",)
+MONO_CHARS = "0123456789"  # what the mono face draws (keypad digits)
 # characters the screens draw that are not in any catalog (the PIN mask)
 EXTRA_CHARS = "●○"
 
@@ -27,7 +36,12 @@ class Weight(StrEnum):
     BOLD = "bold"
 
 
-class FontError(Exception):
+class Face(StrEnum):
+    TEXT = "text"  # proportional: running text, titles, labels, Latin
+    MONO = "mono"  # fixed width: digits that line up (the keypad)
+
+
+class FontError(DaemonError):
     """No usable font: none installed, or none covers the texts (the message says which)."""
 
 
@@ -62,17 +76,22 @@ def find_family(family: str) -> dict[Weight, str] | None:
 
 @dataclass
 class FontSet:
-    """The chosen family's files and a cache of loaded pygame fonts by (weight, pixel size)."""
+    """The chosen families' files and a cache of loaded pygame fonts by (face, weight, size)."""
 
     family: str
     files: dict[Weight, str]
-    _cache: dict[tuple[Weight, int], pygame.font.Font] = field(default_factory=dict, repr=False)
+    mono_family: str = ""  # empty: the text face draws the digits too
+    mono_files: dict[Weight, str] = field(default_factory=dict)
+    _cache: dict[tuple[Face, Weight, int], pygame.font.Font] = field(default_factory=dict,
+                                                                     repr=False)
 
-    def get(self, size: int, weight: Weight = Weight.REGULAR) -> pygame.font.Font:
-        key = (weight, size)
+    def get(self, size: int, weight: Weight = Weight.REGULAR,
+            face: Face = Face.TEXT) -> pygame.font.Font:
+        key = (face, weight, size)
         font = self._cache.get(key)
         if font is None:
-            font = pygame.font.Font(self.files[weight], size)
+            files = self.mono_files if face is Face.MONO and self.mono_files else self.files
+            font = pygame.font.Font(files[weight], size)
             self._cache[key] = font
         return font
 
@@ -81,9 +100,20 @@ class FontSet:
         return set().union(*(missing_chars(path, texts) for path in set(self.files.values())))
 
 
+def _mono(families: Sequence[str]) -> tuple[str, dict[Weight, str]]:
+    """The first installed fixed-width family that has every keypad digit, or ("", {})."""
+    for family in families:
+        files = find_family(family)
+        if files is not None and not set().union(
+                *(missing_chars(path, [MONO_CHARS]) for path in set(files.values()))):
+            return family, files
+    return "", {}
+
+
 def choose_fonts(texts: Iterable[str], families: Sequence[str] = DEFAULT_FAMILIES,
-                 paths: Sequence[str] = ()) -> FontSet:
-    """The first family (explicit font file `paths` first) covering every char of `texts`."""
+                 paths: Sequence[str] = (), mono: Sequence[str] = MONO_FAMILIES) -> FontSet:
+    """The first text family (explicit font file `paths` first) covering every char of
+    `texts`, with the first fixed-width family of `mono` for the keypad's digits."""
     if not pygame.font.get_init():
         pygame.font.init()
     texts = [*texts, EXTRA_CHARS]
@@ -98,10 +128,9 @@ def choose_fonts(texts: Iterable[str], families: Sequence[str] = DEFAULT_FAMILIE
                         "install fonts-morisawa-bizud-gothic (or fonts-ipaexfont-gothic)")
     reports = []
     for name, files in candidates:
-        font_set = FontSet(name, files)
-        lacking = font_set.missing(texts)
+        lacking = FontSet(name, files).missing(texts)
         if not lacking:
-            return font_set
+            return FontSet(name, files, *_mono(mono))
         reports.append(f"{name} lacks {''.join(sorted(lacking))[:40]!r}")
     raise FontCoverageError("no configured font has every glyph the screens need: "
                             + "; ".join(reports))

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from myna_reader.daemon.engine import DaemonError
+
 # the panels the reader supports: 7" 800x480, 7" 1024x600, Touch Display 2 portrait
 SIZES: tuple[tuple[int, int], ...] = ((800, 480), (1024, 600), (720, 1280))
 ROTATIONS = (0, 180)
 MIN_TARGET_PX = 64  # touch targets, at 800x480
 
 
-class LayoutError(ValueError):
+class LayoutError(DaemonError, ValueError):
     """A size or rotation the UI cannot lay out, or content that does not fit."""
 
 

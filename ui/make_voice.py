@@ -22,13 +22,14 @@ import sys
 import tempfile
 from pathlib import Path
 
+from myna_reader.daemon.engine import DaemonError
 from myna_reader.ui.messages import load_catalog_file
 
 DEBIAN_DICT = "/var/lib/mecab/dic/open-jtalk/naist-jdic"  # open-jtalk-mecab-naist-jdic
 ENGINES = ("open-jtalk", "espeak-ng")
 
 
-class VoiceBuildError(Exception):
+class VoiceBuildError(DaemonError):
     """No usable text-to-speech engine, or a synthesis that failed (the message says why)."""
 
 

@@ -11,13 +11,15 @@ from collections.abc import Iterator, Mapping
 from enum import StrEnum
 from importlib import resources
 
+from myna_reader.daemon.engine import DaemonError
+
 
 class Lang(StrEnum):
     JA = "ja"
     EN = "en"
 
 
-class CatalogError(Exception):
+class CatalogError(DaemonError):
     """A catalog file that is missing, malformed or out of step with the others."""
 
 

@@ -7,12 +7,12 @@ passcode or personal data unless asked with an explicit flag.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
 
+from myna_reader.daemon.engine import DaemonError
 from myna_reader.daemon.version import __version__
 from myna_reader.drivers.errors import MynaError
 
@@ -22,7 +22,7 @@ EXIT_USAGE = 2
 Handler = Callable[[argparse.Namespace], int]
 
 
-class CliError(Exception):
+class CliError(DaemonError):
     """A failure the user can fix, reported as one line (bad input, missing device)."""
 
 
@@ -43,6 +43,7 @@ def _port(lowest: int) -> Callable[[str], int]:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from myna_reader.daemon.cli import bench as cli_bench
     from myna_reader.daemon.cli import card as cli_card
     from myna_reader.daemon.cli import doctor as cli_doctor
     from myna_reader.daemon.cli import host as cli_host
@@ -50,7 +51,6 @@ def build_parser() -> argparse.ArgumentParser:
     from myna_reader.daemon.cli import run as cli_run
     from myna_reader.daemon.cli import screens as cli_screens
     from myna_reader.daemon.cli import sim as cli_sim
-    from myna_reader.daemon.cli import soak as cli_soak
     from myna_reader.daemon.cli import transcripts as cli_transcripts
     from myna_reader.daemon.cli import update as cli_update
 
@@ -119,47 +119,12 @@ def build_parser() -> argparse.ArgumentParser:
     cli_passcode.add_parser(sub)
     cli_screens.add_parser(sub)
 
-    p = sub.add_parser("bench", help="measure the reader (see docs/performance.md)")
-    p.add_argument("--repeat", type=int, default=30, help="runs per measurement (median)")
-    p.add_argument("--json", action="store_true", help="print the figures as JSON")
-    p.set_defaults(handler=_bench)
-    parts = p.add_subparsers(dest="bench_part", metavar="PART")
-    d = parts.add_parser("daemon", help="cold start to READY=1, RSS after 10 and 1,000 "
-                         "confirmations, card placed to first screen change (about a minute)")
-    d.add_argument("--confirmations", type=int, default=1000, metavar="N")
-    d.add_argument("--json", action="store_true", help="print the figures as JSON")
-    d.set_defaults(handler=_bench_daemon)
-    f = parts.add_parser("face", help="card placed to face decision on the simulated face card, "
-                         "by stage, and CPU per frame (needs the face extra; about a minute)")
-    f.add_argument("--runs", type=int, default=5, metavar="N", help="attempts (median)")
-    f.add_argument("--json", action="store_true", help="print the figures as JSON")
-    f.set_defaults(handler=_bench_face)
-    cli_soak.add_parser(parts)
+    cli_bench.add_parser(sub)
     cli_run.add_parser(sub)
     cli_host.add_parser(sub)
     cli_doctor.add_parser(sub)
     cli_update.add_parser(sub)
     return parser
-
-
-def _bench(args: argparse.Namespace) -> int:
-    from myna_reader.daemon.harness import bench
-    return bench.cmd_bench(args)
-
-
-def _bench_daemon(args: argparse.Namespace) -> int:
-    from myna_reader.daemon.harness import bench
-    return bench.cmd_bench_daemon(args)
-
-
-def _bench_face(args: argparse.Namespace) -> int:
-    if args.runs < 1:
-        raise CliError("--runs must be at least 1")
-    from myna_reader.daemon.harness.face_bench import face_figures
-
-    figures = face_figures(args.runs)
-    print(json.dumps(figures) if args.json else json.dumps(figures, indent=2))
-    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -175,8 +140,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CliError as exc:
         print(f"myna-reader: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except MynaError as exc:
-        print(f"myna-reader: {type(exc).__name__}: {exc}", file=sys.stderr)
+    except (DaemonError, MynaError) as exc:  # the two roots: every failure a person can act on
+        logging.getLogger(__name__).debug("the failure in full", exc_info=True)
+        print(f"myna-reader: {exc}", file=sys.stderr)
         return EXIT_FAILURE
     except OSError as exc:  # a path given that cannot be used, a device or service gone
         logging.getLogger(__name__).debug("the failure in full", exc_info=True)

@@ -1,5 +1,5 @@
-"""`myna-reader run`: the daemon (daemon/runtime/service.py), or with `--simulate` the whole product on
-the simulated card with a local terminal (daemon/simulate.py)."""
+"""`myna-reader run`: the daemon (daemon/runtime/service.py), or with `--simulate` the whole
+product on the simulated card with a local terminal (daemon/cli/simulate.py)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The session engine: pure, no I/O, no clock, no threads (docs/architecture.md, docs/session.md).
 
-This is its one public surface: every other package imports the engine from here.
+This is its one public surface: every module outside the engine imports it from here.
 """
 
 from __future__ import annotations
@@ -42,53 +42,42 @@ from myna_reader.daemon.engine.error_codes import (
     kind_of_exception,
 )
 from myna_reader.daemon.engine.errors import (
+    DaemonError,
     SessionConfigError,
 )
 from myna_reader.daemon.engine.face_settings import (
     FaceSettings,
 )
+from myna_reader.daemon.engine.handlers import (
+    Outcome,
+)
 from myna_reader.daemon.engine.machine import (
-    TABLE,
-    TIMEOUTS,
     Engine,
     start,
     step,
 )
 from myna_reader.daemon.engine.model import (
-    PASSCODE_LENGTH,
-    PIN_LENGTH,
-    AuditEvent,
-    Button,
     CardJobFailed,
     CardPlaced,
     CardProbed,
     CardRemoved,
     CertificateRead,
     ChallengeReceived,
-    Cue,
     DigitPressed,
     Event,
-    FaceFailure,
     FaceGuidance,
     FaceMatched,
-    FacePrompt,
     IllegalEvent,
-    Method,
-    Mode,
     PasscodeChecked,
     PasscodeIssued,
     PasscodeStatus,
-    Phase,
-    PinOutcome,
     PinVerified,
     Pressed,
     ReaderAttached,
     ReaderDetached,
-    Screen,
     Signed,
     State,
     Tick,
-    TokenKind,
 )
 from myna_reader.daemon.engine.secret import (
     Secret,
@@ -101,6 +90,11 @@ from myna_reader.daemon.engine.settings import (
     StaffScope,
     Timeouts,
     session_config_from_mapping,
+)
+from myna_reader.daemon.engine.table import (
+    TABLE,
+    TIMEOUTS,
+    Rule,
 )
 from myna_reader.daemon.engine.views import (
     ConsentView,
@@ -117,6 +111,22 @@ from myna_reader.daemon.engine.views import (
     TechnicianView,
     View,
 )
+from myna_reader.daemon.engine.vocabulary import (
+    PASSCODE_LENGTH,
+    PIN_LENGTH,
+    AuditEvent,
+    AuditOutcome,
+    Button,
+    Cue,
+    FaceFailure,
+    FacePrompt,
+    Method,
+    Mode,
+    Phase,
+    PinOutcome,
+    Screen,
+    TokenKind,
+)
 
 __all__ = [
     "ALL_CODES",
@@ -129,6 +139,7 @@ __all__ = [
     "TABLE",
     "TIMEOUTS",
     "AuditEvent",
+    "AuditOutcome",
     "AuditRecord",
     "Button",
     "CardErrorKind",
@@ -144,6 +155,7 @@ __all__ = [
     "ConsentItem",
     "ConsentView",
     "Cue",
+    "DaemonError",
     "DigitPressed",
     "DoneView",
     "Effect",
@@ -164,6 +176,7 @@ __all__ = [
     "MethodView",
     "Mode",
     "NoReaderView",
+    "Outcome",
     "PasscodeChecked",
     "PasscodeIssued",
     "PasscodeStatus",
@@ -180,6 +193,7 @@ __all__ = [
     "ReadingView",
     "ReleaseCard",
     "ResultMessage",
+    "Rule",
     "Screen",
     "Secret",
     "SecretFormatError",

@@ -7,14 +7,19 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from myna_reader.daemon.engine.consent import ConsentAnswer
-from myna_reader.daemon.engine.model import AuditEvent, Cue, Method, Mode, Phase, Screen
 from myna_reader.daemon.engine.secret import Secret
-
-if TYPE_CHECKING:
-    from myna_reader.daemon.engine.views import View
+from myna_reader.daemon.engine.views import View
+from myna_reader.daemon.engine.vocabulary import (
+    AuditEvent,
+    AuditOutcome,
+    Cue,
+    Method,
+    Mode,
+    Phase,
+    Screen,
+)
 
 # --- host messages -------------------------------------------------------------------------
 
@@ -75,11 +80,11 @@ HostMessage = StatusMessage | ResultMessage | ErrorMessage
 
 @dataclass(frozen=True, slots=True)
 class AuditRecord:
-    """What one audit line says; `daemon.audit` adds the time. No personal data fits in it."""
+    """What one audit line says; store/audit.py adds the time. No personal data fits in it."""
 
     event: AuditEvent
     mode: Mode | None  # None for events outside a session (updates)
-    outcome: str  # confirmed | cancelled | timeout | error | card-removed | reader-lost | ...
+    outcome: AuditOutcome
     session_id: str | None = None
     method: Method | None = None
     cert_fingerprint: str | None = None

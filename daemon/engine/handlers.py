@@ -1,15 +1,15 @@
-"""The transition handlers of the session engine and its deadline rules (TIMEOUTS).
+"""The transition handlers of the session engine, and the deadline handlers.
 
-Each handler is `(state, event, now) -> (state, effects)`, pure. TABLE in session.py says which
-handler runs for which (phase, event kind); read that first.
+Each handler is `(state, event, now) -> (state, effects)`, pure, typed for the event it takes;
+a deadline handler is `(state, now) -> (state, effects)`. table.py says which handler runs for
+which (phase, event kind) and which deadline handler for which phase: read that first.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from myna_reader.daemon.engine import error_codes as codes
 from myna_reader.daemon.engine.consent import ConsentAnswer, in_result_order
+from myna_reader.daemon.engine.derive import READING_PHASES, face_offered, pin_usable
 from myna_reader.daemon.engine.effects import (
     AuditRecord,
     CheckPasscode,
@@ -29,43 +29,44 @@ from myna_reader.daemon.engine.effects import (
 )
 from myna_reader.daemon.engine.error_codes import CODE_OF_KIND, ErrorCode
 from myna_reader.daemon.engine.model import (
-    PASSCODE_LENGTH,
-    PIN_LENGTH,
-    AuditEvent,
-    Button,
     CardJobFailed,
     CardPlaced,
     CardProbed,
     CertificateRead,
     ChallengeReceived,
-    Cue,
     DigitPressed,
     Event,
     FaceGuidance,
     FaceMatched,
     IllegalEvent,
-    Method,
-    Mode,
     PasscodeChecked,
     PasscodeIssued,
     PasscodeStatus,
-    Phase,
-    PinOutcome,
     PinVerified,
     Pressed,
     ReaderAttached,
     Session,
     Signed,
     State,
-    TokenKind,
     evolve,
 )
 from myna_reader.daemon.engine.secret import EMPTY_SECRET
 from myna_reader.daemon.engine.settings import SessionConfig, StaffScope
-from myna_reader.daemon.engine.views import READING_PHASES, face_offered, pin_usable
+from myna_reader.daemon.engine.vocabulary import (
+    PASSCODE_LENGTH,
+    PIN_LENGTH,
+    AuditEvent,
+    AuditOutcome,
+    Button,
+    Cue,
+    Method,
+    Mode,
+    Phase,
+    PinOutcome,
+    TokenKind,
+)
 
 Outcome = tuple[State, list[Effect]]
-Handler = Callable[[State, Event, float], Outcome]
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -97,7 +98,7 @@ def _session(state: State) -> Session:
     return state.session
 
 
-def _audit(event: AuditEvent, mode: Mode, outcome: str, session: Session | None = None,
+def _audit(event: AuditEvent, mode: Mode, outcome: AuditOutcome, session: Session | None = None,
            error_code: str | None = None) -> WriteAudit:
     return WriteAudit(AuditRecord(
         event, mode, outcome, session_id=None if session is None else session.id,
@@ -106,7 +107,7 @@ def _audit(event: AuditEvent, mode: Mode, outcome: str, session: Session | None 
         error_code=error_code))
 
 
-def _end_session(state: State, outcome: str, error_code: str | None = None) -> Outcome:
+def _end_session(state: State, outcome: AuditOutcome, error_code: str | None = None) -> Outcome:
     """Close the session (if any): unpower the card, audit the outcome."""
     session = state.session
     if session is None:
@@ -116,21 +117,21 @@ def _end_session(state: State, outcome: str, error_code: str | None = None) -> O
         effects.append(ReleaseCard(session.id))
     effects.append(_audit(AuditEvent.CONFIRMATION, session.mode, outcome, session, error_code))
     challenge = state.challenge
-    if challenge is None and outcome != "confirmed":
+    if challenge is None and outcome != AuditOutcome.CONFIRMED:
         # a signed challenge whose result was never sent: its signature never left the reader,
         # and the terminal, which sends a fresh one only after a result, would send none
         challenge = session.challenge
     return evolve(state, session=None, entry=EMPTY_SECRET, challenge=challenge), effects
 
 
-def _staff_exit(state: State, reason: str) -> Outcome:
+def _staff_exit(state: State, reason: AuditOutcome) -> Outcome:
     if state.mode is not Mode.STAFF:
         return state, []
     return (evolve(state, mode=Mode.UNATTENDED),
             [_audit(AuditEvent.STAFF_EXIT, Mode.STAFF, reason)])
 
 
-def _standby(state: State, now: float, staff_reason: str) -> Outcome:
+def _standby(state: State, now: float, staff_reason: AuditOutcome) -> Outcome:
     state, effects = _staff_exit(state, staff_reason)
     return _enter(state, Phase.STANDBY, now, entry=EMPTY_SECRET, error_code=None), effects
 
@@ -139,17 +140,17 @@ def _rest(state: State, now: float) -> Outcome:
     """Where a finished screen goes: staff standby while staff mode lasts, else standby."""
     if state.mode is Mode.STAFF and state.staff_provisioned:
         return _enter(state, Phase.STAFF_STANDBY, now, entry=EMPTY_SECRET, error_code=None), []
-    return _standby(state, now, "passcode-cleared")
+    return _standby(state, now, AuditOutcome.PASSCODE_CLEARED)
 
 
 def _fail(state: State, now: float, code: ErrorCode) -> Outcome:
     session_id = None if state.session is None else state.session.id
-    state, effects = _end_session(state, "error", code.code)
+    state, effects = _end_session(state, AuditOutcome.ERROR, code.code)
     effects += [SendToHost(ErrorMessage(code.code, session_id)), PlayCue(Cue.ERROR)]
     return _enter(state, Phase.ERROR, now, error_code=code.code), effects
 
 
-def _abort_to_rest(state: State, now: float, outcome: str) -> Outcome:
+def _abort_to_rest(state: State, now: float, outcome: AuditOutcome) -> Outcome:
     state, effects = _end_session(state, outcome)
     state, more = _rest(state, now)
     return state, effects + more
@@ -162,21 +163,19 @@ def _with_session(state: State, **changes: object) -> State:
 # --- reader and card presence --------------------------------------------------------------
 
 
-def reader_attached(s: State, e: Event, now: float) -> Outcome:
-    assert isinstance(e, ReaderAttached)
+def reader_attached(s: State, e: ReaderAttached, now: float) -> Outcome:
     return _enter(s, Phase.STANDBY, now, reader=e.name), []
 
 
 def reader_detached(s: State, e: Event, now: float) -> Outcome:
-    s, effects = _end_session(s, "reader-lost")
-    s, more = _staff_exit(s, "reader-lost")
+    s, effects = _end_session(s, AuditOutcome.READER_LOST)
+    s, more = _staff_exit(s, AuditOutcome.READER_LOST)
     s = _enter(s, Phase.NO_READER, now, reader=None, card_present=False, entry=EMPTY_SECRET,
                error_code=None)
     return s, effects + more
 
 
-def card_placed(s: State, e: Event, now: float) -> Outcome:
-    assert isinstance(e, CardPlaced)
+def card_placed(s: State, e: CardPlaced, now: float) -> Outcome:
     if s.card_present:
         raise IllegalEvent(s.phase, e, "a card is already present")
     session = Session(e.session_id, s.mode, e.wall_time, now)
@@ -204,16 +203,14 @@ def card_removed_done(s: State, e: Event, now: float) -> Outcome:
 # --- terminal messages ---------------------------------------------------------------------
 
 
-def challenge(s: State, e: Event, now: float) -> Outcome:
-    assert isinstance(e, ChallengeReceived)
+def challenge(s: State, e: ChallengeReceived, now: float) -> Outcome:
     s = evolve(s, challenge=e.challenge)
     if s.phase is Phase.AWAITING_CHALLENGE:
         return _sign(s, now)
     return s, []
 
 
-def passcode_issued(s: State, e: Event, now: float) -> Outcome:
-    assert isinstance(e, PasscodeIssued)
+def passcode_issued(s: State, e: PasscodeIssued, now: float) -> Outcome:
     return s, [StorePasscode(e.code)]
 
 
@@ -228,27 +225,25 @@ STAFF_ENTRY_PHASES = frozenset({
 })
 
 
-def passcode_status(s: State, e: Event, now: float) -> Outcome:
-    assert isinstance(e, PasscodeStatus)
+def passcode_status(s: State, e: PasscodeStatus, now: float) -> Outcome:
     s = evolve(_lock(s, now, e.locked_for_s, e.locked_until_wall),
                 staff_provisioned=e.provisioned)
     if not e.provisioned and s.phase in STAFF_ENTRY_PHASES:
-        return _standby(s, now, "passcode-cleared")
+        return _standby(s, now, AuditOutcome.PASSCODE_CLEARED)
     return s, []
 
 
-def passcode_checked(s: State, e: Event, now: float) -> Outcome:
-    assert isinstance(e, PasscodeChecked)
+def passcode_checked(s: State, e: PasscodeChecked, now: float) -> Outcome:
     s = _lock(s, now, e.locked_for_s, e.locked_until_wall)
     if s.phase is not Phase.CHECKING_PASSCODE:
         return s, []  # late answer: only its lock news counts, never a stale success
     if e.locked_for_s > 0:
         return (_enter(s, Phase.STAFF_LOCKED, now, entry=EMPTY_SECRET),
-                [_audit(AuditEvent.STAFF_LOCKOUT, Mode.UNATTENDED, "locked")])
+                [_audit(AuditEvent.STAFF_LOCKOUT, Mode.UNATTENDED, AuditOutcome.LOCKED)])
     if e.ok:
         s = _enter(s, Phase.STAFF_STANDBY, now, mode=Mode.STAFF, entry=EMPTY_SECRET,
                    passcode_wrong=False, passcode_failures_left=None)
-        return s, [_audit(AuditEvent.STAFF_ENTER, Mode.STAFF, "entered")]
+        return s, [_audit(AuditEvent.STAFF_ENTER, Mode.STAFF, AuditOutcome.ENTERED)]
     return _enter(s, Phase.STAFF_PASSCODE, now, passcode_wrong=True,
                   passcode_failures_left=e.failures_left), []
 
@@ -256,8 +251,7 @@ def passcode_checked(s: State, e: Event, now: float) -> Outcome:
 # --- keypads -------------------------------------------------------------------------------
 
 
-def digit(s: State, e: Event, now: float) -> Outcome:
-    assert isinstance(e, DigitPressed)
+def digit(s: State, e: DigitPressed, now: float) -> Outcome:
     if not 0 <= e.digit <= 9:
         raise IllegalEvent(s.phase, e, "a keypad digit is 0..9")
     limit = PIN_LENGTH if s.phase is Phase.PIN else PASSCODE_LENGTH
@@ -300,8 +294,7 @@ def pin_back(s: State, e: Event, now: float) -> Outcome:
 # --- the card flow -------------------------------------------------------------------------
 
 
-def probed(s: State, e: Event, now: float) -> Outcome:
-    assert isinstance(e, CardProbed)
+def probed(s: State, e: CardProbed, now: float) -> Outcome:
     s = _with_session(s, token=e.token, pin_tries=e.pin_tries)
     if e.token is TokenKind.IPHONE:
         return _fail(s, now, codes.TOKEN_UNSUPPORTED)
@@ -335,14 +328,12 @@ def choose_face(s: State, e: Event, now: float) -> Outcome:
     return s, [MatchFace(_session(s).id)]
 
 
-def face_guided(s: State, e: Event, now: float) -> Outcome:
+def face_guided(s: State, e: FaceGuidance, now: float) -> Outcome:
     """The face job asks the patient for something: shown, the job's deadline unchanged."""
-    assert isinstance(e, FaceGuidance)
     return _with_session(s, face_prompt=e.prompt), []
 
 
-def face_matched(s: State, e: Event, now: float) -> Outcome:
-    assert isinstance(e, FaceMatched)
+def face_matched(s: State, e: FaceMatched, now: float) -> Outcome:
     if e.ok:
         return _read_certificate(_with_session(s, face_prompt=None), now)
     session = _session(s)
@@ -357,8 +348,7 @@ def face_matched(s: State, e: Event, now: float) -> Outcome:
     return _fail(s, now, codes.PIN_BLOCKED)
 
 
-def pin_verified(s: State, e: Event, now: float) -> Outcome:
-    assert isinstance(e, PinVerified)
+def pin_verified(s: State, e: PinVerified, now: float) -> Outcome:
     if e.outcome is PinOutcome.OK:
         return _read_certificate(_with_session(s, pin_wrong=False), now)
     if e.outcome is PinOutcome.BLOCKED or e.tries_left <= 0:
@@ -366,8 +356,7 @@ def pin_verified(s: State, e: Event, now: float) -> Outcome:
     return _to_pin(_with_session(s, pin_tries=e.tries_left, pin_wrong=True), now)
 
 
-def certificate_read(s: State, e: Event, now: float) -> Outcome:
-    assert isinstance(e, CertificateRead)
+def certificate_read(s: State, e: CertificateRead, now: float) -> Outcome:
     s = _with_session(s, cert_der=e.der, cert_fingerprint=e.fingerprint)
     if e.expired:
         return _fail(s, now, codes.CERT_EXPIRED)
@@ -385,8 +374,7 @@ def _sign(s: State, now: float) -> Outcome:
     return s, [Sign(_session(s).id, challenge)]
 
 
-def signed(s: State, e: Event, now: float) -> Outcome:
-    assert isinstance(e, Signed)
+def signed(s: State, e: Signed, now: float) -> Outcome:
     return _card_done(_with_session(s, signature=e.signature), now)
 
 
@@ -401,16 +389,14 @@ def _card_done(s: State, now: float) -> Outcome:
     return _enter(s, Phase.CONSENT, now), effects
 
 
-def job_failed(s: State, e: Event, now: float) -> Outcome:
-    assert isinstance(e, CardJobFailed)
+def job_failed(s: State, e: CardJobFailed, now: float) -> Outcome:
     return _fail(s, now, CODE_OF_KIND[e.error])
 
 
 # --- consent and the result ----------------------------------------------------------------
 
 
-def answer(s: State, e: Event, now: float) -> Outcome:
-    assert isinstance(e, Pressed)
+def answer(s: State, e: Pressed, now: float) -> Outcome:
     session = _session(s)
     page = s.config.consent_pages[session.page]
     agreed = e.button is Button.AGREE
@@ -440,12 +426,12 @@ def _finish(s: State, now: float) -> Outcome:
         session.id, session.method, session.cert_der, session.cert_fingerprint,
         session.challenge, session.signature, in_result_order(session.answers),
         session.started_wall, session.wall(now))
-    s, ended = _end_session(s, "confirmed")
+    s, ended = _end_session(s, AuditOutcome.CONFIRMED)
     # the result into the durable outbox before the audit line: a crash in between leaves a
     # delivered result without its line, never an audited confirmation the terminal lacks
     effects: list[Effect] = [SendToHost(result), *ended, PlayCue(Cue.DONE)]
     if s.mode is Mode.STAFF and s.config.staff.scope is StaffScope.ONE:
-        s, more = _staff_exit(s, "confirmed")
+        s, more = _staff_exit(s, AuditOutcome.CONFIRMED)
         effects += more
     return _enter(s, Phase.DONE, now), effects
 
@@ -455,9 +441,9 @@ def _finish(s: State, now: float) -> Outcome:
 
 def cancel(s: State, e: Event, now: float) -> Outcome:
     """中止: in staff mode back to unattended at once; otherwise end the session."""
-    s, effects = _end_session(s, "cancelled")
+    s, effects = _end_session(s, AuditOutcome.CANCELLED)
     if s.mode is Mode.STAFF:
-        s, more = _standby(s, now, "cancel")
+        s, more = _standby(s, now, AuditOutcome.CANCELLED)
         return s, effects + more
     s, more = _rest(s, now)
     return s, effects + more
@@ -468,7 +454,7 @@ def dismiss(s: State, e: Event, now: float) -> Outcome:
 
 
 def to_standby(s: State, e: Event, now: float) -> Outcome:
-    return _standby(s, now, "cancel")
+    return _standby(s, now, AuditOutcome.CANCELLED)
 
 
 def staff_button(s: State, e: Event, now: float) -> Outcome:
@@ -485,33 +471,30 @@ def technician(s: State, e: Event, now: float) -> Outcome:
     return _enter(s, Phase.TECHNICIAN, now), []
 
 
-# --- deadlines -----------------------------------------------------------------------------
+# --- deadlines (table.py's TIMEOUTS says which runs in which phase) -------------------------
 
 
-def _timeout_fail(code: ErrorCode) -> Callable[[State, float], Outcome]:
-    return lambda s, now: _fail(s, now, code)
+def card_job_timed_out(s: State, now: float) -> Outcome:
+    return _fail(s, now, codes.CARD_TIMEOUT)
 
 
-def _timeout_walked_away(s: State, now: float) -> Outcome:
-    return _abort_to_rest(s, now, "timeout")
+def challenge_timed_out(s: State, now: float) -> Outcome:
+    return _fail(s, now, codes.NO_CHALLENGE)
 
 
-TIMEOUTS: dict[Phase, Callable[[State, float], Outcome]] = {
-    Phase.PROBING: _timeout_fail(codes.CARD_TIMEOUT),
-    Phase.MATCHING_FACE: _timeout_fail(codes.CARD_TIMEOUT),
-    Phase.VERIFYING: _timeout_fail(codes.CARD_TIMEOUT),
-    Phase.READING_CERT: _timeout_fail(codes.CARD_TIMEOUT),
-    Phase.SIGNING: _timeout_fail(codes.CARD_TIMEOUT),
-    Phase.AWAITING_CHALLENGE: _timeout_fail(codes.NO_CHALLENGE),
-    Phase.METHOD: _timeout_walked_away,
-    Phase.PIN: _timeout_walked_away,
-    Phase.CONSENT: _timeout_walked_away,
-    Phase.DONE: _rest,
-    Phase.ERROR: _rest,
-    Phase.STAFF_PASSCODE: lambda s, now: _standby(s, now, "timeout"),
-    Phase.CHECKING_PASSCODE: lambda s, now: _standby(s, now, "timeout"),
-    Phase.STAFF_LOCKED: lambda s, now: _standby(s, now, "timeout"),
-    Phase.TECHNICIAN: lambda s, now: _standby(s, now, "timeout"),
-    Phase.STAFF_STANDBY: lambda s, now: _standby(s, now, "idle"),
-}
+def walked_away(s: State, now: float) -> Outcome:
+    """The patient left a screen that waits for them: end the session quietly."""
+    return _abort_to_rest(s, now, AuditOutcome.TIMEOUT)
 
+
+def shown_long_enough(s: State, now: float) -> Outcome:
+    """A finished screen (done, error) has been read: back to where the next patient starts."""
+    return _rest(s, now)
+
+
+def staff_timed_out(s: State, now: float) -> Outcome:
+    return _standby(s, now, AuditOutcome.TIMEOUT)
+
+
+def staff_idle(s: State, now: float) -> Outcome:
+    return _standby(s, now, AuditOutcome.IDLE)

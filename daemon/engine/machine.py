@@ -2,8 +2,8 @@
 
 No I/O, no clock, no threads, no randomness: `now` is monotonic seconds passed in, wall-clock
 times come in events (CardPlaced anchors a session's wall clock). Every rule of the flow is in
-TABLE below, keyed by (phase, event kind), where a press is keyed by its button; the deadline
-rules are in TIMEOUTS. An event with no entry is illegal: `IllegalEvent` under strict=True
+table.py: TABLE, keyed by (phase, event kind), where a press is keyed by its button, and the
+deadline rules in TIMEOUTS. An event with no entry is illegal: `IllegalEvent` under strict=True
 (tests), an `Ignored` effect for the runner to log otherwise.
 
 Rules that hold everywhere (see docs/session.md):
@@ -19,132 +19,22 @@ Rules that hold everywhere (see docs/session.md):
 
 from __future__ import annotations
 
+from myna_reader.daemon.engine.derive import status_of, view_of
 from myna_reader.daemon.engine.effects import Effect, Ignored, SendToHost, SetDeadline, Show
-from myna_reader.daemon.engine.handlers import (
-    TIMEOUTS,
-    Handler,
-    Outcome,
-    answer,
-    cancel,
-    card_noted,
-    card_placed,
-    card_removed_done,
-    card_removed_mid_session,
-    certificate_read,
-    challenge,
-    choose_face,
-    choose_pin,
-    consent_back,
-    delete,
-    digit,
-    dismiss,
-    face_guided,
-    face_matched,
-    job_failed,
-    passcode_checked,
-    passcode_issued,
-    passcode_ok,
-    passcode_status,
-    pin_back,
-    pin_ok,
-    pin_verified,
-    probed,
-    reader_attached,
-    reader_detached,
-    signed,
-    staff_button,
-    technician,
-    to_standby,
-)
+from myna_reader.daemon.engine.handlers import Outcome
 from myna_reader.daemon.engine.model import (
     JOB_RESULTS,
-    Button,
-    CardJobFailed,
-    CardPlaced,
-    CardProbed,
-    CardRemoved,
-    CertificateRead,
-    ChallengeReceived,
-    DigitPressed,
     Event,
-    FaceGuidance,
-    FaceMatched,
     IllegalEvent,
     JobResult,
-    PasscodeChecked,
-    PasscodeIssued,
-    PasscodeStatus,
-    Phase,
-    PinVerified,
     Pressed,
-    ReaderAttached,
-    ReaderDetached,
-    Signed,
     State,
     Tick,
     evolve,
 )
 from myna_reader.daemon.engine.settings import SessionConfig
-from myna_reader.daemon.engine.views import READING_PHASES, status_of, view_of
-
-# --- the table -----------------------------------------------------------------------------
-
-SESSION_PHASES = READING_PHASES | {Phase.METHOD, Phase.PIN, Phase.CONSENT}
-CARD_JOB_PHASES = READING_PHASES - {Phase.AWAITING_CHALLENGE}
-Key = tuple[Phase, type | Button]
-TABLE: dict[Key, Handler] = {
-    (Phase.NO_READER, ReaderAttached): reader_attached,
-    (Phase.STANDBY, CardPlaced): card_placed,
-    (Phase.STANDBY, CardRemoved): card_noted,
-    (Phase.STANDBY, Button.STAFF): staff_button,
-    (Phase.STANDBY, Button.TECHNICIAN): technician,
-    (Phase.PROBING, CardProbed): probed,
-    (Phase.METHOD, Button.METHOD_PIN): choose_pin,
-    (Phase.METHOD, Button.METHOD_FACE): choose_face,
-    (Phase.MATCHING_FACE, FaceMatched): face_matched,
-    (Phase.MATCHING_FACE, FaceGuidance): face_guided,
-    (Phase.PIN, DigitPressed): digit,
-    (Phase.PIN, Button.DELETE): delete,
-    (Phase.PIN, Button.OK): pin_ok,
-    (Phase.PIN, Button.BACK): pin_back,
-    (Phase.VERIFYING, PinVerified): pin_verified,
-    (Phase.READING_CERT, CertificateRead): certificate_read,
-    (Phase.SIGNING, Signed): signed,
-    (Phase.CONSENT, Button.AGREE): answer,
-    (Phase.CONSENT, Button.DISAGREE): answer,
-    (Phase.CONSENT, Button.BACK): consent_back,
-    (Phase.DONE, CardRemoved): card_removed_done,
-    (Phase.DONE, Button.OK): dismiss,
-    (Phase.ERROR, CardPlaced): card_placed,
-    (Phase.ERROR, CardRemoved): card_noted,
-    (Phase.ERROR, Button.OK): dismiss,
-    (Phase.STAFF_PASSCODE, DigitPressed): digit,
-    (Phase.STAFF_PASSCODE, Button.DELETE): delete,
-    (Phase.STAFF_PASSCODE, Button.OK): passcode_ok,
-    (Phase.STAFF_LOCKED, Button.OK): to_standby,
-    (Phase.STAFF_STANDBY, CardPlaced): card_placed,
-    (Phase.STAFF_STANDBY, CardRemoved): card_noted,
-    (Phase.TECHNICIAN, Button.OK): to_standby,
-}
-for _phase in Phase:
-    # the terminal may speak at any time
-    TABLE[(_phase, ChallengeReceived)] = challenge
-    TABLE[(_phase, PasscodeIssued)] = passcode_issued
-    TABLE[(_phase, PasscodeStatus)] = passcode_status
-    TABLE[(_phase, PasscodeChecked)] = passcode_checked
-    if _phase is not Phase.NO_READER:
-        TABLE[(_phase, ReaderDetached)] = reader_detached
-    if _phase not in (Phase.NO_READER, Phase.STANDBY):
-        TABLE[(_phase, Button.CANCEL)] = cancel
-for _phase in SESSION_PHASES:
-    TABLE[(_phase, CardRemoved)] = card_removed_mid_session
-for _phase in CARD_JOB_PHASES:
-    TABLE[(_phase, CardJobFailed)] = job_failed
-for _phase in (Phase.STAFF_PASSCODE, Phase.CHECKING_PASSCODE, Phase.STAFF_LOCKED,
-               Phase.TECHNICIAN):
-    TABLE[(_phase, CardPlaced)] = card_noted
-    TABLE[(_phase, CardRemoved)] = card_noted
-
+from myna_reader.daemon.engine.table import TABLE, TIMEOUTS
+from myna_reader.daemon.engine.vocabulary import Button
 
 # --- the engine ----------------------------------------------------------------------------
 

@@ -10,10 +10,12 @@ from __future__ import annotations
 import hmac
 from typing import NoReturn
 
+from myna_reader.daemon.engine.errors import DaemonError
+
 DIGITS = frozenset("0123456789")
 
 
-class SecretFormatError(ValueError):
+class SecretFormatError(DaemonError, ValueError):
     """A secret that is not made of decimal digits."""
 
 

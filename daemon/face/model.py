@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from myna_reader.daemon.engine import DaemonError
 from myna_reader.drivers.camera import Frame
 
 MODELS_PACKAGE = "face_recognition_models"
@@ -24,7 +25,7 @@ Points = npt.NDArray[np.float64]
 Embedding = npt.NDArray[np.float64]
 
 
-class FaceModelUnavailableError(RuntimeError):
+class FaceModelUnavailableError(DaemonError, RuntimeError):
     """dlib or the model files are not installed (the `face` extra)."""
 
 

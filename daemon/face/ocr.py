@@ -10,11 +10,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from myna_reader.daemon.engine import DaemonError
 from myna_reader.daemon.face.card_number import TextLine
 from myna_reader.drivers.camera import Frame
 
 
-class OcrUnavailableError(RuntimeError):
+class OcrUnavailableError(DaemonError, RuntimeError):
     """RapidOCR or its models are not installed (the `face` extra)."""
 
 

@@ -17,14 +17,11 @@ process, so the ratios hold from one machine to another:
 
 from __future__ import annotations
 
-import argparse
-import json
 import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from myna_reader.daemon.cli import CliError
 from myna_reader.daemon.harness import scenarios
 from myna_reader.daemon.harness.replay import bench_engine
 from myna_reader.daemon.harness.visitor import TOUR_PIN
@@ -135,37 +132,3 @@ def measure(repeat: int) -> dict[str, object]:
         "ui": ui_bench.measure(repeat=max(repeat, 50), idle_s=3.0),
         "repeat": repeat,
     }
-
-
-def cmd_bench(args: argparse.Namespace) -> int:
-    if args.repeat < 1:
-        raise CliError("--repeat must be at least 1")
-    figures = measure(args.repeat)
-    if args.json:
-        print(json.dumps(figures))
-        return 0
-    print("APDUs (standard card):")
-    apdus = figures["apdus"]
-    assert isinstance(apdus, dict)
-    for name, count in apdus.items():
-        print(f"  {name:32} {count}")
-    print(f"in-process overhead per APDU (sim):  {figures['overhead_us_per_apdu']} µs "
-          f"(the simulated card itself: {figures['card_us_per_apdu']} µs)")
-    print(f"PIN confirmation, modelled card time: {figures['pin_confirmation_modelled_s']} s")
-    print(f"PIN confirmation, wall / model:       {figures['pin_confirmation_ratio_to_model']}"
-          " (target <= 1.05)")
-    print(f"engine time per event:               {figures['engine_us_per_event']} µs"
-          " (target <= 20)")
-    print(f"touchscreen:                         {json.dumps(figures['ui'])}")
-    return 0
-
-
-def cmd_bench_daemon(args: argparse.Namespace) -> int:
-    """The whole daemon: cold start to READY=1, memory over many confirmations, reaction time."""
-    from myna_reader.daemon.harness.soak import daemon_figures
-
-    if args.confirmations < 10:
-        raise CliError("--confirmations must be at least 10")
-    figures = daemon_figures(confirmations=args.confirmations)
-    print(json.dumps(figures) if args.json else json.dumps(figures, indent=2))
-    return 0

@@ -17,11 +17,13 @@ import tempfile
 import time
 from pathlib import Path
 
+from myna_reader.daemon.engine import DaemonError
+
 READY_WAIT_S = 60.0  # a start slower than this is a failure, not a figure
 STOP_WAIT_S = 15.0
 
 
-class ColdStartError(RuntimeError):
+class ColdStartError(DaemonError, RuntimeError):
     """The daemon did not report READY=1 (or did not stop on SIGTERM)."""
 
 

@@ -24,7 +24,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from myna_reader.daemon.cli import CliError
 from myna_reader.daemon.engine import FacePrompt, FaceSettings
 from myna_reader.daemon.face.auth import FaceAuth
 from myna_reader.daemon.face.card_number import TextLine
@@ -32,7 +31,6 @@ from myna_reader.daemon.face.model import FaceModel
 from myna_reader.daemon.face.ocr import CardOcr
 from myna_reader.daemon.harness.face_samples import (
     FACE_CARD_HOLDER,
-    SampleError,
     camera_shot,
     card_face,
     chip_photo,
@@ -98,13 +96,10 @@ class _Media:
 
 
 def _media(model: FaceModel) -> _Media:
-    try:
-        faces = load_faces()
-        rng = random.Random(3)  # noqa: S311  (sample media: fixed, reproducible noise)
-        card_frames = [camera_shot(card_face(FACE_CARD_HOLDER, faces["obama"]), rng)
-                       for _ in range(3)]
-    except SampleError as exc:
-        raise CliError(str(exc)) from None
+    faces = load_faces()  # SampleError (a DaemonError) reaches the command line as one line
+    rng = random.Random(3)  # noqa: S311  (sample media: fixed, reproducible noise)
+    card_frames = [camera_shot(card_face(FACE_CARD_HOLDER, faces["obama"]), rng)
+                   for _ in range(3)]
     front, left, right = (placed(model, faces[n]) for n in ("obama", "obama3", "obama2"))
     live = [front] * 4 + [left] * 2 + [front] * 3 + [right] * 2 + [front] * 3
     return _Media(face_card_profile(chip_photo(model, faces["obama"])), card_frames, live)

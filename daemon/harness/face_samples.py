@@ -34,6 +34,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
+from myna_reader.daemon.engine import DaemonError
 from myna_reader.daemon.face.model import FaceModel
 from myna_reader.drivers import tlv
 from myna_reader.drivers.camera import Frame
@@ -62,7 +63,7 @@ LIVE_FACE_WIDTH = 200  # px in a 640x480 frame: a patient about 50 cm from the c
 FONT = Path("/usr/share/fonts/truetype/bizud-gothic/BIZUDGothic-Regular.ttf")  # Debian package
 
 
-class SampleError(RuntimeError):
+class SampleError(DaemonError, RuntimeError):
     """Sample material cannot be had (no network for pip, no font)."""
 
 

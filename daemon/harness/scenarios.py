@@ -29,6 +29,7 @@ from myna_reader.daemon.engine import (
     CardPlaced,
     CardRemoved,
     ChallengeReceived,
+    DaemonError,
     DigitPressed,
     Event,
     PasscodeStatus,
@@ -48,7 +49,7 @@ STEP_SECONDS = 0.5  # simulated time between two touches: well inside every dead
 SCRIPT_WALL_START = 1.8e9  # wall-clock seconds the scripted session says it started at
 
 
-class ScenarioError(ValueError):
+class ScenarioError(DaemonError, ValueError):
     """A scenario that cannot be scripted as asked (unknown kind, malformed answer)."""
 
 

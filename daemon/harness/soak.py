@@ -1,16 +1,16 @@
 """The soak: N simulated confirmations through the whole daemon, with random faults.
 
 The real parts run headless (SDL's dummy driver) as `myna-reader run` assembles them
-(daemon/runtime/service.py): the runner and its engine thread, the touchscreen loop in the main thread,
-the host link on TCP 127.0.0.1, the durable outbox, the passcode store and the audit log. A
-scripted visitor (daemon/harness/soak_visitor.py) does the confirmations, alternating a staff visual check
-and a PIN-mode one, and the reference terminal (cli_host.Terminal) acks the results through a
-relay that cuts the connection when the link fault strikes (daemon/harness/link_fault.py). Faults come
-from a seeded RNG (daemon/harness/soak_faults.py); the screens have short deadlines so walking away
-costs seconds, not minutes.
+(daemon/runtime/service.py): the runner and its engine thread, the touchscreen loop in the
+main thread, the host link on TCP 127.0.0.1, the durable outbox, the passcode store and the
+audit log. A scripted visitor (soak_visitor.py) does the confirmations, alternating a staff
+visual check and a PIN-mode one, and the reference terminal acks the results through a relay
+that cuts the connection when the link fault strikes (link_fault.py). Faults come from a
+seeded RNG (soak_faults.py); the screens have short deadlines so walking away costs seconds,
+not minutes.
 
 At the end every confirmed line of the audit log is checked against what the terminal took:
-duplicates, lost and stuck states must be 0 (daemon/harness/soak_report.py). With `link_url` the soak
+duplicates, lost and stuck states must be 0 (soak_report.py). With `link_url` the soak
 listens there and leaves the terminal to another process (the SIGKILL test holds it), which
 then does that check itself.
 """
@@ -28,7 +28,13 @@ from pathlib import Path
 from typing import Any
 
 from myna_reader.daemon.cli.host import Terminal
-from myna_reader.daemon.engine import SessionConfig, StaffModeConfig, StandbyView, Timeouts
+from myna_reader.daemon.engine import (
+    DaemonError,
+    SessionConfig,
+    StaffModeConfig,
+    StandbyView,
+    Timeouts,
+)
 from myna_reader.daemon.harness.link_fault import FaultProxy
 from myna_reader.daemon.harness.soak_faults import (
     ALL_FAULTS,
@@ -64,7 +70,7 @@ SOAK_SESSION = SessionConfig(
 DRAIN_S = 30.0  # the outbox emptying at the end
 
 
-class SoakError(RuntimeError):
+class SoakError(DaemonError, RuntimeError):
     """The soak could not go on (the reader stuck for good, the daemon not starting)."""
 
 

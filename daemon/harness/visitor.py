@@ -12,6 +12,7 @@ from collections.abc import Callable
 from myna_reader.daemon.engine import (
     Button,
     ConsentView,
+    DaemonError,
     DigitPressed,
     Event,
     Pressed,
@@ -26,7 +27,7 @@ STEP_WAIT_S = 30.0  # a screen that does not come within this is a failure of th
 Say = Callable[[str], None]
 
 
-class TourFailedError(RuntimeError):
+class TourFailedError(DaemonError, RuntimeError):
     """The product did not do what the visitor expected."""
 
 

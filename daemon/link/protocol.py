@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from myna_reader.daemon.engine import Secret
+from myna_reader.daemon.engine import DaemonError, Secret
 from myna_reader.daemon.store.passcode import PasscodeFormatError, parse_passcode
 from myna_reader.daemon.version import __version__
 
@@ -47,7 +47,7 @@ class Fault(StrEnum):
     PAIRING_FAILED = "pairing-failed"
 
 
-class HostProtocolError(ValueError):
+class HostProtocolError(DaemonError, ValueError):
     """A line that is not a valid v1 message. `ref` is its `id` when one could be read."""
 
     def __init__(self, fault: Fault, detail: str, ref: str | None = None) -> None:

@@ -33,6 +33,7 @@ from typing import TypeVar
 
 from myna_reader.daemon.engine import (
     ChallengeReceived,
+    DaemonError,
     ErrorMessage,
     Event,
     PasscodeIssued,
@@ -78,7 +79,7 @@ HOUSEKEEPING_S = 1.0
 EXPIRE_EVERY_S = 60.0
 
 
-class HostLinkError(Exception):
+class HostLinkError(DaemonError):
     """The link cannot start (address in use, a listener beyond loopback without a token)."""
 
 

@@ -23,6 +23,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import serial
 
+from myna_reader.daemon.engine import DaemonError
+
 DEFAULT_TCP_PORT = 4730
 DEFAULT_BAUDRATE = 115200
 MIN_TOKEN_CHARS = 16
@@ -32,7 +34,7 @@ PYSERIAL_SCHEMES = frozenset({"loop", "socket", "rfc2217", "spy", "alt", "hwgrep
 _URL_TOKEN = re.compile(r"([?&]token=)[^&]*")
 
 
-class LinkUrlError(ValueError):
+class LinkUrlError(DaemonError, ValueError):
     """A `--link` URL that cannot be used, with the fix in the message."""
 
 

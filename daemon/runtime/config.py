@@ -28,7 +28,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from myna_reader.daemon.engine import SessionConfig, SessionConfigError, session_config_from_mapping
+from myna_reader.daemon.engine import (
+    DaemonError,
+    SessionConfig,
+    SessionConfigError,
+    session_config_from_mapping,
+)
 from myna_reader.daemon.link.transport import (
     MIN_TOKEN_CHARS,
     LinkEndpoint,
@@ -58,7 +63,7 @@ _NO_VALUE = object()
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")  # TOML keys that need no quotes
 
 
-class ConfigError(ValueError):
+class ConfigError(DaemonError, ValueError):
     """A config value the daemon will not run with: the key, the value and the fix."""
 
     def __init__(self, key: str, fix: str, value: object = _NO_VALUE,

@@ -21,13 +21,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from myna_reader.daemon.engine import AuditEvent, AuditRecord, Method, Mode, ResultMessage
+from myna_reader.daemon.engine import (
+    AuditEvent,
+    AuditOutcome,
+    AuditRecord,
+    DaemonError,
+    Method,
+    Mode,
+    ResultMessage,
+)
 from myna_reader.daemon.store.audit import AuditLog
 from myna_reader.daemon.store.files import PRIVATE_FILE
 
 OUTBOX_FILE = "outbox.sqlite3"
 DEFAULT_TTL_S = 24 * 3600.0
-EXPIRED_OUTCOME = "undelivered-expired"
+EXPIRED_OUTCOME = AuditOutcome.UNDELIVERED_EXPIRED
 SCHEMA_VERSION = 1
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS pending (
@@ -45,7 +53,7 @@ CREATE TABLE IF NOT EXISTS delivered (
 """
 
 
-class OutboxError(Exception):
+class OutboxError(DaemonError):
     """The outbox file cannot be opened or used (corrupt, unwritable, a newer schema)."""
 
 

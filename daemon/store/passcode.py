@@ -36,6 +36,7 @@ from pathlib import Path
 from myna_reader.daemon.engine import (
     PASSCODE_LENGTH,
     CheckPasscode,
+    DaemonError,
     LockoutPolicy,
     PasscodeChecked,
     PasscodeStatus,
@@ -50,11 +51,11 @@ LOCK_FILE = "passcode.lock"
 RECORD_VERSION = 1
 
 
-class PasscodeFormatError(ValueError):
+class PasscodeFormatError(DaemonError, ValueError):
     """A passcode that is not exactly four decimal digits."""
 
 
-class PasscodeStoreError(Exception):
+class PasscodeStoreError(DaemonError):
     """The store's file is unreadable or inconsistent (staff entry stays closed)."""
 
 

@@ -28,6 +28,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from myna_reader.daemon.engine import DaemonError
 from myna_reader.daemon.store.files import write_atomic
 
 PROJECT = "myna-reader"
@@ -61,7 +62,7 @@ DEFAULT_LIMITS = Limits()
 # --- errors: one class per refusal, each message a single line -------------------------------
 
 
-class BundleError(Exception):
+class BundleError(DaemonError):
     """A bundle that must not be installed; str() is the technician's one line."""
 
 

@@ -36,7 +36,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from myna_reader.daemon.engine import AuditEvent, AuditRecord
+from myna_reader.daemon.engine import AuditEvent, AuditOutcome, AuditRecord, DaemonError
 from myna_reader.daemon.store.audit import AuditLog
 
 # Everything is imported here, never lazily: once `current` is switched, this process's own
@@ -63,7 +63,7 @@ DEFAULT_DEADLINE_S = 90.0
 # what a release must import to run the daemon: its dependencies are really installed
 
 
-class UpdateError(Exception):
+class UpdateError(DaemonError):
     """An install or rollback that did not happen (or was undone); str() is one line."""
 
 
@@ -251,7 +251,7 @@ def _save_state(layout: Layout, state: dict[str, Any]) -> None:
 
 
 def _note(layout: Layout, state: dict[str, Any], action: str, version: str | None,
-          outcome: str, message: str) -> None:
+          outcome: AuditOutcome, message: str) -> None:
     stamp = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
     state["last"] = {"action": action, "version": version, "outcome": outcome,
                      "message": message, "time": stamp}
@@ -259,7 +259,7 @@ def _note(layout: Layout, state: dict[str, Any], action: str, version: str | Non
     _audit(layout, outcome, version)
 
 
-def _audit(layout: Layout, outcome: str, version: str | None) -> None:
+def _audit(layout: Layout, outcome: AuditOutcome, version: str | None) -> None:
     log = AuditLog(layout.state_dir)
     log.append(AuditRecord(AuditEvent.UPDATE, None, outcome, release=version))
     owner = layout.state_dir.stat()
@@ -394,7 +394,7 @@ def install(bundle: Path, layout: Layout, *, keep: int = DEFAULT_KEEP,
                                        progress=progress)
                 _check_fits(manifest, installed)
             except (BundleError, UpdateError) as exc:
-                _note(layout, state, "install", None, "refused", str(exc))
+                _note(layout, state, "install", None, AuditOutcome.REFUSED, str(exc))
                 raise
             if manifest.version == installed:
                 return InstallResult(installed, installed, "already-running",
@@ -404,7 +404,7 @@ def install(bundle: Path, layout: Layout, *, keep: int = DEFAULT_KEEP,
                 _build_release(layout, manifest, incoming, progress)
             except ReleaseBuildError as exc:
                 _discard(layout.release(manifest.version))
-                _note(layout, state, "install", manifest.version, "failed", str(exc))
+                _note(layout, state, "install", manifest.version, AuditOutcome.FAILED, str(exc))
                 raise
         finally:
             shutil.rmtree(incoming, ignore_errors=True)
@@ -427,12 +427,12 @@ def _settle(layout: Layout, state: dict[str, Any], keep: int,
         state["pending"] = None
         was = f" (was {previous}; it is kept for `update rollback`)" if previous else ""
         message = f"myna-reader {version} installed and running{was}"
-        _note(layout, state, "install", version, "installed", message)
+        _note(layout, state, "install", version, AuditOutcome.INSTALLED, message)
         prune(layout, state, keep)
         return InstallResult(version, previous, "installed", message)
     if previous is None or not is_complete(layout.release(previous)):
         state["pending"] = None
-        _note(layout, state, "install", version, "failed", f"{version}: {reason}")
+        _note(layout, state, "install", version, AuditOutcome.FAILED, f"{version}: {reason}")
         raise RolledBackError(f"myna-reader {version} failed its health check: {reason}; "
                               "no earlier release to go back to")
     switch_current(layout, previous)
@@ -442,7 +442,7 @@ def _settle(layout: Layout, state: dict[str, Any], keep: int,
     state["pending"] = None
     message = (f"myna-reader {version} failed its health check ({reason}); {previous} is "
                "running again")
-    _note(layout, state, "install", version, "rolled-back", message)
+    _note(layout, state, "install", version, AuditOutcome.ROLLED_BACK, message)
     raise RolledBackError(message)
 
 
@@ -493,7 +493,8 @@ def rollback(layout: Layout, deadline_s: float = DEFAULT_DEADLINE_S) -> str:
         target = candidates[-1]
         switch_current(layout, target)
         reason = health_check(layout, target, deadline_s)
-        outcome = "rolled-back" if reason is None else "rolled-back-unhealthy"
+        outcome = (AuditOutcome.ROLLED_BACK if reason is None
+                   else AuditOutcome.ROLLED_BACK_UNHEALTHY)
         message = f"myna-reader {target} is running again (was {current})"
         if reason:
             message += f", but it failed its health check: {reason}"

@@ -1,6 +1,7 @@
-"""Test-only media made from the public faces (the shared ones, chip photos, placed frames and
-card faces, are in daemon/harness/face_samples.py): still-ish live clips, warped stills (attacks) and
-random card holders. Nothing is written to the repository; files go to pytest's tmp dirs."""
+"""Test-only media made from the public faces (the shared ones, chip photos, placed frames
+and card faces, are in daemon/harness/face_samples.py): still-ish live clips, warped stills
+(attacks) and random card holders. Nothing is written to the repository; files go to
+pytest's tmp dirs."""
 
 from __future__ import annotations
 

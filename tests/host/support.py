@@ -1,6 +1,6 @@
 """Both ends of the host link for tests: synthetic results, the reference terminal in a
-thread, a TCP proxy that cuts connections (daemon/harness/link_fault.py, shared with the soak), and a
-pty bridge for the serial transport.
+thread, a TCP proxy that cuts connections (daemon/harness/link_fault.py, shared with the
+soak), and a pty bridge for the serial transport.
 
 Everything here is real: sockets, ptys, pyserial, SQLite, the console's own code. Waits are
 bounded polls that fail with a message; no test asserts on elapsed time.

@@ -1,0 +1,148 @@
+"""The session engine's words: phases, screens, modes, buttons, methods, cues, audit events and
+outcomes. Plain enums with no dependency, so every other engine module can use them.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+PIN_LENGTH = 4
+PASSCODE_LENGTH = 4
+
+
+class Mode(StrEnum):
+    UNATTENDED = "unattended"  # 無人運転 (face or PIN)
+    STAFF = "staff"  # 目視確認モード
+
+
+class Screen(StrEnum):
+    """Screen ids: part of the interface (view models, host `status`, `myna-reader screens`)."""
+
+    NO_READER = "no-reader"
+    STANDBY = "standby"
+    READING = "reading"
+    METHOD = "method"
+    PIN = "pin"
+    STAFF_PASSCODE = "staff-passcode"
+    STAFF_LOCKED = "staff-locked"
+    STAFF_STANDBY = "staff-standby"
+    CONSENT = "consent"
+    DONE = "done"
+    ERROR = "error"
+    TECHNICIAN = "technician"
+
+
+class Phase(StrEnum):
+    """The engine's state kinds. Several phases share a screen (e.g. every card job: reading)."""
+
+    NO_READER = "no-reader"
+    STANDBY = "standby"
+    PROBING = "probing"
+    METHOD = "method"
+    MATCHING_FACE = "matching-face"
+    PIN = "pin"
+    VERIFYING = "verifying"
+    READING_CERT = "reading-cert"
+    AWAITING_CHALLENGE = "awaiting-challenge"
+    SIGNING = "signing"
+    CONSENT = "consent"
+    DONE = "done"
+    ERROR = "error"
+    STAFF_PASSCODE = "staff-passcode"
+    CHECKING_PASSCODE = "checking-passcode"
+    STAFF_LOCKED = "staff-locked"
+    STAFF_STANDBY = "staff-standby"
+    TECHNICIAN = "technician"
+
+
+class Button(StrEnum):
+    """Button ids a touch (or key) becomes; keypad digits are `DigitPressed`."""
+
+    STAFF = "staff"  # 職員用
+    CANCEL = "cancel"  # 中止
+    METHOD_FACE = "method-face"
+    METHOD_PIN = "method-pin"
+    DELETE = "delete"  # keypad: remove the last digit
+    OK = "ok"
+    BACK = "back"
+    AGREE = "agree"  # 同意する
+    DISAGREE = "disagree"  # 同意しない
+    TECHNICIAN = "technician"  # the hidden technician gesture, normalised by the UI
+
+
+class TokenKind(StrEnum):
+    PLASTIC_CARD = "plastic-card"  # JPKIAPICCTOKEN2
+    ANDROID = "android"  # JPKIAPGPSETOKEN: the auth PIN comes before the certificate
+    IPHONE = "iphone"  # JPKIAPIOSTOKEN
+
+
+class Method(StrEnum):
+    PIN = "pin"
+    FACE = "face"
+    VISUAL = "visual"  # staff visual check
+
+
+class FacePrompt(StrEnum):
+    """What the patient is asked to do while face authentication runs (reading screen)."""
+
+    SHOW_CARD = "show-card"  # the card camera is reading the card face
+    STRAIGHTEN_CARD = "straighten-card"  # the card face was not read with confidence
+    LOOK_STRAIGHT = "look-straight"
+    TURN_LEFT = "turn-left"  # the patient's own left
+    TURN_RIGHT = "turn-right"
+
+
+class FaceFailure(StrEnum):
+    """Why face authentication did not confirm the patient (no personal data)."""
+
+    NO_MATCH = "no-match"  # the live face is not the chip photo's
+    NOT_LIVE = "not-live"  # the head-turn challenge was not followed
+    CARD_UNREAD = "card-unread"  # 照合番号B could not be read with confidence
+    CARD_REFUSED = "card-refused"  # 照合番号B refused, its tries low, or the 券面AP closed
+    UNAVAILABLE = "unavailable"  # a camera or the model failed
+
+    @property
+    def final(self) -> bool:
+        """Another face attempt on this card would fail the same way."""
+        return self in (FaceFailure.CARD_REFUSED, FaceFailure.UNAVAILABLE)
+
+
+class PinOutcome(StrEnum):
+    OK = "ok"
+    INCORRECT = "incorrect"
+    BLOCKED = "blocked"
+
+
+class Cue(StrEnum):
+    CARD_DETECTED = "card-detected"
+    ONE_TRY_LEFT = "one-try-left"
+    ERROR = "error"
+    DONE = "done"
+
+
+class AuditEvent(StrEnum):
+    CONFIRMATION = "confirmation"
+    STAFF_ENTER = "staff-enter"
+    STAFF_EXIT = "staff-exit"
+    STAFF_LOCKOUT = "staff-lockout"
+    UPDATE = "update"  # an install, rollback or refused bundle (daemon/update/install.py)
+
+
+class AuditOutcome(StrEnum):
+    """How an audited event ended: the `outcome` of an audit line (docs/session.md)."""
+
+    CONFIRMED = "confirmed"
+    CANCELLED = "cancelled"
+    TIMEOUT = "timeout"
+    IDLE = "idle"  # staff mode ended at its idle deadline
+    ERROR = "error"
+    READER_LOST = "reader-lost"
+    PASSCODE_CLEARED = "passcode-cleared"
+    ENTERED = "entered"  # staff mode entered with a valid passcode
+    LOCKED = "locked"  # staff entry locked after too many wrong passcodes
+    UNDELIVERED_EXPIRED = "undelivered-expired"  # a result the terminal never acked, dropped
+    INSTALLED = "installed"  # updates: a release installed and marked good
+    FAILED = "failed"  # updates: an install that failed its checks and was undone
+    REFUSED = "refused"  # updates: a bundle refused before anything changed
+    ROLLED_BACK = "rolled-back"  # updates: back to the previous release
+    ROLLED_BACK_UNHEALTHY = "rolled-back-unhealthy"  # updates: back, but that one fails too
