@@ -265,6 +265,21 @@ class PasscodeStore:
         until = None if record.lock is None else self.clocks.wall() + remaining
         return PasscodeState(True, record.issued_at, record.failures, until, remaining)
 
+    def peek(self) -> PasscodeState:
+        """The status, read-only: no lock file, no directory, nothing rewritten (for a root
+        `doctor`, whose writes would leave files the service cannot read). The file is only
+        ever replaced by rename, so a read without the lock sees a whole record."""
+        try:
+            fd = os.open(self.path, os.O_RDONLY | os.O_NOFOLLOW)
+        except FileNotFoundError:
+            return PasscodeState(provisioned=False)
+        with os.fdopen(fd, "rb") as f:
+            record = _decode(f.read())
+        remaining = 0.0 if record.lock is None else self._remaining(record.lock)
+        failures = record.failures if remaining > 0 or record.lock is None else 0
+        until = self.clocks.wall() + remaining if remaining > 0 else None
+        return PasscodeState(True, record.issued_at, failures, until, remaining)
+
     def answer(self, job: CheckPasscode | StorePasscode) -> PasscodeChecked | PasscodeStatus:
         """Do what the engine asked and return the event that answers it: a check's verdict,
         or the status after a set."""
