@@ -12,18 +12,12 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
+from myna_reader.daemon.cli.errors import EXIT_FAILURE, EXIT_USAGE, CliError
 from myna_reader.daemon.engine import DaemonError
 from myna_reader.daemon.version import __version__
 from myna_reader.drivers.errors import MynaError
 
-EXIT_FAILURE = 1
-EXIT_USAGE = 2
-
 Handler = Callable[[argparse.Namespace], int]
-
-
-class CliError(DaemonError):
-    """A failure the user can fix, reported as one line (bad input, missing device)."""
 
 
 def _add_reader(parser: argparse.ArgumentParser, default: str = "sim:standard") -> None:

@@ -8,7 +8,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from myna_reader.daemon.cli import CliError, soak
+from myna_reader.daemon.cli import soak
+from myna_reader.daemon.cli.errors import CliError
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -27,7 +27,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from myna_reader.daemon.cli import CliError
+from myna_reader.daemon.cli.errors import CliError
 from myna_reader.daemon.link.protocol import (
     CHALLENGE_MAX_BYTES,
     CHALLENGE_MIN_BYTES,

@@ -13,7 +13,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from myna_reader.daemon.cli import CliError
+from myna_reader.daemon.cli.errors import CliError
 from myna_reader.daemon.runtime.config import DEFAULT_STATE_DIR
 from myna_reader.daemon.store.passcode import PasscodeFormatError, PasscodeStore, parse_passcode
 

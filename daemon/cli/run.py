@@ -26,7 +26,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from myna_reader.daemon.cli import CliError
+    from myna_reader.daemon.cli.errors import CliError
 
     try:
         config = load_config(args.config).with_overrides(

@@ -20,7 +20,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:  # noqa: ANN401  arg
 
 
 def cmd_screens(args: argparse.Namespace) -> int:
-    from myna_reader.daemon.cli import CliError
+    from myna_reader.daemon.cli.errors import CliError
     from myna_reader.ui.fonts import FontError
     from myna_reader.ui.gallery import export
     from myna_reader.ui.layout import LayoutError, parse_size

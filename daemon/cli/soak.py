@@ -9,7 +9,7 @@ import json
 import sys
 from pathlib import Path
 
-from myna_reader.daemon.cli import CliError
+from myna_reader.daemon.cli.errors import CliError
 from myna_reader.daemon.harness.soak_faults import ALL_FAULTS, Fault
 from myna_reader.daemon.runtime.config import ConfigError, DaemonConfig
 

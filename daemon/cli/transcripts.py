@@ -14,7 +14,7 @@ import json
 import sys
 from pathlib import Path
 
-from myna_reader.daemon.cli import CliError
+from myna_reader.daemon.cli.errors import CliError
 from myna_reader.daemon.engine import SessionConfig
 from myna_reader.daemon.harness import scenarios
 from myna_reader.daemon.runtime.card_info import summarize

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import TextIO
 
-from myna_reader.daemon.cli import CliError
+from myna_reader.daemon.cli.errors import CliError
 from myna_reader.daemon.update import bundle as update_bundle
 from myna_reader.daemon.update import install as update_install
 from myna_reader.daemon.update.bundle import BundleError

@@ -15,8 +15,8 @@ from typing import IO, Any
 
 import pytest
 
-from myna_reader.daemon.cli import CliError
 from myna_reader.daemon.cli import host as cli_host
+from myna_reader.daemon.cli.errors import CliError
 from myna_reader.daemon.engine import ChallengeReceived, PasscodeIssued, Secret
 from tests.host.support import (
     WAIT_S,
