@@ -21,7 +21,7 @@ from functools import cache
 import pygame
 from fontTools.ttLib import TTFont
 
-from myna_reader.daemon.engine import DaemonError
+from myna_reader.daemon.errors import DaemonError
 
 # fontconfig family names (pygame.font.match_font normalises them: lower case, no spaces)
 DEFAULT_FAMILIES: tuple[str, ...] = ("BIZ UDPGothic", "IPAexGothic")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from myna_reader.daemon.engine import DaemonError
+from myna_reader.daemon.errors import DaemonError
 
 # the panels the reader supports: 7" 800x480, 7" 1024x600, Touch Display 2 portrait
 SIZES: tuple[tuple[int, int], ...] = ((800, 480), (1024, 600), (720, 1280))

@@ -22,7 +22,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from myna_reader.daemon.engine import DaemonError
+from myna_reader.daemon.errors import DaemonError
 from myna_reader.ui.messages import load_catalog_file
 
 DEBIAN_DICT = "/var/lib/mecab/dic/open-jtalk/naist-jdic"  # open-jtalk-mecab-naist-jdic

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from myna_reader.daemon.cli.errors import EXIT_FAILURE, EXIT_USAGE, CliError
-from myna_reader.daemon.engine import DaemonError
+from myna_reader.daemon.errors import DaemonError
 from myna_reader.daemon.version import __version__
 from myna_reader.drivers.errors import MynaError
 

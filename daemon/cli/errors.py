@@ -3,7 +3,7 @@ command module can raise it without importing the parser that imports them all).
 
 from __future__ import annotations
 
-from myna_reader.daemon.engine import DaemonError
+from myna_reader.daemon.errors import DaemonError
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2

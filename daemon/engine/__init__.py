@@ -42,7 +42,6 @@ from myna_reader.daemon.engine.error_codes import (
     kind_of_exception,
 )
 from myna_reader.daemon.engine.errors import (
-    DaemonError,
     SessionConfigError,
 )
 from myna_reader.daemon.engine.face_settings import (
@@ -155,7 +154,6 @@ __all__ = [
     "ConsentItem",
     "ConsentView",
     "Cue",
-    "DaemonError",
     "DigitPressed",
     "DoneView",
     "Effect",

@@ -1,14 +1,8 @@
-"""The daemon's exception root, and the typed error of the session's settings.
-
-Every failure the daemon reports to a person derives from DaemonError (as every driver failure
-derives from drivers' MynaError), so the command line turns each into one line.
-"""
+"""The typed error of the session's settings: it names the key and the fix."""
 
 from __future__ import annotations
 
-
-class DaemonError(Exception):
-    """A failure of the reader daemon that a person can act on; its text is that one line."""
+from myna_reader.daemon.errors import DaemonError
 
 
 class SessionConfigError(DaemonError, ValueError):

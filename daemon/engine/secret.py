@@ -10,7 +10,7 @@ from __future__ import annotations
 import hmac
 from typing import NoReturn
 
-from myna_reader.daemon.engine.errors import DaemonError
+from myna_reader.daemon.errors import DaemonError
 
 DIGITS = frozenset("0123456789")
 

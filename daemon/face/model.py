@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from myna_reader.daemon.engine import DaemonError
+from myna_reader.daemon.errors import DaemonError
 from myna_reader.drivers.camera import Frame
 
 MODELS_PACKAGE = "face_recognition_models"

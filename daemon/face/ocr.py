@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from myna_reader.daemon.engine import DaemonError
+from myna_reader.daemon.errors import DaemonError
 from myna_reader.daemon.face.card_number import TextLine
 from myna_reader.drivers.camera import Frame
 

@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from myna_reader.daemon.engine import DaemonError
+from myna_reader.daemon.errors import DaemonError
 
 READY_WAIT_S = 60.0  # a start slower than this is a failure, not a figure
 STOP_WAIT_S = 15.0

@@ -34,7 +34,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-from myna_reader.daemon.engine import DaemonError
+from myna_reader.daemon.errors import DaemonError
 from myna_reader.daemon.face.model import FaceModel
 from myna_reader.drivers import tlv
 from myna_reader.drivers.camera import Frame

@@ -29,7 +29,6 @@ from myna_reader.daemon.engine import (
     CardPlaced,
     CardRemoved,
     ChallengeReceived,
-    DaemonError,
     DigitPressed,
     Event,
     PasscodeStatus,
@@ -37,6 +36,7 @@ from myna_reader.daemon.engine import (
     ReaderAttached,
     SessionConfig,
 )
+from myna_reader.daemon.errors import DaemonError
 from myna_reader.daemon.harness.replay import EngineRun, Job, run_events
 from myna_reader.daemon.runtime.card_jobs import CardJobs
 from myna_reader.daemon.store.passcode import PasscodeStore

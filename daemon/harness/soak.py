@@ -28,13 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from myna_reader.daemon.cli.host import Terminal
-from myna_reader.daemon.engine import (
-    DaemonError,
-    SessionConfig,
-    StaffModeConfig,
-    StandbyView,
-    Timeouts,
-)
+from myna_reader.daemon.engine import SessionConfig, StaffModeConfig, StandbyView, Timeouts
+from myna_reader.daemon.errors import DaemonError
 from myna_reader.daemon.harness.link_fault import FaultProxy
 from myna_reader.daemon.harness.soak_faults import (
     ALL_FAULTS,

@@ -12,13 +12,13 @@ from collections.abc import Callable
 from myna_reader.daemon.engine import (
     Button,
     ConsentView,
-    DaemonError,
     DigitPressed,
     Event,
     Pressed,
     Screen,
     View,
 )
+from myna_reader.daemon.errors import DaemonError
 from myna_reader.drivers.backends.sim import SimReader
 
 TOUR_PIN = "1234"  # the synthetic profiles' auth PIN (hw-fixtures/README.md)

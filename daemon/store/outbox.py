@@ -25,11 +25,11 @@ from myna_reader.daemon.engine import (
     AuditEvent,
     AuditOutcome,
     AuditRecord,
-    DaemonError,
     Method,
     Mode,
     ResultMessage,
 )
+from myna_reader.daemon.errors import DaemonError
 from myna_reader.daemon.store.audit import AuditLog
 from myna_reader.daemon.store.files import PRIVATE_FILE
 

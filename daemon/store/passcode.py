@@ -36,7 +36,6 @@ from pathlib import Path
 from myna_reader.daemon.engine import (
     PASSCODE_LENGTH,
     CheckPasscode,
-    DaemonError,
     LockoutPolicy,
     PasscodeChecked,
     PasscodeStatus,
@@ -44,6 +43,7 @@ from myna_reader.daemon.engine import (
     SecretFormatError,
     StorePasscode,
 )
+from myna_reader.daemon.errors import DaemonError
 from myna_reader.daemon.store.files import remove_durably, write_atomic
 
 PASSCODE_FILE = "passcode.json"

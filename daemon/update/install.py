@@ -36,7 +36,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from myna_reader.daemon.engine import AuditEvent, AuditOutcome, AuditRecord, DaemonError
+from myna_reader.daemon.engine import AuditEvent, AuditOutcome, AuditRecord
+from myna_reader.daemon.errors import DaemonError
 from myna_reader.daemon.store.audit import AuditLog
 
 # Everything is imported here, never lazily: once `current` is switched, this process's own

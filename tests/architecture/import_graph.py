@@ -13,7 +13,7 @@ from pathlib import Path
 
 PACKAGES = ("myna_reader.daemon", "myna_reader.drivers", "myna_reader.ui", "myna_reader.fixtures")
 DAEMON_LAYERS = ("engine", "store", "link", "face", "update", "runtime", "harness", "cli")
-BASE = ("myna_reader.daemon", "myna_reader.daemon.version")
+BASE = ("myna_reader.daemon", "myna_reader.daemon.version", "myna_reader.daemon.errors")
 # hw-fixtures' scripts that drive the whole daemon to record transcripts stand with the CLI
 FIXTURE_SCRIPTS = ("myna_reader.fixtures.record_transcripts",)
 
