@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+from myna_reader.daemon.cli.options import add_reader
 from myna_reader.daemon.runtime.card_info import summarize
 from myna_reader.drivers.backends.base import Reader
 from myna_reader.drivers.card import MyNumberCard
@@ -120,3 +121,23 @@ def cmd_read_cert(args: argparse.Namespace) -> int:
     else:
         sys.stdout.buffer.write(data)
     return 0
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("readers", help="list the readers this machine can use")
+    p.set_defaults(handler=cmd_readers)
+
+    card = sub.add_parser("card", help="read a card (technician diagnostics)")
+    card_sub = card.add_subparsers(dest="card_command", metavar="ACTION", required=True)
+    p = card_sub.add_parser("info", help="token kind, certificates, PIN tries; no personal data")
+    add_reader(p)
+    p.add_argument("--show-personal", action="store_true",
+                   help="also print the certificate subject (personal data)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(handler=cmd_card_info)
+    p = card_sub.add_parser("read-cert", help="write the auth certificate (or its CA) as DER/PEM")
+    add_reader(p)
+    p.add_argument("--ca", action="store_true", help="the CA certificate instead")
+    p.add_argument("--pem", action="store_true", help="PEM instead of DER")
+    p.add_argument("--out", metavar="FILE", help="write here instead of standard output")
+    p.set_defaults(handler=cmd_read_cert)

@@ -18,6 +18,7 @@ import threading
 from collections.abc import Callable
 from typing import Protocol
 
+from myna_reader.daemon.cli.options import port
 from myna_reader.drivers.sim.card import SimulatedCard
 from myna_reader.drivers.sim.profile import load_profile, profile_names
 
@@ -68,9 +69,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
                   "SIGUSR1 removes it, SIGUSR2 places it", file=sys.stderr, flush=True)
             _serve(VpcdBridge(card, args.host, args.vpcd), stop, present=not args.absent)
         else:
-            from myna_reader.drivers.sim.nfc_udp import TypeBResponder
+            from myna_reader.drivers.sim.nfc_udp import CardResponder
 
-            responder = TypeBResponder(card, args.nfc_udp, args.host, present=not args.absent)
+            responder = CardResponder(card, args.nfc_udp, args.host, present=not args.absent)
             responder.start()
             print(f"simulated card {args.profile!r} in nfcpy's udp field at "
                   f"{args.host}:{responder.port}; SIGUSR1 removes it, SIGUSR2 places it",
@@ -82,3 +83,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         stop.set()
     return 0
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    sim = sub.add_parser("sim", help="the simulated card")
+    sim_sub = sim.add_subparsers(dest="sim_command", metavar="ACTION", required=True)
+    p = sim_sub.add_parser("serve", help="put a simulated card behind pcscd (vpcd) or nfcpy (udp)")
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--vpcd", type=port(1), metavar="PORT",
+                       help="vpcd's port (35963 by default)")
+    where.add_argument("--nfc-udp", type=port(0), metavar="PORT",
+                       help="UDP port for nfcpy's udp (0: any free port)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--profile", default="standard", help="card profile (see hw-fixtures/)")
+    p.add_argument("--absent", action="store_true", help="start with the card out of the reader")
+    p.set_defaults(handler=cmd_serve)
+    p = sim_sub.add_parser("profiles", help="list the simulated card profiles")
+    p.set_defaults(handler=cmd_profiles)

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from myna_reader.daemon.cli.errors import CliError
+from myna_reader.daemon.cli.options import add_reader
 from myna_reader.daemon.engine import SessionConfig
 from myna_reader.daemon.harness import scenarios
 from myna_reader.daemon.runtime.card_info import summarize
@@ -117,3 +118,26 @@ def cmd_replay(args: argparse.Namespace) -> int:
         raise CliError(f"{path}: the confirmation ended before the transcript did")
     print(json.dumps({"scenario": transcript.header.scenario, **summary}, ensure_ascii=False))
     return 0
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("record", help="record a card session as a scrubbed APDU transcript")
+    add_reader(p)
+    p.add_argument("--flow", choices=FLOWS, default="staff",
+                   help="staff: visual-check confirmation; pin: PIN-mode confirmation; "
+                   "info: card info")
+    p.add_argument("--scenario", help="name written into the transcript (default: the flow)")
+    p.add_argument("--out", required=True, metavar="FILE")
+    p.add_argument("--pin-stdin", action="store_true",
+                   help="read the auth PIN from standard input (pin flow; else asked on the tty)")
+    add_answer_options(p)
+    p.set_defaults(handler=cmd_record)
+
+    p = sub.add_parser("replay", help="drive the engine through a recorded confirmation")
+    p.add_argument("transcript", metavar="FILE")
+    p.add_argument("--pin", default=None,
+                   help="the PIN typed where the transcript masks one (any 4 digits match)")
+    p.add_argument("--passcode", default=None,
+                   help="the staff passcode typed (a throwaway store is made for the replay)")
+    add_answer_options(p)
+    p.set_defaults(handler=cmd_replay)
