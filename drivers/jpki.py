@@ -1,8 +1,8 @@
-"""The JPKI AP (公的個人認証AP): token kind, certificates, PIN, signatures (reference §2.4, §4).
+"""The JPKI AP (公的個人認証AP): token kind, certificates, PIN, signatures.
 
-The certificates and token info are cached for the power session: a card's are immutable.
-Certificates are checked to be X.509 DER (CertificateError otherwise) and named in the log by
-their short fingerprint only.
+Its files and the signature: docs/card-protocol.md §4 and §9. The certificates and token
+info are cached for the power session: a card's are immutable. Certificates are checked to be
+X.509 DER (CertificateError otherwise) and named in the log by their short fingerprint only.
 """
 
 from __future__ import annotations

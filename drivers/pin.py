@@ -1,9 +1,9 @@
 """PINs, passwords and 照合番号: format checks before any APDU, the retry query, VERIFY.
 
-Rules (DESIGN.md): a VERIFY is never retried here, and the retry counter is always read
-before a VERIFY. `verify` refuses (RetryCounterUnreadError, before any APDU) unless
-`query_status` read that key's counter in this power session, so the patient is shown the
-tries left and a blocked key is known before a try is spent. Neither a secret nor its
+Rules (docs/card-protocol.md §7.2): a VERIFY is never retried here, and the retry counter
+is always read before a VERIFY. `verify` refuses (RetryCounterUnreadError, before any APDU)
+unless `query_status` read that key's counter in this power session, so the patient is shown
+the tries left and a blocked key is known before a try is spent. Neither a secret nor its
 length goes into a message; the channel masks VERIFY data on the wire trace.
 """
 
@@ -93,7 +93,7 @@ def query_status(files: CardFiles, aid: bytes, key_fid: int) -> PinStatus:
 
 
 def status_of(response: Response) -> PinStatus:
-    """The answer to an empty VERIFY (reference §3.2); other status words raise their error."""
+    """The answer to an empty VERIFY (docs/card-protocol.md §7.2); other answers raise."""
     if response.sw == SW_NO_RETRY_LIMIT:
         return PinStatus(tries_left=None)
     # The status table already reads 63Cx and the blocked words (63C0, 6983, 6984).

@@ -1,6 +1,6 @@
 """The one table from status word to typed exception.
 
-Sources: ISO/IEC 7816-4 and the observations in reference/mynumber-card-protocol.md §3.4.
+Sources: ISO/IEC 7816-4 and the observations gathered in docs/card-protocol.md §8.
 61xx and 6Cxx never reach this table: the channel handles them (`channel.py`).
 """
 

@@ -1,7 +1,7 @@
-"""The 券面事項確認AP (券面AP): the card face and its photo (reference §2.6, §5.2).
+"""The 券面事項確認AP (券面AP): the card face and its photo (docs/card-protocol.md §6, §10.7).
 
 Opened with 照合番号B (14 digits OCR'd or typed from the card front) on EF 0012, which is
-`0015` in the text AP: the EF numbering trap of §2.6. Nothing read here is cached: it is
+`0015` in the text AP: the EF numbering trap of §6. Nothing read here is cached: it is
 personal data, the photo included.
 """
 

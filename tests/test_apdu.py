@@ -15,14 +15,14 @@ JPKI_AID = bytes.fromhex("D392F000260100000001")
 @pytest.mark.parametrize(
     ("command", "wire"),
     [
-        # reference §4, the canonical PIN-mode flow
+        # docs/card-protocol.md §9, the canonical PIN-mode flow
         (Command.case3(0x00, 0xA4, 0x04, 0x0C, JPKI_AID), "00A4040C0AD392F000260100000001"),
         (Command.case3(0x00, 0xA4, 0x02, 0x0C, b"\x00\x18"), "00A4020C020018"),
         (Command.case1(0x00, 0x20, 0x00, 0x80), "00200080"),
         (Command.case3(0x00, 0x20, 0x00, 0x80, b"1234"), "002000800431323334"),
         (Command.case2(0x00, 0xB0, 0x00, 0x00, 256), "00B0000000"),
         (Command.case2(0x00, 0xB0, 0x01, 0x00, 7), "00B0010007"),
-        # extended Le = 65536 (reference §2.2, nfcpy-myna's one-shot read)
+        # extended Le = 65536 (docs/card-protocol.md §3.3, nfcpy-myna's one-shot read)
         (Command.case2(0x00, 0xB0, 0x00, 0x00, 65536), "00B00000000000"),
         (Command(0x00, 0xB0, 0x00, 0x00, ne=256, extended=True), "00B00000000100"),
         # case 4 short with Le 256, and extended with 300 data bytes

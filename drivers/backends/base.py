@@ -33,7 +33,7 @@ class Reader(abc.ABC):
     verified PIN never outlives the patient; `close` releases the reader.
     """
 
-    #: The spec string this reader was opened with (DESIGN.md, reader spec strings).
+    #: The spec string this reader was opened with (docs/architecture.md, reader spec strings).
     spec: str = ""
     #: Whether extended-length APDUs pass end to end through this reader.
     supports_extended: bool = False

@@ -35,7 +35,7 @@ SPEC_PREFIX = "pcsc"
 PNP_NOTIFICATION = "\\\\?PnP?\\Notification"
 #: Reader names (substrings) known to pass extended-length APDUs end to end. vpcd forwards
 #: APDUs unchanged; real CCID readers stay short-only until checked against a card
-#: (reference/mynumber-card-protocol.md, section 2.3).
+#: (docs/card-protocol.md §3.3).
 EXTENDED_APDU_READERS = ("Virtual PCD",)
 
 _PROTOCOLS = scard.SCARD_PROTOCOL_T0 | scard.SCARD_PROTOCOL_T1

@@ -1,7 +1,7 @@
 """A simulated My Number card: files, PIN counters and signatures behind an APDU interface.
 
-Behaviour follows reference/mynumber-card-protocol.md §9 (virtual-card checklist), §2 (files,
-SELECT, READ BINARY), §3 (PINs, counters, status words) and §4 (signature). The bridges to
+Behaviour follows docs/card-protocol.md §12 (what the simulated card models), §3-§6 (files,
+SELECT, READ BINARY), §7-§8 (PINs, counters, status words) and §9 (signature). The bridges to
 pcscd/vpcd and nfcpy's udp driver wrap `atr`, `power_on`, `power_off` and `process`.
 """
 
@@ -75,7 +75,7 @@ SELECT_NO_FCI = 0x0C
 SFI_FLAG = 0x80  # P1 of READ BINARY / P2 of VERIFY and SIGN: 0x80|SFI names the EF directly
 P2_CURRENT_KEY = 0x80
 P2_AP_KEY = 0x00  # 券面AP: sign with the AP's own card key
-SIGN_SCHEME_PKCS1 = 0x00  # P1 00: PKCS#1 v1.5 type 1 of the data as given (§4)
+SIGN_SCHEME_PKCS1 = 0x00  # P1 00: PKCS#1 v1.5 type 1 of the data as given (§9)
 PKCS1_OVERHEAD = 11
 
 Reply = tuple[bytes, int]
@@ -309,7 +309,7 @@ class SimulatedCard:
         if command.ne is not None:
             return b"", Sw.WRONG_LENGTH  # P2 0C: no FCI, so no Le either
         if command.p1 == SELECT_MF:
-            # No usable MF: refused right after reset, a no-op with an AP selected (§1).
+            # No usable MF: refused right after reset, a no-op with an AP selected (§2).
             return b"", (Sw.WRONG_P1P2 if self._current_df is None else Sw.OK)
         if command.p2 != SELECT_NO_FCI:
             return b"", Sw.WRONG_P1P2
@@ -403,7 +403,7 @@ class SimulatedCard:
         assert self._current_df is not None
         ref = (self._current_df, key_ef)
         left = app.tries[key_ef]
-        if not offered:  # the retry query of §3.2: never spends a try
+        if not offered:  # the retry query of §7.2: never spends a try
             return retries_sw(left)
         if left == 0 or credential.value is None:
             return Sw.BLOCKED
@@ -466,5 +466,5 @@ class SimulatedCard:
         if command.p1 or command.p2:
             return b"", Sw.WRONG_P1P2
         if command.is_extended:
-            return b"", Sw.CONDITIONS  # observed answer to an extended Le (§2.3)
+            return b"", Sw.CONDITIONS  # observed answer to an extended Le (§3.6)
         return secrets.token_bytes(command.ne), Sw.OK

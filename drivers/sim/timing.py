@@ -1,6 +1,6 @@
 """How long one APDU exchange takes on a real contactless card: airtime plus card work.
 
-ISO/IEC 14443 Type B at 106 kbps (reference §7.2): 1 etu = 128/fc, one byte = 10 etu
+ISO/IEC 14443 Type B at 106 kbps (docs/card-protocol.md §11.2): 1 etu = 128/fc, one byte = 10 etu
 (start, 8 data bits, stop). Each ISO-DEP frame adds PCB + CRC_B and SOF/EOF; a message
 longer than the frame size is chained, and every chained frame is acknowledged by an
 R(ACK) from the other side. The card's own time is a fixed cost per APDU plus the RSA

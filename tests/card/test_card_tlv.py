@@ -13,7 +13,7 @@ from myna_reader.drivers.errors import FormatError, TlvError
 
 
 def test_total_length_of_a_certificate_header() -> None:
-    # auth_ca_2023 begins 30 82 05 23 (reference §2.2): 1319 bytes in all
+    # auth_ca_2023 begins 30 82 05 23 (docs/card-protocol.md §4): 1319 bytes in all
     assert tlv.total_length(bytes.fromhex("30820523")) == 1319
     assert tlv.total_length(bytes.fromhex("30820511") + b"\x00" * 10) == 1301
 
@@ -35,7 +35,8 @@ def test_private_class_tags_constructed_bit() -> None:
 
 
 def test_basic_four_record_walk() -> None:
-    # §5.1 shape: FF20 { DF21 offsets, DF22 name, DF23 address, DF24 birth, DF25 sex } + filler
+    # docs/card-protocol.md §10.3:
+    # FF20 { DF21 offsets, DF22 name, DF23 address, DF24 birth, DF25 sex } + filler
     inner = bytes.fromhex("DF2108000E002000590064")
     inner += b"\xdf\x22\x06" + "試験".encode()
     inner += b"\xdf\x24\x0819800217" + b"\xdf\x25\x011"
@@ -65,7 +66,7 @@ def test_encode_is_der_minimal() -> None:
 
 
 def test_simple_tlv_vectors() -> None:
-    # 共通AP record 1 (reference §5.4): 01 1C + 28 ASCII digits
+    # 共通AP record 1 (docs/card-protocol.md §10.10): 01 1C + 28 ASCII digits
     digits = b"4000000127198431322120350217"
     assert tlv.decode_simple(b"\x01\x1c" + digits) == (tlv.SimpleTlv(1, digits),)
     long_value = bytes(300)

@@ -33,7 +33,7 @@ def ok(data: bytes) -> bytes:
     return data + b"\x90\x00"
 
 
-# --- §4 canonical flow ------------------------------------------------------------------------
+# --- the canonical flow (docs/card-protocol.md §9) ----------------------------------------------
 
 
 def test_pin_mode_canonical_flow(scripted) -> None:

@@ -34,7 +34,7 @@ def read(*texts: str, score: float = 0.99) -> CardNumber | Unsure:
 
 
 def test_the_reference_example() -> None:
-    # reference §3.3: 1980-02-17 (昭和55), expiry 2035, code 2285
+    # docs/card-protocol.md §7.3: 1980-02-17 (昭和55), expiry 2035, code 2285
     assert read("氏名 見本 花子", "昭和55年 2月17日生", "２０３５年 ２月１７日まで有効",
                 "セキュリティコード 2285") == CardNumber("55021720352285")
 

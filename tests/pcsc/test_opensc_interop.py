@@ -35,7 +35,7 @@ TOOLS = ("opensc-tool", "pkcs15-tool", "pkcs11-tool")
 PKCS11_MODULE_GLOBS = ("/usr/lib/*/opensc-pkcs11.so", "/usr/lib/opensc-pkcs11.so")
 AUTH_CERT_ID = "01"  # pkcs15-jpki.c: 01 auth cert, 02 sign cert, 03/04 their CAs
 AUTH_TOKEN = "JPKI (User Authentication PIN)"
-TEST_AUTH_PIN = "1234"  # synthetic test PIN of every simulated profile (DESIGN.md)
+TEST_AUTH_PIN = "1234"  # synthetic test PIN of every simulated profile (hw-fixtures/README.md)
 TOOL_TIMEOUT_S = 60  # a bound on a hung tool, not a speed limit
 SELECT_JPKI_PREFIX = bytes((0x00, 0xA4, 0x04, 0x0C, len(JPKI_AID))) + JPKI_AID
 # OpenSC's file caching would answer later runs from disk instead of the card.

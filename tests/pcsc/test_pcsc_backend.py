@@ -32,7 +32,7 @@ pytestmark = pytest.mark.pcscd
 SW_OK = b"\x90\x00"
 SW_SECURITY_STATUS = b"\x69\x82"
 SELECT_JPKI = Command.case3(0x00, 0xA4, 0x04, 0x0C, JPKI_AID).to_bytes()
-TEST_AUTH_PIN = b"1234"  # synthetic test PIN of every simulated profile (DESIGN.md)
+TEST_AUTH_PIN = b"1234"  # synthetic test PIN of every simulated profile (hw-fixtures/README.md)
 DIGEST_INFO = bytes(51)  # the card signs what it is given: any short block will do
 
 

@@ -1,4 +1,4 @@
-"""The simulated card against the byte-exact vectors of the protocol reference (§2-§4)."""
+"""The simulated card against the byte-exact vectors of docs/card-protocol.md (§2-§9)."""
 
 import hashlib
 
@@ -30,7 +30,7 @@ def verify_signature(cert_der: bytes, signature: bytes, message: bytes) -> None:
     key.verify(signature, message, padding.PKCS1v15(), hashes.SHA256())  # type: ignore[union-attr]
 
 
-# --- §4 canonical signature flow -------------------------------------------------------------
+# --- §9 canonical signature flow -------------------------------------------------------------
 
 
 def test_canonical_auth_signature_flow(card, send) -> None:
@@ -103,7 +103,7 @@ def test_245_bytes_is_the_largest_signature_input(card, send) -> None:
     assert recovered.to_bytes(256, "big") == b"\x00\x01" + b"\xff" * 8 + b"\x00" + bytes(range(245))
 
 
-# --- §3.2 retry query, §3.1 counters ---------------------------------------------------------
+# --- §7.2 retry query, §7.1 counters ---------------------------------------------------------
 
 
 def test_empty_verify_reports_tries_without_spending_one(card, send) -> None:
@@ -173,7 +173,7 @@ def test_verified_state_across_df_change(make_card, send_to, clear_on_df_change,
     assert send(sign_apdu(0x97, digest_info(b"x")))[1] == after_df_change
 
 
-# --- §2 files, SELECT, READ BINARY -----------------------------------------------------------
+# --- §3-§6 files, SELECT, READ BINARY --------------------------------------------------------
 
 
 def test_read_binary_returns_min_of_le_and_remaining(card, send) -> None:
@@ -279,7 +279,7 @@ def test_card_refuses_apdus_when_unpowered(card) -> None:
         card.process(bytes.fromhex(SELECT_JPKI))
 
 
-# --- text AP and 券面AP access rules (§9.5) ----------------------------------------------------
+# --- text AP and 券面AP access rules (§12) -----------------------------------------------------
 
 
 def test_text_ap_opens_with_pin(card, send) -> None:

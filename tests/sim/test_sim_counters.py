@@ -1,4 +1,4 @@
-"""Property tests of the card's retry counters and verified states (reference §3, §9.4).
+"""Property tests of the card's retry counters and verified states (docs/card-protocol.md §7, §12).
 
 A hypothesis state machine drives random VERIFY right/wrong/empty and power cycles against
 two keys with different limits, and checks every answer against a tiny model.

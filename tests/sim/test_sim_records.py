@@ -1,4 +1,4 @@
-"""The data records of the synthetic profiles have the exact layouts of reference §5."""
+"""The data records of the synthetic profiles have the layouts of docs/card-protocol.md §10."""
 
 import hashlib
 import io

@@ -1,4 +1,4 @@
-"""The timing model's arithmetic against the figures of reference §7.2 (no clocks involved)."""
+"""The timing model's arithmetic against docs/card-protocol.md §11.2 (no clocks involved)."""
 
 import pytest
 
@@ -37,7 +37,7 @@ def test_signature_costs_the_rsa_time_only_when_it_succeeds() -> None:
 
 def test_certificate_read_model_is_in_the_estimated_range() -> None:
     model = TimingModel()
-    # 1580-byte certificate in 7 short reads of 256 (reference §7.2: >= 150 ms airtime)
+    # 1580-byte certificate in 7 short reads of 256 (docs/card-protocol.md §11.2: about 0.19 s)
     chunks = [min(256, 1580 - offset) for offset in range(0, 1580, 256)]
     total = sum(model.seconds(b"\x00\xb0\x00\x00\x00", bytes(n) + b"\x90\x00") for n in chunks)
     assert 0.15 < total < 0.6
