@@ -6,7 +6,7 @@ counters were read, until `forget()`.
 All card traffic must go through it for that memory to be true; a power cycle, a reset, or
 any transport error forgets everything, because the card's own state is then unknown.
 
-Reading a BER object (reference §2.2):
+Reading a BER object (docs/card-protocol.md §3.2):
 - short APDUs: the first READ BINARY asks for 256 bytes (Le `00`) and doubles as the length
   probe (`30 82 LL LL`); the rest follows in chunks of at most 256 bytes at offset P1P2, so a
   certificate of L bytes costs ceil(L / 256) READs;

@@ -111,7 +111,7 @@ def parse_my_number(raw: bytes) -> str:
 
 
 def parse_basic_four(raw: bytes) -> BasicFour:
-    """Text AP EF 0002 (§5.1)."""
+    """Text AP EF 0002 (§10.3)."""
     record = _record(raw, TAG_RECORD, "basic four")
     items = record.children()
     return BasicFour(
@@ -123,7 +123,7 @@ def parse_basic_four(raw: bytes) -> BasicFour:
 
 
 def parse_card_face(raw: bytes) -> CardFace:
-    """券面AP EF 0002 (§5.2)."""
+    """券面AP EF 0002 (§10.7)."""
     items = _record(raw, TAG_RECORD, "card face").children()
 
     def value(tag: int) -> bytes:

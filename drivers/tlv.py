@@ -1,6 +1,6 @@
 """BER-TLV and JICSAP simple-TLV: parse and encode, pure, no I/O.
 
-Two encodings live on the My Number card (reference §2.1, §5): transparent EFs hold BER-TLV
+Two encodings live on the My Number card (docs/card-protocol.md §10.1): transparent EFs hold BER-TLV
 (X.509 certificates, the private-class `FFxx`/`DFxx` records of the text AP and the 券面AP),
 record EFs hold JICSAP simple-TLV (1-byte tag, 1-byte length, `FF` escaping a 2-byte length).
 
@@ -23,7 +23,7 @@ _MAX_TAG_BYTES = 4
 _MAX_LENGTH_OCTETS = 4
 #: The longest BER header this module reads: a 4-byte tag and a 5-byte length field.
 MAX_HEADER_SIZE = _MAX_TAG_BYTES + 1 + _MAX_LENGTH_OCTETS
-#: Bytes that pad a file after its object (reference §2.2, myna-card `read_binary_all`).
+#: Bytes that pad a file after its object (docs/card-protocol.md §3.2).
 FILLER_BYTES = frozenset({0x00, 0xFF})
 
 _SIMPLE_LONG_LENGTH = 0xFF

@@ -34,7 +34,7 @@ from myna_reader.drivers.tlv import Tlv
 
 PROFILES_DIR = Path(__file__).resolve().parent / "profiles"
 
-# Reader-synthesised contactless ATRs (PC/SC part 3) of reference §7.1
+# Reader-synthesised contactless ATRs (PC/SC part 3) of docs/card-protocol.md §11.1
 ATR_CONTACTLESS = bytes.fromhex("3B 88 80 01 00 00 05 E0 B3 81 A1 00 7F").hex().upper()  # FWI 10
 ATR_CONTACTLESS_FWI13 = bytes.fromhex("3B 88 80 01 00 4B 51 FF B3 81 D1 00 0F").hex().upper()
 
@@ -42,7 +42,7 @@ AUTH_PIN = "1234"
 SIGN_PASSWORD = "ABC123"  # noqa: S105 - the documented synthetic test password
 TEXT_PIN = "1234"
 AUTH_PIN_TRIES, SIGN_PASSWORD_TRIES, TEXT_PIN_TRIES = 3, 5, 3
-VERIFY_NUMBER_TRIES = 10  # 照合番号A/B and the birth-date key: the real count is unknown (§3.1)
+VERIFY_NUMBER_TRIES = 10  # 照合番号A/B and the birth-date key: the real count is unknown (§7.1)
 
 CA_TARGET_SIZES = {"auth": 1319, "sign": 1311}  # real JPKI CAs: 1301-1319 bytes
 USER_TARGET_SIZES = {"auth": 1580, "sign": 1720}  # within 1.5-1.8 KB
@@ -86,7 +86,7 @@ class Holder:
 
     @property
     def verify_b(self) -> str:
-        """照合番号B: era YYMMDD + expiry year + security code (§3.3)."""
+        """照合番号B: era YYMMDD + expiry year + security code (§7.3)."""
         return era_yymmdd(self.birth) + f"{self.card_expiry.year:04d}" + self.security_code
 
 
@@ -345,12 +345,12 @@ def _with_offsets(tags_values: list[tuple[int, bytes]], outer_len_form: int) -> 
 
 
 def text_my_number_record(holder: Holder) -> bytes:
-    """Text AP EF 0001: FF 10 0C + 12 ASCII digits + FF FF (17 physical bytes, §2.5)."""
+    """Text AP EF 0001: FF 10 0C + 12 ASCII digits + FF FF (17 physical bytes, §10.2)."""
     return tlv(0xFF10, holder.my_number.encode("ascii")) + b"\xff\xff"
 
 
 def text_attributes_record(holder: Holder) -> bytes:
-    """Text AP EF 0002 (§5.1) padded with FF filler to its physical size."""
+    """Text AP EF 0002 (§10.3) padded with FF filler to its physical size."""
     fields = [(0xDF22, holder.name.encode()), (0xDF23, holder.address.encode()),
               (0xDF24, f"{holder.birth:%Y%m%d}".encode()), (0xDF25, holder.sex.encode())]
     record = _with_offsets(fields, 1)

@@ -71,7 +71,7 @@ class CardTiming:
         return self.seconds_by_ins.get(command[1], 0.0)
 
 
-#: The card's RSA-2048 signature time of the project's timing model (an estimate, §7.2).
+#: The card's RSA-2048 signature time of the project's timing model (an estimate, docs/card-protocol.md §11.2).
 SIGNATURE_TIMING = CardTiming({INS_SIGN: TimingModel.rsa_sign_s})
 
 

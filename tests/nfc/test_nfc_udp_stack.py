@@ -106,7 +106,7 @@ def test_activation_gives_type_b_atr_and_select_answers(
     assert reader.card_present()
     assert reader.supports_extended
     atr = reader.connect()
-    # PC/SC part 3 ATR of a Type B card, from the responder's ATQB (reference §7.1 form).
+    # PC/SC part 3 ATR of a Type B card, from the responder's ATQB (docs/card-protocol.md §11.1).
     assert atr == bytes.fromhex("3B888001 000005E0 B381A1 00 7F")
     assert ok(reader, SELECT_JPKI) == b""
     timings = []
@@ -177,7 +177,7 @@ def test_long_command_is_chained_and_reaches_the_card_whole(
     reader.connect()
     ok(reader, SELECT_JPKI)
     # An extended-Lc command longer than one frame (like the 307-byte terminal certificate
-    # of `80 A2`, reference §2.3): whatever the card makes of it, it must arrive whole.
+    # of `80 A2`, docs/card-protocol.md §3.3): whatever the card makes of it, it must arrive whole.
     long_command = Command.case3(0x80, 0xA2, 0x00, 0x00, bytes(range(256)) * 2).to_bytes()
     assert len(long_command) > 2 * MIU_AT_FSC_256
     response = reader.transmit(long_command)
@@ -243,7 +243,7 @@ def test_card_slower_than_fwt_without_wtx_times_out(
 def test_long_fwt_of_fwi_13_is_honoured(
     make_responder: Callable[..., TypeBResponder], make_reader: Callable[..., Any]
 ) -> None:
-    # FWI 13 (FWT ≈ 2.47 s, the third ATQB of reference §7.1): a 1.5 s answer with no WTX
+    # FWI 13 (FWT ≈ 2.47 s, the third ATQB of docs/card-protocol.md §11.1): a 1.5 s answer with no WTX
     # is still within the card's frame waiting time, so the reader must wait for it.
     slow_select = CardTiming({0xA4: 1.5}, wtx=False)
     reader = make_reader(make_responder(fwi=13, timing=slow_select))
