@@ -13,8 +13,13 @@ the bad value added.
     [link]
     url = "tcp://127.0.0.1:4730"          # daemon/link/transport.py: tcp://HOST:PORT (the
                                           # reader listens) | serial:///dev/DEVICE[?baudrate=N]
-    pairing_token = "..."                 # required when url binds a non-loopback address
+    pairing_token = "..."                 # the pairing secret of a tcp:// link (the file is
+                                          # then 0640 root:myna-reader); required beyond loopback
     outbox_ttl_s = 86400                  # undelivered results expire after this long
+
+The pairing secret of a tcp:// link comes from `--link-secret-file`, else MYNA_LINK_SECRET,
+else `link.pairing_token`; a loopback listener with none of them uses the one the reader made
+in its state directory (daemon/link/channel.py). It never comes from a URL.
 """
 
 from __future__ import annotations
@@ -22,18 +27,16 @@ from __future__ import annotations
 import json
 import math
 import re
+import stat
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from myna_reader.daemon.engine import (
-    DaemonError,
-    SessionConfig,
-    SessionConfigError,
-    session_config_from_mapping,
-)
+from myna_reader.daemon.engine import SessionConfig, SessionConfigError, session_config_from_mapping
+from myna_reader.daemon.errors import DaemonError
+from myna_reader.daemon.link.channel import LinkSecret
 from myna_reader.daemon.link.transport import (
     MIN_TOKEN_CHARS,
     LinkEndpoint,
@@ -41,6 +44,7 @@ from myna_reader.daemon.link.transport import (
     TcpEndpoint,
     parse_link_url,
     redact_url,
+    refuse_url_secret,
     require_token_for,
 )
 from myna_reader.drivers.readers import SPEC_FORMS, ReaderSpecError, parse_spec
@@ -114,16 +118,20 @@ class DaemonConfig:
     source: Path | None = None  # the file read, None for built-in defaults
 
     def with_overrides(self, *, reader: str | None = None, link: str | None = None,
+                       link_secret: LinkSecret | None = None,
                        state_dir: str | Path | None = None,
                        size: str | None = None) -> DaemonConfig:
-        """The config with `myna-reader run` flags applied, checked like the file's keys."""
+        """The config with `myna-reader run` flags (and MYNA_LINK_SECRET, as `link_secret`)
+        applied, checked like the file's keys."""
         config = self
         if reader is not None:
             config = replace(config, reader=_reader(reader, "--reader"))
-        if link is not None:
+        if link is not None or link_secret is not None:
+            token = self.link.pairing_token if link_secret is None else link_secret.text()
             config = replace(config, link=_link_config(
-                {"url": link, "pairing_token": self.link.pairing_token,
-                 "outbox_ttl_s": self.link.outbox_ttl_s}, url_key="--link"))
+                {"url": link or self.link.url, "pairing_token": token,
+                 "outbox_ttl_s": self.link.outbox_ttl_s},
+                url_key="--link" if link is not None else "link.url"))
         if state_dir is not None:
             config = replace(config, state_dir=_state_dir(str(state_dir), "--state-dir"))
         if size is not None:
@@ -136,12 +144,33 @@ def load_config(path: Path | None = None) -> DaemonConfig:
 
     A missing file at the default path means the defaults; a path given explicitly must exist.
     """
+    document = read_config_document(path)
+    if document is None:
+        return DaemonConfig()
+    source = path or DEFAULT_CONFIG_PATH
+    config = replace(config_from_mapping(document), source=source)
+    if config.link.pairing_token is not None and _readable_by_all(source):
+        raise ConfigError("link.pairing_token", f"{source} holds the link's pairing secret and "
+                          f"every user can read it: chmod 0640 {source} (root:myna-reader)")
+    return config
+
+
+def _readable_by_all(path: Path) -> bool:
+    try:
+        return bool(path.stat().st_mode & stat.S_IROTH)
+    except OSError:  # it was just read: gone since then is nothing to protect
+        return False
+
+
+def read_config_document(path: Path | None = None) -> dict[str, object] | None:
+    """The parsed TOML at `path` (default /etc/myna-reader/config.toml), not yet validated;
+    None when the default file is absent. Doctor validates it key by key (runtime/checks.py)."""
     target = path or DEFAULT_CONFIG_PATH
     try:
         data = target.read_bytes()
     except FileNotFoundError:
         if path is None:
-            return DaemonConfig()
+            return None
         raise ConfigError(str(target), "no such file; give the path of an existing config "
                           f"file (or omit --config to use {DEFAULT_CONFIG_PATH})") from None
     except OSError as exc:
@@ -155,7 +184,7 @@ def load_config(path: Path | None = None) -> DaemonConfig:
         raise ConfigError(str(target), f"TOML syntax error ({exc}); fix the syntax") from None
     except RecursionError:  # arrays or tables nested deeper than tomllib's stack
         raise ConfigError(str(target), "values nested too deeply; flatten them") from None
-    return replace(config_from_mapping(raw), source=target)
+    return raw
 
 
 def config_from_mapping(raw: Mapping[str, object]) -> DaemonConfig:
@@ -256,6 +285,7 @@ def _link_config(raw: Mapping[str, object], url_key: str) -> LinkConfig:
                           f"set a number of seconds between {low:g} and {high:g}", ttl)
     link = LinkConfig(url, token, float(ttl))
     try:
+        refuse_url_secret(url, url_key)
         endpoint = link.endpoint()
     except LinkUrlError as exc:
         raise ConfigError(url_key, str(exc), url) from None

@@ -1,8 +1,11 @@
 """`myna-reader doctor`: what a technician checks first, one line per check, each with its fix.
 
-Checks read the machine and the config; they change nothing. A check that crashes is itself
-reported as FAIL (the doctor must answer on a broken machine). Nothing personal is printed:
-readers by name, the passcode only as provisioned or not.
+Checks read the machine and the config; they create and rewrite nothing, so `sudo myna-reader
+doctor` leaves no root-owned file where the service writes (tests/field/test_doctor_as_root.py).
+Every problem is reported, not only the first: one line per bad config key, and a check that
+crashes is itself a FAIL line (the doctor must answer on a broken machine). Imports that can
+take the process down (onnxruntime on a CPU it was not built for) run in a child process.
+Nothing personal is printed: readers by name, the passcode only as provisioned or not.
 """
 
 from __future__ import annotations
@@ -11,12 +14,16 @@ import glob
 import logging
 import os
 import pwd
+import shutil
+import signal
 import stat
+import subprocess
+import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from myna_reader.daemon.runtime.checks import Check, check_config
+from myna_reader.daemon.runtime.checks import Check, config_checks
 from myna_reader.daemon.runtime.checks import fail as _fail
 from myna_reader.daemon.runtime.checks import ok as _ok
 from myna_reader.daemon.runtime.config import DaemonConfig
@@ -29,6 +36,14 @@ SERVICE_USER = "myna-reader"
 INSTALL_CURRENT = Path("/opt/myna-reader/current")
 DRM_CONNECTORS = "/sys/class/drm/card*-*"
 ASOUND_CARDS = Path("/proc/asound/cards")
+INPUT_EVENTS = "/sys/class/input/event*"
+# where install.sh, the .deb and a technician's drop-ins put the units (the last one wins)
+UNIT_DIRS = (Path("/usr/lib/systemd/system"), Path("/lib/systemd/system"),
+             Path("/etc/systemd/system"))
+UNITS = ("myna-reader.service", "myna-reader-cage.service")
+UNIT_DEFAULT_DRIVER = "kmsdrm"  # systemd/myna-reader.service
+IMPORT_TIMEOUT_S = 120.0
+ABS_MT_POSITION_X = 0x35  # linux/input-event-codes.h: a multi-touch panel reports it
 
 
 def check_version(root: Path = INSTALL_CURRENT.parents[2]) -> Check:
@@ -149,11 +164,97 @@ def check_display(config: DaemonConfig) -> Check:
     return _ok("display", f"{name} {mode}")
 
 
+def sdl_video_drivers() -> tuple[str, list[str]]:
+    """The version and video drivers of the SDL that pygame loaded (pygame-ce's own copy, or
+    the system's libSDL2 behind Debian's pygame), asked through SDL's own API."""
+    import ctypes
+
+    import pygame
+
+    with open("/proc/self/maps", encoding="ascii", errors="replace") as maps:
+        paths = {line.split()[-1] for line in maps if "libSDL2-2" in line or "libSDL2.so" in line}
+    if not paths:
+        raise OSError("pygame loaded no libSDL2 (no SDL video at all)")
+    sdl = ctypes.CDLL(sorted(paths)[0])  # already loaded: the same library, not a second one
+    sdl.SDL_GetVideoDriver.restype = ctypes.c_char_p
+    sdl.SDL_GetVideoDriver.argtypes = [ctypes.c_int]
+    names = [sdl.SDL_GetVideoDriver(i).decode() for i in range(sdl.SDL_GetNumVideoDrivers())]
+    return ".".join(map(str, pygame.get_sdl_version())), names
+
+
+def unit_video_drivers() -> dict[str, str]:
+    """unit -> the SDL_VIDEODRIVER it sets, for each installed myna-reader unit (drop-ins
+    included). None installed: the environment's choice, or the unit's default."""
+    found: dict[str, str] = {}
+    for unit in UNITS:
+        files = [d / unit for d in UNIT_DIRS if (d / unit).is_file()]
+        if not files:
+            continue
+        files += sorted(Path(f"{UNIT_DIRS[-1]}/{unit}.d").glob("*.conf"))
+        for path in files:
+            for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+                for word in line.strip().removeprefix("Environment=").split():
+                    if line.strip().startswith("Environment=") and \
+                            word.strip('"').startswith("SDL_VIDEODRIVER="):
+                        found[unit] = word.strip('"').split("=", 1)[1]
+        found.setdefault(unit, UNIT_DEFAULT_DRIVER)
+    if not found:
+        found["this shell"] = os.environ.get("SDL_VIDEODRIVER", UNIT_DEFAULT_DRIVER)
+    return found
+
+
+def check_sdl_video() -> Check:
+    """The SDL pygame runs on has the video driver the unit asks for (KMSDRM on a Pi without
+    a desktop: the PyPI pygame wheel lacks it, pygame-ce's and Debian's SDL have it)."""
+    version, drivers = sdl_video_drivers()
+    have = {d.lower() for d in drivers}
+    wanted = unit_video_drivers()
+    missing = {unit: d for unit, d in wanted.items() if d.lower() not in have}
+    listed = f"SDL {version} drivers {', '.join(drivers)}"
+    uses = ", ".join(f"{unit} uses {d}" for unit, d in wanted.items())
+    if missing:
+        return _fail("sdl video", f"{listed}; {uses}, which this SDL lacks",
+                     "install the release's pygame-ce (its SDL has KMSDRM and Wayland): "
+                     "reinstall with systemd/install.sh or the .deb")
+    return _ok("sdl video", f"{listed}; {uses}")
+
+
+def _touch_devices() -> list[tuple[str, str]]:
+    """(event node, name) of every input device that reports multi-touch positions."""
+    found = []
+    for event in sorted(glob.glob(INPUT_EVENTS)):
+        base = Path(event) / "device"
+        try:
+            words = (base / "capabilities/abs").read_text().split()
+            name = (base / "name").read_text().strip()
+        except OSError:
+            continue
+        bits = int("".join(f"{int(w, 16):016x}" for w in words), 16) if words else 0
+        if bits >> ABS_MT_POSITION_X & 1:
+            found.append((Path(event).name, name))
+    return found
+
+
+def check_touch(config: DaemonConfig) -> Check:
+    """A touch panel is there. SDL reads it through evdev (KMSDRM) or the compositor
+    (libinput in cage); the UI maps touches through ui.rotation itself."""
+    devices = _touch_devices()
+    if not devices:
+        return _fail("touch", "no touch panel among the input devices",
+                     "connect the panel's touch (the DSI ribbon, or the USB cable of an HDMI "
+                     "panel) and check `ls /sys/class/input`")
+    shown = ", ".join(f"{name} ({node})" for node, name in devices)
+    return _ok("touch", f"{shown}; touches mapped for rotation {config.ui.rotation}")
+
+
 def check_font(config: DaemonConfig) -> Check:
     from myna_reader.ui.fonts import FontError, choose_fonts
     from myna_reader.ui.messages import load_messages
 
     texts = [t for messages in load_messages().values() for t in messages.all_texts()]
+    if shutil.which("fc-list") is None and not config.ui.font_files:
+        return _fail("font", "fontconfig is not installed, so no font can be found by name",
+                     "sudo apt-get install fontconfig")
     try:
         chosen = choose_fonts([*texts, config.ui.facility_name], config.ui.fonts,
                               config.ui.font_files)
@@ -249,8 +350,8 @@ def check_passcode(config: DaemonConfig) -> Check:
 
     if not config.state_dir.is_dir():
         return _fail("passcode", "no state dir", "see the state dir line")
-    try:
-        state = PasscodeStore(config.state_dir).status()
+    try:  # peek: read-only, a root doctor must not rewrite the service's file
+        state = PasscodeStore(config.state_dir).peek()
     except (PasscodeStoreError, OSError) as exc:
         return _fail("passcode", f"store unreadable ({exc})",
                      f"set it again: sudo -u {SERVICE_USER} myna-reader passcode set")
@@ -297,6 +398,24 @@ def check_camera(role: str, spec_text: str) -> Check:
     return _ok(name, f"{spec_text}: {width}x{height} frames")
 
 
+def import_failure(module: str, timeout: float = IMPORT_TIMEOUT_S) -> str | None:
+    """Import `module` in a child interpreter; None when that worked, else what went wrong.
+    A native library built for another CPU kills the process that imports it: the child's,
+    not doctor's. -P: nothing from the technician's working directory is imported."""
+    try:
+        done = subprocess.run([sys.executable, "-P", "-c", f"import {module}"],  # noqa: S603
+                              capture_output=True, text=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        return f"importing {module} hung for {timeout:.0f} s"
+    if done.returncode == 0:
+        return None
+    if done.returncode < 0:
+        name = signal.Signals(-done.returncode).name
+        return f"importing {module} crashed the process ({name})"
+    lines = done.stderr.strip().splitlines()
+    return f"importing {module} failed ({lines[-1] if lines else f'exit {done.returncode}'})"
+
+
 def check_face_model() -> Check:
     from importlib.util import find_spec
 
@@ -304,6 +423,10 @@ def check_face_model() -> Check:
 
     if find_spec("dlib") is None:
         return _fail("face model", "dlib is not installed", FACE_EXTRA_FIX)
+    failure = import_failure("dlib")
+    if failure:
+        return _fail("face model", failure, "pip install --force-reinstall dlib-bin "
+                     "(a build for this CPU), or set face.available = false")
     files = model_files()
     missing = [name for name, path in files.items() if path is None]
     if missing:
@@ -318,6 +441,12 @@ def check_ocr_engine() -> Check:
     version = ocr_version()
     if version is None:
         return _fail("ocr engine", "RapidOCR is not installed", FACE_EXTRA_FIX)
+    for module in ("onnxruntime", "rapidocr"):
+        failure = import_failure(module)
+        if failure:
+            return _fail("ocr engine", f"RapidOCR {version} is installed but {failure}",
+                         "pip install --force-reinstall onnxruntime (a build for this CPU), "
+                         "or set face.available = false")
     return _ok("ocr engine", f"RapidOCR {version} (models inside the wheel)")
 
 
@@ -333,11 +462,12 @@ def face_checks(config: DaemonConfig) -> list[Callable[[], Check]]:
 
 def run_checks(config_path: Path | None = None) -> list[Check]:
     """Every check, in the order a technician reads them."""
-    config_check, config = check_config(config_path)
+    config_lines, config = config_checks(config_path)
     checks: list[Callable[[], Check]] = [
-        check_version, lambda: config_check,
+        check_version, *[lambda line=line: line for line in config_lines],
         lambda: check_pcscd(config), lambda: check_reader(config), check_nfc_devices,
-        lambda: check_display(config), lambda: check_font(config),
+        lambda: check_display(config), check_sdl_video, lambda: check_touch(config),
+        lambda: check_font(config),
         lambda: check_sound(config), lambda: check_voice(config),
         lambda: check_link(config), lambda: check_state_dir(config),
         lambda: check_passcode(config), *face_checks(config),
@@ -349,6 +479,6 @@ def run_checks(config_path: Path | None = None) -> list[Check]:
         except Exception as exc:  # a broken check must not hide the others
             log.debug("doctor check crashed", exc_info=True)
             name = getattr(check, "__name__", "check").removeprefix("check_")
-            results.append(_fail(name, f"the check itself failed: {type(exc).__name__}: {exc}",
-                                 "report this with `myna-reader doctor -vv` output"))
+            results.append(_fail(name, f"could not be checked ({exc or 'an internal error'})",
+                                 "report this with the output of `myna-reader -vv doctor`"))
     return results
