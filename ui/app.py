@@ -25,7 +25,7 @@ from myna_reader.ui.messages import Lang, Messages, load_messages
 from myna_reader.ui.screens import Frame, ScreenInfo, animated, render
 from myna_reader.ui.settings import UiSettings
 from myna_reader.ui.sound import Audio, play_cue
-from myna_reader.ui.voice import VoicePlayer, prompts_for
+from myna_reader.ui.voice import VoicePlayer, prompts_for, screen_prompts
 from myna_reader.ui.widgets import Canvas
 
 IDLE_WAIT_MS = 1000  # nothing to do: the loop goes round once a second
@@ -145,7 +145,7 @@ class App:
         previous, self.view = self.view, view
         if view != previous:
             self._dirty = True
-            self.voice.say(prompts_for(previous, view))
+            self.voice.say(prompts_for(previous, view), self.language)
 
     def _intent(self, intent: Intent) -> None:
         if not isinstance(intent, UiIntent):
@@ -153,6 +153,9 @@ class App:
             return
         if intent.action is UiAction.LANGUAGE:
             self.language = Lang.EN if self.language is Lang.JA else Lang.JA
+            self._say_again()  # the screen's prompt, now in the language chosen
+        elif intent.action is UiAction.REPEAT:
+            self._say_again()
         elif intent.action is UiAction.VOICE:
             self.voice.enabled = not self.voice.enabled
             if not self.voice.enabled:
@@ -163,9 +166,14 @@ class App:
             self.audio.volume = self.volume
         self._dirty = True
 
+    def _say_again(self) -> None:
+        if self.view is not None:
+            self.voice.say(screen_prompts(self.view), self.language)
+
     def info(self) -> ScreenInfo:
         return ScreenInfo(facility=self.settings.facility_name, version=__version__,
-                          link=self.link, voice_on=self.voice.enabled, volume=self.volume)
+                          link=self.link, voice_on=self.voice.enabled, volume=self.volume,
+                          keypad=self.settings.keypad)
 
     def draw(self) -> None:
         """Render the current view and flip: the only place that touches the display."""

@@ -6,7 +6,10 @@
   through the panel's rotation. The mouse events SDL synthesises from touches are dropped,
   so one tap is one intent.
 - Keys: digits, Enter (決定), Backspace (訂正), Esc (中止, else 戻る) map to what the current
-  screen offers, and nothing else: a key can never reach a button that is not shown.
+  screen offers, and nothing else: a key can never reach a button that is not shown. The
+  numeric keypad is read by position (scancode), so it works with Num Lock off too: its
+  digits, Enter, "." (訂正), "*" (中止, else 戻る) and "+" (say the prompt again, on every
+  screen). docs/accessibility.md draws it.
 - Debounce: the same element within DEBOUNCE_S is a bounce. No double submit: a button that
   moves on (決定, 同意する, ...) fires once per screen; only keypad keys and toggles repeat.
 """
@@ -18,22 +21,26 @@ from dataclasses import dataclass, field
 import pygame
 
 from myna_reader.daemon.engine import Button, DigitPressed, Pressed
-from myna_reader.ui.intents import Intent
+from myna_reader.ui.intents import Intent, UiAction, UiIntent
 from myna_reader.ui.layout import Layout
 from myna_reader.ui.widgets import Element
 
 DEBOUNCE_S = 0.15
 
-_DIGIT_KEYS = {
-    **{getattr(pygame, f"K_{d}"): d for d in range(10)},
-    **{getattr(pygame, f"K_KP{d}"): d for d in range(10)},
-}
+_DIGIT_KEYS = {getattr(pygame, f"K_{d}"): d for d in range(10)}  # the row above the letters
 _BUTTON_KEYS: dict[int, tuple[Button, ...]] = {
     pygame.K_RETURN: (Button.OK,),
-    pygame.K_KP_ENTER: (Button.OK,),
     pygame.K_BACKSPACE: (Button.DELETE,),
     pygame.K_ESCAPE: (Button.CANCEL, Button.BACK),
 }
+# the numeric keypad by physical key: the same with Num Lock on or off
+_PAD_DIGITS = {getattr(pygame, f"KSCAN_KP_{d}"): d for d in range(10)}
+_PAD_BUTTONS: dict[int, tuple[Button, ...]] = {
+    pygame.KSCAN_KP_ENTER: (Button.OK,),
+    pygame.KSCAN_KP_PERIOD: (Button.DELETE,),
+    pygame.KSCAN_KP_MULTIPLY: (Button.CANCEL, Button.BACK),
+}
+PAD_REPEAT = pygame.KSCAN_KP_PLUS
 
 
 @dataclass
@@ -91,7 +98,7 @@ class InputMapper:
             self._down(x, y, now, None)
             return None
         if kind == pygame.KEYDOWN:
-            return self._key(event.key, now)
+            return self._key(event.key, getattr(event, "scancode", 0), now)
         return None
 
     def _down(self, x: int, y: int, now: float, finger: int | None) -> None:
@@ -112,11 +119,16 @@ class InputMapper:
             return None
         return self._fire(press.element, now)
 
-    def _key(self, key: int, now: float) -> Intent | None:
+    def _key(self, key: int, scancode: int, now: float) -> Intent | None:
+        if scancode == PAD_REPEAT:
+            return UiIntent(UiAction.REPEAT)
         wanted: list[Intent] = []
-        if key in _DIGIT_KEYS:
+        if scancode in _PAD_DIGITS:
+            wanted.append(DigitPressed(_PAD_DIGITS[scancode]))
+        elif key in _DIGIT_KEYS:
             wanted.append(DigitPressed(_DIGIT_KEYS[key]))
-        wanted += [Pressed(b) for b in _BUTTON_KEYS.get(key, ())]
+        buttons = _PAD_BUTTONS.get(scancode) or _BUTTON_KEYS.get(key, ())
+        wanted += [Pressed(b) for b in buttons]
         for intent in wanted:
             for element in self.elements:
                 if element.intent == intent and element.hold_s == 0:

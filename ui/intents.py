@@ -18,6 +18,7 @@ class UiAction(StrEnum):
     VOICE = "voice"  # voice guidance on/off (technician screen)
     VOLUME_DOWN = "volume-down"
     VOLUME_UP = "volume-up"
+    REPEAT = "repeat"  # say the screen's prompt again (button, or + on the USB keypad)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ Sizes scale with the short side: one unit is 1 px at 800x480, so the 64 px minim
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from myna_reader.daemon.errors import DaemonError
 
@@ -16,6 +17,13 @@ from myna_reader.daemon.errors import DaemonError
 SIZES: tuple[tuple[int, int], ...] = ((800, 480), (1024, 600), (720, 1280))
 ROTATIONS = (0, 180)
 MIN_TARGET_PX = 64  # touch targets, at 800x480
+
+
+class KeypadLayout(StrEnum):
+    """Where the PIN and passcode pads sit (setting `ui.keypad`)."""
+
+    STANDARD = "standard"  # beside the text (landscape) or below it (portrait)
+    TACTILE = "tactile"  # fixed on the panel, the 5 key at its centre (docs/accessibility.md)
 
 
 class LayoutError(DaemonError, ValueError):
@@ -131,3 +139,19 @@ def contains(outer: Rect, inner: Rect) -> bool:
     ox, oy, ow, oh = outer
     ix, iy, iw, ih = inner
     return ox <= ix and oy <= iy and ix + iw <= ox + ow and iy + ih <= oy + oh
+
+
+# the tactile keypad, in units: keys of about 16 mm on a 7-inch 800x480 panel
+TACTILE_KEY = 84
+TACTILE_GAP = 10
+
+
+def tactile_keypad(layout: Layout) -> Rect:
+    """The 3x4 keypad with the centre of its 5 key at the centre of the panel, on every
+    screen that has a keypad: a finger finds the home key from the panel's edges, and a
+    raised dot stuck on the glass there marks it (as on a phone's or an ATM's 5)."""
+    key, gap = layout.px(TACTILE_KEY), layout.px(TACTILE_GAP)
+    cx, cy = layout.width // 2, layout.height // 2
+    left = cx - key // 2 - gap - key
+    top = cy - key // 2 - gap - key
+    return left, top, 3 * key + 2 * gap, 4 * key + 3 * gap

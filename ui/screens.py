@@ -38,6 +38,7 @@ from myna_reader.daemon.engine import (
 from myna_reader.ui.fonts import Weight
 from myna_reader.ui.intents import UiAction, UiIntent
 from myna_reader.ui.layout import (
+    KeypadLayout,
     Rect,
     columns,
     cut_bottom,
@@ -46,7 +47,9 @@ from myna_reader.ui.layout import (
     cut_top,
     inset,
     rows,
+    tactile_keypad,
 )
+from myna_reader.ui.messages import Lang
 from myna_reader.ui.widgets import (
     HEADER,
     INK,
@@ -61,6 +64,7 @@ from myna_reader.ui.widgets import (
     Canvas,
     DrawnText,
     Element,
+    Paragraph,
     Style,
     button,
     card_pictogram,
@@ -69,6 +73,7 @@ from myna_reader.ui.widgets import (
     panel,
     progress,
     text_block,
+    text_stack,
 )
 
 TECHNICIAN_HOLD_S = 3.0  # press and hold the facility name on standby
@@ -83,6 +88,7 @@ class ScreenInfo:
     link: str = ""
     voice_on: bool = True
     volume: int = 80  # percent
+    keypad: KeypadLayout = KeypadLayout.STANDARD
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +112,9 @@ def _header(c: Canvas, view: View, title: str, gesture: bool = False) -> Rect:
     if gesture:  # the hidden technician entry: press and hold the title
         c.elements.append(Element(Button.TECHNICIAN.value, "gesture", title, title_area,
                                   Pressed(Button.TECHNICIAN), hold_s=TECHNICIAN_HOLD_S))
-    text_block(c, title, title_area, SIZE_TITLE, Weight.BOLD, PAPER, middle=True)
+    # the standby title is the facility's name from the config: any break as a last resort
+    text_block(c, title, title_area, SIZE_TITLE, Weight.BOLD, PAPER, middle=True,
+               anywhere=gesture)
     button(c, Element(UiAction.LANGUAGE.value, "toggle", c.msg.text("common.language"), toggle,
                       UiIntent(UiAction.LANGUAGE), repeatable=True), Style.TOGGLE,
            size=SIZE_BODY)
@@ -203,52 +211,86 @@ def method(c: Canvas, view: MethodView, info: ScreenInfo) -> None:
                 align_right=False)
 
 
-def _keypad_screen(c: Canvas, view: View, title: str, prompt: str, entered: int, length: int,
-                   notes: list[tuple[str, bool]], back: bool, keys_enabled: bool) -> None:
-    """The PIN and passcode pads: prompt, masked boxes, notes; keypad; 中止 (and 戻る)."""
+def _repeat(c: Canvas, cell: Rect) -> None:
+    """もう一度聞く: says the screen's prompt again (the display's own action)."""
+    button(c, Element(UiAction.REPEAT.value, "voice", c.msg.text("common.repeat"), cell,
+                      UiIntent(UiAction.REPEAT), repeatable=True), Style.SECONDARY)
+
+
+def _keypad_screen(c: Canvas, view: View, info: ScreenInfo, title: str, entered: int,
+                   length: int, paragraphs: list[Paragraph], back: bool,
+                   keys_enabled: bool) -> None:
+    """The PIN and passcode pads: what happened and the prompt (one size: a warning is never
+    smaller than the prompt), the masked boxes, the keypad, 中止 (and 戻る, もう一度聞く)."""
     content = _header(c, view, title)
+    gap = c.px(16)
+    buttons: list[tuple[Button, str, Style]] = [(Button.CANCEL, "common.cancel",
+                                                  Style.SECONDARY)]
+    if back:
+        buttons.append((Button.BACK, "common.back", Style.SECONDARY))
+    if info.keypad is KeypadLayout.TACTILE:
+        pad = tactile_keypad(c.layout)
+        px, py, pw, ph = pad
+        x, y, w, h = content
+        if c.layout.portrait:
+            words = (x, y, w, py - gap - y)
+            below = (x, py + ph + gap, w, y + h - py - ph - gap)
+            boxes, actions = cut_top(below, c.px(60), c.px(12))
+            cells = columns(actions, len(buttons) + info.voice_on, c.px(16))
+        else:
+            words = (x, y, px - gap - x, h)
+            side = (px + pw + gap, y, x + w - px - pw - gap, h)
+            boxes, stack = cut_top(side, c.px(56), gap)
+            count = len(buttons) + info.voice_on
+            # 中止 at the top, away from 決定; もう一度聞く last, next to it (harmless if hit)
+            cells = rows(cut_top(stack, count * _button_height(c) + (count - 1) * c.px(12))[0],
+                         count, c.px(12))
+        keypad(c, pad, ok_enabled=entered == length, enabled=keys_enabled)
+        text_stack(c, paragraphs, words, gap=c.px(8))
+        mask(c, boxes, entered, length)
+        for (button_id, key, style), cell in zip(buttons, cells, strict=False):
+            button(c, Element(button_id.value, "button", c.msg.text(key), cell,
+                              Pressed(button_id)), style)
+        if info.voice_on:
+            _repeat(c, cells[-1])
+        return
     words, pad = _split(c, content)
     keypad(c, pad, ok_enabled=entered == length, enabled=keys_enabled)
     words, actions = cut_bottom(words, _button_height(c), c.px(12))
-    prompt_area, rest = cut_top(words, c.px(72), c.px(8))
-    text_block(c, prompt, prompt_area, SIZE_BODY, Weight.BOLD)
-    boxes, notes_area = cut_top(rest, c.px(72), c.px(12))
+    words, boxes = cut_bottom(words, c.px(64), c.px(12))
+    text_stack(c, paragraphs, words, gap=c.px(8))
     mask(c, boxes, entered, length)
-    if notes:
-        for (note, warn), cell in zip(notes, rows(notes_area, len(notes), c.px(6)), strict=True):
-            text_block(c, note, cell, SIZE_BODY - 4, Weight.BOLD if warn else Weight.REGULAR,
-                       WARN if warn else INK)
-    buttons = [(Button.CANCEL, "common.cancel", Style.SECONDARY)]
-    if back:
-        buttons.append((Button.BACK, "common.back", Style.SECONDARY))
     _action_row(c, actions, buttons, align_right=False)
 
 
 def pin(c: Canvas, view: PinView, info: ScreenInfo) -> None:
+    """What went wrong and what is at stake first, in the warning colour, then the prompt."""
     m = c.msg
-    notes: list[tuple[str, bool]] = []
+    said: list[Paragraph] = []
     if view.wrong:
-        notes.append((m.text("pin.wrong"), True))
+        said.append((m.text("pin.wrong"), Weight.BOLD, WARN))
     if view.one_try_left:
-        notes.append((m.text("pin.one_try_left"), True))
+        said.append((m.text("pin.one_try_left"), Weight.BOLD, WARN))
     elif view.tries_left is not None:
-        notes.append((m.text("pin.tries_left", tries=view.tries_left), False))
-    _keypad_screen(c, view, m.text("pin.title"), m.text("pin.prompt"), view.digits, PIN_LENGTH,
-                   notes, view.back_button, keys_enabled=True)
+        said.append((m.text("pin.tries_left", tries=view.tries_left), Weight.REGULAR, INK))
+    said.append((m.text("pin.prompt"), Weight.BOLD, INK))
+    _keypad_screen(c, view, info, m.text("pin.title"), view.digits, PIN_LENGTH, said,
+                   view.back_button, keys_enabled=True)
 
 
 def staff_passcode(c: Canvas, view: StaffPasscodeView, info: ScreenInfo) -> None:
     m = c.msg
-    notes: list[tuple[str, bool]] = []
+    said: list[Paragraph] = []
     if view.checking:
-        notes.append((m.text("staff_passcode.checking"), False))
+        said.append((m.text("staff_passcode.checking"), Weight.REGULAR, INK))
     elif view.wrong:
-        notes.append((m.text("staff_passcode.wrong"), True))
+        said.append((m.text("staff_passcode.wrong"), Weight.BOLD, WARN))
         if view.failures_left is not None:
-            notes.append((m.text("staff_passcode.failures_left", count=view.failures_left), True))
-    _keypad_screen(c, view, m.text("staff_passcode.title"), m.text("staff_passcode.prompt"),
-                   view.digits, PASSCODE_LENGTH, notes, back=False,
-                   keys_enabled=not view.checking)
+            said.append((m.text("staff_passcode.failures_left", count=view.failures_left),
+                         Weight.BOLD, WARN))
+    said.append((m.text("staff_passcode.prompt"), Weight.BOLD, INK))
+    _keypad_screen(c, view, info, m.text("staff_passcode.title"), view.digits,
+                   PASSCODE_LENGTH, said, back=False, keys_enabled=not view.checking)
 
 
 def staff_locked(c: Canvas, view: StaffLockedView, info: ScreenInfo) -> None:
@@ -270,12 +312,13 @@ def staff_standby(c: Canvas, view: StaffStandbyView, info: ScreenInfo) -> None:
     m = c.msg
     content = _header(c, view, m.text("common.staff_mode"))
     main, actions = cut_bottom(content, _button_height(c), c.px(12))
+    # a card still on the reader: take it first; "place the card" comes once it is off
     if view.remove_card:
-        main, note = cut_bottom(main, c.px(56), c.px(12))
-        text_block(c, m.text("staff_standby.remove_card"), note, SIZE_BODY, Weight.BOLD, WARN,
-                   center=True)
-    text_block(c, m.text("staff_standby.sentence"), main, SIZE_HERO - 4, Weight.BOLD,
-               middle=True)
+        text_block(c, m.text("staff_standby.remove_card"), main, SIZE_HERO, Weight.BOLD, WARN,
+                   center=True, middle=True)
+    else:
+        text_block(c, m.text("staff_standby.sentence"), main, SIZE_HERO - 4, Weight.BOLD,
+                   middle=True)
     _action_row(c, actions, [(Button.CANCEL, "common.cancel", Style.PRIMARY)],
                 align_right=False)
 
@@ -284,18 +327,27 @@ def consent(c: Canvas, view: ConsentView, info: ScreenInfo) -> None:
     m = c.msg
     title = m.text("consent.title", page=view.page_index + 1, count=view.page_count)
     content = _header(c, view, title)
-    main, actions = cut_bottom(content, _button_height(c), c.px(12))
+    tall = c.layout.portrait and view.mode is Mode.STAFF  # four buttons: two rows
+    main, actions = cut_bottom(content, _button_height(c) * (1 + tall) + c.px(12) * tall,
+                               c.px(12))
     question, items = cut_top(main, c.px(80), c.px(12))
     text_block(c, m.text("consent.question"), question, SIZE_BODY)
     panel(c, items, HEADER)
     lines = "\n".join("・" + m.text(f"consent.items.{item.value}") for item in view.items)
-    text_block(c, lines, inset(items, c.px(20)), SIZE_TITLE, Weight.BOLD, middle=True)
-    # staff mode: 中止 returns to unattended mode at any time (DESIGN.md), consent pages too
+    # the items are terms (限度額適用認定証関連): each kept on one line
+    text_block(c, lines, inset(items, c.px(20)), SIZE_TITLE, Weight.BOLD, middle=True,
+               whole=c.msg.lang is Lang.JA)
+    # staff mode: 中止 returns to unattended mode at any time (docs/session.md), consent pages too
     buttons = [(Button.CANCEL, "common.cancel", Style.SECONDARY)] if view.mode is Mode.STAFF else []
     buttons += [(Button.BACK, "common.back", Style.SECONDARY)] if view.back_button else []
-    buttons += [(Button.DISAGREE, "consent.disagree", Style.SECONDARY),
-                (Button.AGREE, "consent.agree", Style.PRIMARY)]
-    _action_row(c, actions, buttons)
+    answers = [(Button.DISAGREE, "consent.disagree", Style.SECONDARY),
+               (Button.AGREE, "consent.agree", Style.PRIMARY)]
+    if tall:
+        upper, lower = rows(actions, 2, c.px(12))
+        _action_row(c, upper, buttons, align_right=False)
+        _action_row(c, lower, answers)
+    else:
+        _action_row(c, actions, buttons + answers)
 
 
 def done(c: Canvas, view: DoneView, info: ScreenInfo) -> None:

@@ -4,7 +4,8 @@ Keys: size ("800x480", "1024x600", "720x1280"), rotation (0 | 180), language ("j
 the language a session starts in), fonts (fontconfig family names, in order of preference),
 font_files (font file paths tried before the families), voice (true | false), volume
 (0..100), facility_name, fullscreen, voice_dir (where `python -m myna_reader.ui.make_voice`
-wrote the prompts; default: the package's own assets/voice/ja).
+wrote the prompts, one folder per language; default: the package's own assets/voice),
+keypad ("standard" | "tactile": the 5 key fixed at the panel's centre, docs/accessibility.md).
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ from dataclasses import dataclass
 
 from myna_reader.daemon.engine import SessionConfigError
 from myna_reader.ui.fonts import DEFAULT_FAMILIES
-from myna_reader.ui.layout import ROTATIONS, LayoutError, parse_size
+from myna_reader.ui.layout import ROTATIONS, KeypadLayout, LayoutError, parse_size
 from myna_reader.ui.messages import Lang
 
 KEYS = ("size", "rotation", "language", "fonts", "font_files", "voice", "volume",
-        "facility_name", "fullscreen", "voice_dir")
+        "facility_name", "fullscreen", "voice_dir", "keypad")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +34,7 @@ class UiSettings:
     facility_name: str = ""
     fullscreen: bool = False
     voice_dir: str | None = None
+    keypad: KeypadLayout = KeypadLayout.STANDARD
 
 
 def _strings(raw: object, key: str) -> tuple[str, ...]:
@@ -73,10 +75,14 @@ def ui_settings_from_mapping(raw: Mapping[str, object]) -> UiSettings:
         raise SessionConfigError("ui.facility_name", "set a text")
     if voice_dir is not None and not isinstance(voice_dir, str):
         raise SessionConfigError("ui.voice_dir", "set a directory path")
+    try:
+        keypad = KeypadLayout(str(raw.get("keypad", KeypadLayout.STANDARD.value)))
+    except ValueError:
+        raise SessionConfigError("ui.keypad", 'set "standard" or "tactile"') from None
     return UiSettings(
         size=size, rotation=rotation, language=language,
         fonts=_strings(raw.get("fonts", list(default.fonts)), "ui.fonts"),
         font_files=_strings(raw.get("font_files", []), "ui.font_files"),
         voice=_flag(raw.get("voice", True), "ui.voice"), volume=volume,
         facility_name=facility, fullscreen=_flag(raw.get("fullscreen", False), "ui.fullscreen"),
-        voice_dir=voice_dir)
+        voice_dir=voice_dir, keypad=keypad)

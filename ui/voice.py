@@ -1,8 +1,9 @@
 """Voice guidance: which prompts a screen speaks (pure), and playing them in order.
 
-A screen speaks its prompts when it appears. On the PIN and passcode pads a change of the
-digit count speaks only the count ("ふたけた、入力しました"), never a digit: the prompt
-depends on `digits` alone, and the view holds no digit values to begin with.
+A screen speaks its prompts when it appears, in the language it is shown in. On the PIN and
+passcode pads a change of the digit count speaks only the count ("ふたけた、入力しました"),
+never a digit: the prompt depends on `digits` alone, and the view holds no digit values to
+begin with. After a wrong PIN the tries left are said as a count too ("あと、にかい").
 """
 
 from __future__ import annotations
@@ -28,7 +29,10 @@ from myna_reader.daemon.engine import (
     View,
 )
 from myna_reader.ui.make_voice import default_out
+from myna_reader.ui.messages import Lang
 from myna_reader.ui.sound import VOICE_CHANNEL, Audio
+
+SPOKEN_TRIES = (2, 3)  # tries-left counts with a prompt; one left has its own warning
 
 
 def screen_prompts(view: View) -> list[str]:
@@ -44,8 +48,12 @@ def screen_prompts(view: View) -> list[str]:
             return [f"face-{prompt.value}"]
         case MethodView(face_failed=failed):
             return ["method-face-failed", "method"] if failed else ["method"]
-        case PinView(wrong=wrong, one_try_left=last):
-            return ["pin-wrong" if wrong else "pin"] + (["pin-one-try-left"] if last else [])
+        case PinView(wrong=wrong, one_try_left=last, tries_left=tries):
+            if not wrong:
+                return ["pin"]
+            if last:
+                return ["pin-wrong", "pin-one-try-left"]
+            return ["pin-wrong"] + ([f"pin-tries-left-{tries}"] if tries in SPOKEN_TRIES else [])
         case StaffPasscodeView(checking=True):
             return ["staff-passcode-checking"]
         case StaffPasscodeView(wrong=wrong):
@@ -86,19 +94,19 @@ class VoicePlayer:
 
     def __init__(self, audio: Audio, directory: Path | None = None, enabled: bool = True) -> None:
         self.audio = audio
-        self.directory = directory or default_out()
+        self.directory = directory or default_out()  # holds ja/ and en/
         self.enabled = enabled
-        self._queue: deque[str] = deque()
+        self._queue: deque[Path] = deque()
 
     @property
     def speaking(self) -> bool:
         return bool(self._queue) or self._busy()
 
-    def say(self, keys: list[str]) -> None:
-        """Replace what is being said with `keys` (a new screen cuts the old prompt)."""
+    def say(self, keys: list[str], lang: Lang = Lang.JA) -> None:
+        """Replace what is being said with `keys` in `lang` (a new screen cuts the old one)."""
         if not self.enabled or not keys:
             return
-        self._queue = deque(keys)
+        self._queue = deque(self.directory / lang.value / f"{key}.wav" for key in keys)
         self._next()
 
     def poll(self) -> None:
@@ -117,6 +125,5 @@ class VoicePlayer:
 
     def _next(self) -> None:
         while self._queue:
-            key = self._queue.popleft()
-            if self.audio.play(VOICE_CHANNEL, self.directory / f"{key}.wav"):
+            if self.audio.play(VOICE_CHANNEL, self._queue.popleft()):
                 return

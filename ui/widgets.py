@@ -1,25 +1,25 @@
 """The widget set: text blocks (wrapped, fitted), buttons, the keypad, the PIN mask, progress.
 
 Widgets draw onto a Canvas and record what they drew: interactive elements (for input, the
-screens JSON and the tests) and every text with its rect (for glyph and overlap checks).
-Text is wrapped the Japanese way (between any two characters, never before 。、） or after
-（「) and shrunk step by step to fit; text that cannot fit even at the smallest size raises
-LayoutError, so a screen never clips silently.
+screens JSON and the tests) and every text with its rect and lines (for glyph, overlap and
+line-break checks). Text breaks by phrase with kinsoku (ui/typeset.py) and shrinks step by
+step until it fits; text that cannot fit even at the smallest size raises LayoutError, so a
+screen never clips silently.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from enum import Enum
 
 import pygame
 
 from myna_reader.daemon.engine import Button, DigitPressed, Pressed
-from myna_reader.ui.fonts import FontSet, Weight
+from myna_reader.ui.fonts import Face, FontSet, Weight
 from myna_reader.ui.intents import Intent
 from myna_reader.ui.layout import Layout, LayoutError, Rect, columns, inset, rows
 from myna_reader.ui.messages import Messages
+from myna_reader.ui.typeset import break_chars, break_lines, by_sentence
 
 # High contrast (WCAG AA or better for every text/background pair used here).
 INK = (26, 26, 26)
@@ -41,10 +41,6 @@ SIZE_BODY = 28
 SIZE_BUTTON = 30
 SIZE_SMALL = 22
 MIN_SIZE = 18
-
-NO_LINE_START = set("、。，．・：；？！ー）」』】〕…,.:;!?)]%")
-NO_LINE_END = set("（「『【〔([")
-_TOKEN = re.compile(r"[A-Za-z0-9_\-/.:@+']+|\s|.")
 
 
 class Style(Enum):
@@ -76,6 +72,10 @@ class DrawnText:
     rect: Rect
     size: int
     in_element: str | None = None  # the element it labels, if any
+    lines: tuple[str, ...] = ()  # as set on screen, one per line
+    face: Face = Face.TEXT
+    weight: Weight = Weight.REGULAR
+    color: tuple[int, int, int] = INK
 
 
 @dataclass
@@ -96,69 +96,71 @@ class Canvas:
 # --- text ----------------------------------------------------------------------------------
 
 
-def _units(text: str) -> list[str]:
-    """Break units: ASCII words whole, other characters one by one, kinsoku glued."""
-    units: list[str] = []
-    for token in _TOKEN.findall(text):
-        if units and (token[0] in NO_LINE_START or units[-1][-1] in NO_LINE_END):
-            units[-1] += token
-        else:
-            units.append(token)
-    return units
-
-
-def wrap(font: pygame.font.Font, text: str, max_width: int) -> list[str] | None:
-    """Lines of `text` within `max_width`, or None when one unit alone is too wide."""
-    lines: list[str] = []
-    for paragraph in text.split("\n"):
-        line = ""
-        for unit in _units(paragraph):
-            if not line and unit.isspace():
-                continue
-            if font.size(line + unit)[0] <= max_width:
-                line += unit
-                continue
-            if not line or font.size(unit.strip())[0] > max_width:
-                return None
-            lines.append(line.rstrip())
-            line = unit.lstrip()
-        lines.append(line.rstrip())
-    return lines
-
-
 def line_height(font: pygame.font.Font) -> int:
     """Japanese needs air between lines: 1.25 of the font's own line size."""
     return font.get_linesize() * 5 // 4
 
 
-def fit(canvas: Canvas, text: str, rect: Rect, size: int,
-        weight: Weight) -> tuple[pygame.font.Font, list[str], int]:
-    """The largest size <= `size` at which `text` wraps into `rect`: (font, lines, size)."""
+def _set(text: str, width: int, font: pygame.font.Font, whole: bool,
+         anywhere: bool) -> list[str] | None:
+    """The lines of `text` in `font` within `width`, or None. A paragraph that wraps anyway
+    reads better broken after each sentence; `anywhere` (text from the config, not the
+    catalog) may break between characters when phrases cannot be kept whole."""
+
+    def measure(line: str) -> int:
+        return int(font.size(line)[0])
+
+    if anywhere:
+        return break_lines(text, width, measure) or break_chars(text, width, measure)
+    one = break_lines(text, width, measure, whole)
+    if one is not None and len(one) == 1:
+        return one
+    return break_lines(by_sentence(text), width, measure, whole) or one
+
+
+def fit_stack(canvas: Canvas, texts: list[str], rect: Rect, size: float, weights: list[Weight],
+              gap: int, whole: bool = False,
+              anywhere: bool = False) -> tuple[int, list[tuple[pygame.font.Font, list[str]]]]:
+    """The largest size <= `size` at which every one of `texts`, one below the other with
+    `gap` px between, is set in `rect`: (px, [(font, lines)] per text). One size for all, so
+    a warning is never drawn smaller than the prompt beside it."""
     _, _, width, height = rect
     px = canvas.px(size)
-    floor = canvas.px(MIN_SIZE)
-    # a paragraph that wraps anyway reads better broken after each sentence
-    by_sentence = re.sub(r"。(?=[^\n])", "。\n", text)
-    while px >= floor:
-        font = canvas.fonts.get(px, weight)
-        one_line = wrap(font, text, width)
-        candidates = [one_line] if one_line is not None and len(one_line) == 1 else [
-            wrap(font, by_sentence, width), one_line]
-        for lines in candidates:
-            if lines is not None and len(lines) * line_height(font) <= height:
-                return font, lines, px
+    while px >= canvas.px(MIN_SIZE):
+        fonts = [canvas.fonts.get(px, weight) for weight in weights]
+        sets = [_set(text, width, font, whole, anywhere)
+                for text, font in zip(texts, fonts, strict=True)]
+        if all(lines is not None for lines in sets):
+            done = [(font, lines) for font, lines in zip(fonts, sets, strict=True)
+                    if lines is not None]
+            used = sum(len(lines) * line_height(font) for font, lines in done)
+            if used + gap * (len(texts) - 1) <= height:
+                return px, done
+        px -= max(1, px // 16)
+    raise LayoutError(f"text does not fit {rect} at {MIN_SIZE}px or more: {texts!r}")
+
+
+def fit(canvas: Canvas, text: str, rect: Rect, size: float, weight: Weight,
+        face: Face = Face.TEXT, whole: bool = False,
+        anywhere: bool = False) -> tuple[pygame.font.Font, list[str], int]:
+    """The largest size <= `size` at which `text` is set in `rect`: (font, lines, size)."""
+    _, _, width, height = rect
+    px = canvas.px(size)
+    while px >= canvas.px(MIN_SIZE):
+        font = canvas.fonts.get(px, weight, face)
+        lines = _set(text, width, font, whole, anywhere)
+        if lines is not None and len(lines) * line_height(font) <= height:
+            return font, lines, px
         px -= max(1, px // 16)
     raise LayoutError(f"text does not fit {rect} at {MIN_SIZE}px or more: {text!r}")
 
 
-def text_block(canvas: Canvas, text: str, rect: Rect, size: int = SIZE_BODY,
-               weight: Weight = Weight.REGULAR, color: tuple[int, int, int] = INK,
-               center: bool = False, middle: bool = False, in_element: str | None = None) -> Rect:
-    """Draw wrapped text in `rect`; returns the rect the text actually covers."""
-    font, lines, px = fit(canvas, text, rect, size, weight)
-    x, y, w, h = rect
+def _draw(canvas: Canvas, text: str, font: pygame.font.Font, lines: list[str], px: int,
+          area: Rect, top: int, color: tuple[int, int, int], center: bool,
+          in_element: str | None, face: Face, weight: Weight) -> Rect:
+    """Blit `lines` from `top` down in `area`; record and return the rect they cover."""
+    x, _, w, _ = area
     step = line_height(font)
-    top = y + (h - step * len(lines)) // 2 if middle else y
     covered: pygame.Rect | None = None
     for i, line in enumerate(lines):
         image = font.render(line, True, color)
@@ -167,7 +169,38 @@ def text_block(canvas: Canvas, text: str, rect: Rect, size: int = SIZE_BODY,
         canvas.surface.blit(image, where)
         covered = where if covered is None else covered.union(where)
     drawn = (x, top, 0, 0) if covered is None else (covered.x, covered.y, covered.w, covered.h)
-    canvas.texts.append(DrawnText(text, drawn, px, in_element))
+    canvas.texts.append(DrawnText(text, drawn, px, in_element, tuple(lines), face, weight,
+                                  color))
+    return drawn
+
+
+def text_block(canvas: Canvas, text: str, rect: Rect, size: float = SIZE_BODY,
+               weight: Weight = Weight.REGULAR, color: tuple[int, int, int] = INK,
+               center: bool = False, middle: bool = False, in_element: str | None = None,
+               face: Face = Face.TEXT, whole: bool = False, anywhere: bool = False) -> Rect:
+    """Draw text set in `rect`; returns the rect the text actually covers. `whole`: break
+    only at the text's own line breaks (terms); `anywhere`: see `_set`."""
+    font, lines, px = fit(canvas, text, rect, size, weight, face, whole, anywhere)
+    _, y, _, h = rect
+    top = y + (h - line_height(font) * len(lines)) // 2 if middle else y
+    return _draw(canvas, text, font, lines, px, rect, top, color, center, in_element, face,
+                 weight)
+
+
+Paragraph = tuple[str, Weight, tuple[int, int, int]]  # text, weight, colour
+
+
+def text_stack(canvas: Canvas, paragraphs: list[Paragraph], rect: Rect,
+               size: float = SIZE_BODY, gap: int = 0) -> list[Rect]:
+    """Paragraphs one below the other from the top of `rect`, all at one size (fit_stack)."""
+    px, sets = fit_stack(canvas, [p[0] for p in paragraphs], rect, size,
+                         [p[1] for p in paragraphs], gap)
+    drawn: list[Rect] = []
+    top = rect[1]
+    for (text, weight, color), (font, lines) in zip(paragraphs, sets, strict=True):
+        drawn.append(_draw(canvas, text, font, lines, px, rect, top, color, False, None,
+                           Face.TEXT, weight))
+        top += len(lines) * line_height(font) + gap
     return drawn
 
 
@@ -183,7 +216,7 @@ _COLORS: dict[Style, tuple[tuple[int, int, int], tuple[int, int, int], tuple[int
 
 
 def button(canvas: Canvas, element: Element, style: Style, enabled: bool = True,
-           size: int = SIZE_BUTTON) -> None:
+           size: float = SIZE_BUTTON, face: Face = Face.TEXT) -> None:
     """Draw a button; only an enabled one is interactive (recorded as an element)."""
     rect = pygame.Rect(element.rect)
     fill, fill_down, ink = _COLORS[style]
@@ -199,7 +232,7 @@ def button(canvas: Canvas, element: Element, style: Style, enabled: bool = True,
         pygame.draw.rect(canvas.surface, INK if enabled else MUTED, rect,
                          width=max(2, canvas.px(3)), border_radius=radius)
     text_block(canvas, element.label, inset(element.rect, canvas.px(8)), size, Weight.BOLD,
-               ink, center=True, middle=True, in_element=element.id)
+               ink, center=True, middle=True, in_element=element.id, face=face)
     if enabled:
         canvas.elements.append(element)
 
@@ -212,11 +245,16 @@ def keypad(canvas: Canvas, rect: Rect, ok_enabled: bool, enabled: bool = True) -
         cell = grid[index // 3][index % 3]
         button(canvas, Element(f"digit-{digit}", "key", str(digit), cell,
                                DigitPressed(digit), repeatable=True), Style.KEY, enabled,
-               size=SIZE_HERO)
+               size=SIZE_HERO, face=Face.MONO)
     button(canvas, Element(Button.DELETE.value, "key", msg.text("common.delete"), grid[3][0],
                            Pressed(Button.DELETE), repeatable=True), Style.SECONDARY, enabled)
     button(canvas, Element("digit-0", "key", "0", grid[3][1], DigitPressed(0), repeatable=True),
-           Style.KEY, enabled, size=SIZE_HERO)
+           Style.KEY, enabled, size=SIZE_HERO, face=Face.MONO)
+    # the home key's mark, as the bump on a phone's 5
+    home = pygame.Rect(grid[1][1])
+    bar = pygame.Rect(0, 0, home.w // 5, max(3, canvas.px(5)))
+    bar.midbottom = (home.centerx, home.bottom - canvas.px(8))
+    pygame.draw.rect(canvas.surface, INK if enabled else MUTED, bar, border_radius=bar.h // 2)
     button(canvas, Element(Button.OK.value, "button", msg.text("common.ok"), grid[3][2],
                            Pressed(Button.OK)), Style.PRIMARY, enabled and ok_enabled)
 

@@ -108,17 +108,22 @@ def test_no_double_submit_until_the_screen_changes(fonts, messages) -> None:
 
 
 def test_usb_keypad(fonts, messages) -> None:
+    """The numeric keypad by physical key (scancode): Num Lock on or off alike."""
     mapper = mapper_for(PinView(digits=4, back_button=True), fonts, messages)
 
-    def key(k: int, now: float):
-        return mapper.handle(pygame.event.Event(pygame.KEYDOWN, key=k, mod=0, unicode=""), now)
+    def key(k: int, now: float, scancode: int = 0):
+        event = pygame.event.Event(pygame.KEYDOWN, key=k, scancode=scancode, mod=0, unicode="")
+        return mapper.handle(event, now)
 
-    assert key(pygame.K_KP4, 1.0) == DigitPressed(4)
+    assert key(pygame.K_KP4, 1.0, pygame.KSCAN_KP_4) == DigitPressed(4)
+    assert key(pygame.K_LEFT, 1.5, pygame.KSCAN_KP_4) == DigitPressed(4)  # Num Lock off
     assert key(pygame.K_0, 2.0) == DigitPressed(0)
-    assert key(pygame.K_BACKSPACE, 3.0) == Pressed(Button.DELETE)
-    assert key(pygame.K_KP_ENTER, 4.0) == Pressed(Button.OK)
+    assert key(pygame.K_DELETE, 3.0, pygame.KSCAN_KP_PERIOD) == Pressed(Button.DELETE)
+    assert key(pygame.K_BACKSPACE, 3.5) == Pressed(Button.DELETE)
+    assert key(pygame.K_KP_PLUS, 3.8, pygame.KSCAN_KP_PLUS) == UiIntent(UiAction.REPEAT)
+    assert key(pygame.K_KP_ENTER, 4.0, pygame.KSCAN_KP_ENTER) == Pressed(Button.OK)
     assert key(pygame.K_RETURN, 5.0) is None  # 決定 already sent on this screen
-    assert key(pygame.K_ESCAPE, 6.0) == Pressed(Button.CANCEL)
+    assert key(pygame.K_KP_MULTIPLY, 6.0, pygame.KSCAN_KP_MULTIPLY) == Pressed(Button.CANCEL)
     assert key(pygame.K_a, 7.0) is None
 
 
