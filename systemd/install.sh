@@ -5,20 +5,31 @@
 #     sudo systemd/install.sh --uninstall     # remove; config and state stay
 #     sudo systemd/install.sh --uninstall --purge   # also remove config and state
 #
-# What it does (each step is skipped when already done, so running it twice is safe):
-#   1. apt-get installs pcscd, fonts and what pyscard needs to build (not with --root/--no-apt)
-#   2. a virtual env with the release: /opt/myna-reader/releases/<version>, and the
-#      `current` link pointing at it (switched atomically)
-#   3. the unit, udev rules, tmpfiles and sysusers files under /etc; the config example as
+# This is the path for a source checkout; a clinic's reader installs the .deb instead
+# (docs/install.md). What it does (each step is skipped when already done, so running it
+# twice is safe):
+#   1. apt-get installs pcscd, fonts, fontconfig and what pyscard needs to build (not with
+#      --root/--no-apt)
+#   2. the wheels (this tree's and every dependency's, current pip and wheel) are built or
+#      fetched by an unprivileged build user (nobody), never by root: nothing of the new
+#      release runs as root. Root then installs them offline into a virtual env,
+#      /opt/myna-reader/releases/<version>, records it as a good release (update rollback
+#      can return to it) and points `current` at it (switched atomically)
+#   3. the voice prompts, synthesised by the build user with the new release, copied in
+#   4. the myna-reader user (systemd-sysusers), its state directory (systemd-tmpfiles, which
+#      refuses to follow links the service user may have planted there)
+#   5. the unit, udev rules, tmpfiles and sysusers files under /etc; the config example as
 #      /etc/myna-reader/config.toml.example, and config.toml from it when there is none
-#   4. the myna-reader user (systemd-sysusers), its state directory (systemd-tmpfiles)
-#   5. udev and systemd reloaded, the service enabled and (re)started, only when udevd and
+#      (root:myna-reader 0640: it may hold the link's pairing secret)
+#   6. udev and systemd reloaded, the service enabled and (re)started, only when udevd and
 #      systemd run on this machine and --root is not given
 #
 # Options:
-#   --root DIR    install under DIR instead of / (packaging and tests; also $DESTDIR)
+#   --root DIR    install under DIR instead of / (an image, tests; also $DESTDIR): the tree
+#                 runs once DIR is deployed at / (no DIR inside any script)
 #   --wheel FILE  install this wheel instead of building the source tree
 #   --no-deps     do not install Python dependencies (tests with a prebuilt wheel)
+#   --build-user USER  the unprivileged user that builds the wheels (default nobody)
 #   --no-apt      do not run apt-get
 #   --no-start    install and enable, but do not (re)start the service
 #   --update-key FILE  trust this vendor public key for signed updates (docs/updates.md);
@@ -32,6 +43,7 @@ root=${DESTDIR:-}
 wheel=""
 update_keys=()
 pip_deps=()
+build_user=nobody
 use_apt=1
 start=1
 action=install
@@ -45,6 +57,7 @@ while [ $# -gt 0 ]; do
         --root=*) root=${1#--root=} ;;
         --wheel) wheel=$2; shift ;;
         --no-deps) pip_deps=(--no-deps) ;;
+        --build-user) build_user=$2; shift ;;
         --no-apt) use_apt=0 ;;
         --no-start) start=0 ;;
         --update-key) update_keys+=("$2"); shift ;;
@@ -76,8 +89,8 @@ say() { echo "install.sh: $*"; }
 systemd_running() { [ -z "$root" ] && [ -d /run/systemd/system ] && command -v systemctl >/dev/null; }
 udev_running() { [ -z "$root" ] && command -v udevadm >/dev/null && udevadm control --ping 2>/dev/null; }
 
-if [ -z "$root" ] && [ "$(id -u)" -ne 0 ]; then
-    echo "install.sh: run as root (sudo $0 $*), or give --root DIR" >&2
+if [ "$(id -u)" -ne 0 ]; then  # --root too: the files belong to root and the service user
+    echo "install.sh: needs root to install (the service user, file ownership): sudo $0 $*" >&2
     exit 1
 fi
 
@@ -101,7 +114,8 @@ uninstall() {
 apt_packages() {
     [ "$use_apt" -eq 1 ] && [ -z "$root" ] && command -v apt-get >/dev/null || return 0
     local wanted=(pcscd libccid python3-venv fonts-morisawa-bizud-gothic fonts-ipaexfont-gothic
-                  libpcsclite-dev swig gcc python3-dev open-jtalk open-jtalk-mecab-naist-jdic)
+                  fontconfig libpcsclite-dev swig gcc python3-dev open-jtalk
+                  open-jtalk-mecab-naist-jdic)
     local missing=() p
     for p in "${wanted[@]}"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
@@ -135,6 +149,43 @@ release_stamp() {
     fi
 }
 
+# as_builder DIR COMMAND...: run COMMAND as the build user in DIR, with a clean environment
+# (pip's settings of this machine kept); root made DIR and hands it over for this call only
+as_builder() {
+    local work=$1
+    shift
+    chown -R "$build_user:" "$work"
+    local keep=() name
+    for name in $(compgen -e); do
+        case "$name" in PIP_*|SSL_CERT_FILE|REQUESTS_CA_BUNDLE|http_proxy|https_proxy|no_proxy)
+            keep+=("$name=${!name}") ;;
+        esac
+    done
+    (cd "$work" && setpriv --reuid="$build_user" --regid="$(id -g "$build_user")" --clear-groups \
+        env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$work" LANG=C.UTF-8 "${keep[@]}" "$@")
+    chown -R root:root "$work"  # from here on the build user can change nothing in it
+}
+
+# the wheels for VERSION into $build/work/wheels, made by the build user
+build_wheels() {
+    local work=$build/work
+    mkdir -p "$work/wheels"
+    if [ -n "$wheel" ]; then
+        cp "$wheel" "$work/wheels/"
+    else
+        mkdir "$work/src"
+        (cd "$source_tree" && cp -r --parents pyproject.toml README.md daemon drivers ui \
+            hw-fixtures "$work/src/")
+        find "$work/src" -name __pycache__ -prune -exec rm -rf {} +
+    fi
+    local what=./src
+    [ -z "$wheel" ] || what=wheels/$(basename "$wheel")
+    as_builder "$work" sh -ec "python3 -m venv venv
+        venv/bin/pip install -q --no-cache-dir --upgrade pip wheel
+        venv/bin/pip download -q --no-cache-dir -d wheels pip wheel
+        venv/bin/pip wheel -q --no-cache-dir -w wheels ${pip_deps[*]} $what"
+}
+
 install_release() {
     local version stamp release
     version=$(release_version)
@@ -144,13 +195,24 @@ install_release() {
         say "release $version already installed"
     else
         say "installing release $version into $release"
+        build=$(mktemp -d /var/tmp/myna-reader-build.XXXXXX)
+        chmod 0711 "$build"  # the build user may enter its work folder, not list this one
+        trap 'rm -rf "$build"' EXIT
+        build_wheels
         rm -rf "$release"
         mkdir -p "$opt/releases"
         python3 -m venv "$release"
-        "$release/bin/python" -m pip install -q --disable-pip-version-check "${pip_deps[@]}" \
-            "${wheel:-$source_tree}"
+        # offline, wheels only: root unpacks files and runs none of the release's code
+        local pip=("$release/bin/python" -I -m pip install -q --no-index --no-cache-dir
+                   --disable-pip-version-check --only-binary=:all: --find-links "$build/work/wheels")
+        "${pip[@]}" --upgrade pip wheel
+        "${pip[@]}" --no-compile "${pip_deps[@]}" "myna-reader==$version"
+        [ -z "$root" ] || relocate "$release"
+        # byte-code by the system's python3 (the venv's own, same version): no release code runs
+        python3 -m compileall -q -f ${root:+-s "$root" -p /} "$release/lib" >/dev/null
         echo "$stamp" > "$release/.myna-release"
     fi
+    record_good "$version"
     if [ "$(readlink "$opt/current" 2>/dev/null)" != "releases/$version" ]; then
         ln -sfn "releases/$version" "$opt/current.new"
         mv -Tf "$opt/current.new" "$opt/current"
@@ -158,14 +220,65 @@ install_release() {
     fi
 }
 
-# the voice prompts are synthesised once per release, offline (ui/make_voice.py)
+# a venv built under --root DIR names DIR in its scripts: make them name the deployed path
+relocate() {
+    local release=$1 deployed=${1#"$root"} file
+    grep -rlF -- "$root$deployed" "$release/bin" "$release/pyvenv.cfg" 2>/dev/null \
+        | while read -r file; do
+            sed -i "s#$root$deployed#$deployed#g" "$file"
+        done
+}
+
+# the release as a good one in the updater's state (daemon/update/install.py), so the first
+# `update install` keeps it for rollback; the system's python3, not the release's
+record_good() {
+    python3 - "$opt/update-state.json" "$1" <<'PY'
+import json, os, sys
+path, version = sys.argv[1], sys.argv[2]
+try:
+    with open(path) as f:
+        state = json.load(f)
+except FileNotFoundError:
+    state = {}
+state.setdefault("pending", None)
+state.setdefault("last", None)
+good = [v for v in state.get("good", []) if v != version] + [version]
+if good == state.get("good"):
+    sys.exit(0)
+state["good"] = good
+tmp = f"{path}.{os.getpid()}.tmp"
+with open(tmp, "w") as f:
+    json.dump(state, f, indent=1, sort_keys=True)
+    f.write("\n")
+    f.flush()
+    os.fsync(f.fileno())
+os.chmod(tmp, 0o644)
+os.replace(tmp, path)
+PY
+}
+
+# the voice prompts are synthesised once per release, offline (ui/make_voice.py), by the
+# build user with the new release; root copies the plain files in
 build_voice() {
-    local release=$opt/current
+    local release=$opt/current target voice
+    target=$(find "$release/lib" -path '*/myna_reader/ui/assets/voice' -type d | head -n 1)
     if ! command -v open_jtalk >/dev/null && ! command -v espeak-ng >/dev/null; then
         say "no open_jtalk: voice prompts not built (myna-reader doctor shows how)"
-    elif ! "$release/bin/python" -m myna_reader.ui.make_voice >/dev/null; then
+        return 0
+    fi
+    [ -n "$target" ] && [ ! -s "$target/ja/manifest.json" ] || return 0
+    voice=$(mktemp -d /var/tmp/myna-reader-voice.XXXXXX)
+    chmod 0711 "$voice"
+    mkdir "$voice/work"
+    if as_builder "$voice/work" "$release/bin/python" -I -m myna_reader.ui.make_voice \
+            --out "$voice/work/ja" >/dev/null; then
+        install -d -m 0755 "$target/ja"
+        find "$voice/work/ja" -maxdepth 1 -type f \( -name '*.wav' -o -name manifest.json \) \
+            -exec install -m 0644 -t "$target/ja" {} +
+    else
         say "voice prompts could not be built (myna-reader doctor shows how)"
     fi
+    rm -rf "$voice"
 }
 
 install_file() {  # install_file SRC DEST MODE: copy only when the content differs
@@ -186,10 +299,16 @@ install_system_files() {
     for key in "${update_keys[@]}"; do
         install_file "$key" "$config_dir/update-keys/$(basename "$key")" 0644
     done
-    if [ ! -e "$config_dir/config.toml" ]; then
-        install -m 0644 "$here/config.toml.example" "$config_dir/config.toml"
-        say "wrote ${config_dir#"$root"}/config.toml (every key at its default)"
-    fi
+}
+
+# config.toml from the example when there is none: root:myna-reader 0640, since it may hold
+# the link's pairing secret (the group exists once create_user_and_dirs ran)
+install_config() {
+    [ ! -e "$config_dir/config.toml" ] || return 0
+    local gid
+    gid=$(awk -F: '$1 == "myna-reader" {print $3}' "$etc/group")
+    install -m 0640 -o 0 -g "${gid:-0}" "$here/config.toml.example" "$config_dir/config.toml"
+    say "wrote ${config_dir#"$root"}/config.toml (every key at its default)"
 }
 
 create_user_and_dirs() {
@@ -232,5 +351,6 @@ install_release
 build_voice
 install_system_files
 create_user_and_dirs
+install_config
 reload_and_start
 say "done"

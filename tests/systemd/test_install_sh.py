@@ -6,11 +6,15 @@ and the state directory are made inside the root by systemd-sysusers/-tmpfiles -
 
 from __future__ import annotations
 
+import json
 import os
 import stat
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from subprocess import CompletedProcess
+
+from tests.systemd.conftest import INSTALL_SH
 
 InstallRunner = Callable[..., CompletedProcess[str]]
 
@@ -80,3 +84,57 @@ def test_unknown_option_is_one_clear_line(tmp_path: Path, install: InstallRunner
     done = install(tmp_path, "--frobnicate")
     assert done.returncode == 2
     assert done.stderr.strip() == "install.sh: unknown option --frobnicate (see --help)"
+
+
+def test_install_needs_root_and_says_so(tmp_path: Path) -> None:
+    """A normal user is told at once, not stopped half-way (tmpfiles' exit 73 before)."""
+    from tests.field.users import second_user
+
+    with second_user() as user:
+        target = user.home / "root"
+        done = user.run(["bash", INSTALL_SH, "--root", target, "--no-apt"])
+    assert done.returncode == 1
+    assert done.stderr.startswith("install.sh: needs root to install"), done.stderr
+    assert not target.exists()
+
+
+def test_a_root_tree_runs_once_deployed_at_slash(tmp_path: Path, install: InstallRunner) -> None:
+    """From the source tree, dependencies included: the wheels are built by the unprivileged
+    build user, root only unpacks them; the release is recorded as good for rollback; no
+    script names the build root, so the tree runs when mounted at /opt/myna-reader."""
+    root = tmp_path / "image"
+    done = install(root, "--no-apt")
+    assert done.returncode == 0, done.stdout + done.stderr
+    opt = root / "opt/myna-reader"
+    release = opt / "releases/0.1.0"
+    named = subprocess.run(["grep", "-rlF", str(root), str(release / "bin"),
+                            str(release / "pyvenv.cfg")], capture_output=True, text=True,
+                           check=False)
+    assert named.stdout == "", named.stdout
+    state = json.loads((opt / "update-state.json").read_text())
+    assert state["good"] == ["0.1.0"] and state["pending"] is None
+    pip = subprocess.run([release / "bin/python", "-m", "pip", "--version"], capture_output=True,
+                         text=True, check=True).stdout
+    assert int(pip.split()[1].split(".")[0]) >= 24  # not bookworm's 23.0.1
+    voice = next(release.glob("lib/python3*/site-packages/myna_reader/ui/assets/voice/ja"))
+    prompts = list(voice.glob("*.wav"))
+    assert prompts
+    for path in [release, *release.rglob("*")]:
+        st = path.lstat()
+        assert (st.st_uid, st.st_gid) == (0, 0), path  # the service user can replace nothing
+        assert not st.st_mode & stat.S_IWOTH or stat.S_ISLNK(st.st_mode), path
+    config = root / "etc/myna-reader/config.toml"
+    assert stat.S_IMODE(config.stat().st_mode) == 0o640
+    group = config.stat().st_gid
+    assert f"myna-reader:x:{group}:" in (root / "etc/group").read_text()
+
+    # deployed: the tree at /opt/myna-reader in a private mount namespace, the host untouched
+    deployed = subprocess.run(
+        ["unshare", "--mount", "sh", "-ec",
+         'mount -t tmpfs tmpfs /opt && mkdir /opt/myna-reader && '
+         'mount --bind "$1" /opt/myna-reader && '
+         '/opt/myna-reader/current/bin/myna-reader --version && '
+         '/opt/myna-reader/current/bin/python -c "import myna_reader.daemon.runtime.runner"',
+         "sh", str(opt)], capture_output=True, text=True, timeout=120, check=False)
+    assert deployed.returncode == 0, deployed.stderr
+    assert deployed.stdout.strip() == "myna-reader 0.1.0"
