@@ -16,6 +16,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
                    help="config file (default /etc/myna-reader/config.toml, if present)")
     p.add_argument("--reader", metavar="SPEC", help="reader spec, overrides the config")
     p.add_argument("--link", metavar="URL", help="terminal link, e.g. tcp://127.0.0.1:4730")
+    p.add_argument("--link-secret-file", type=Path, metavar="FILE",
+                   help="the link's pairing secret (or MYNA_LINK_SECRET; never in the URL)")
     p.add_argument("--state-dir", type=Path, metavar="DIR", help="passcode, outbox, audit")
     p.add_argument("--size", metavar="WxH", help="800x480, 1024x600 or 720x1280")
     p.add_argument("--simulate", action="store_true",
@@ -27,11 +29,19 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 def cmd_run(args: argparse.Namespace) -> int:
     from myna_reader.daemon.cli.errors import CliError
+    from myna_reader.daemon.link.channel import (
+        LinkSecretError,
+        read_secret_file,
+        secret_from_environment,
+    )
 
     try:
+        secret = (read_secret_file(args.link_secret_file) if args.link_secret_file
+                  else secret_from_environment())
         config = load_config(args.config).with_overrides(
-            reader=args.reader, link=args.link, state_dir=args.state_dir, size=args.size)
-    except ConfigError as exc:
+            reader=args.reader, link=args.link, link_secret=secret, state_dir=args.state_dir,
+            size=args.size)
+    except (ConfigError, LinkSecretError) as exc:
         raise CliError(str(exc)) from None
     setup_logging(config.log_level)
     if args.simulate:

@@ -26,9 +26,11 @@ from typing import Any
 
 import pygame
 
-from myna_reader.daemon.cli.host import Terminal, describe
+from myna_reader.daemon.cli.host import describe
 from myna_reader.daemon.engine import Button, Event, Screen, StandbyView
 from myna_reader.daemon.harness.visitor import TOUR_PIN, TourFailedError, Visitor
+from myna_reader.daemon.link.channel import LinkSecret
+from myna_reader.daemon.link.terminal import Terminal
 from myna_reader.daemon.link.transport import TcpEndpoint
 from myna_reader.daemon.runtime.config import DaemonConfig, LinkConfig
 from myna_reader.daemon.runtime.service import Daemon, assemble, serve
@@ -125,6 +127,9 @@ def run_simulated(config: DaemonConfig, *, explicit_state_dir: bool, explicit_li
             config = dataclasses.replace(config, state_dir=Path(tmp))
         if not explicit_link:  # a private loopback port: never clash with a real reader
             config = dataclasses.replace(config, link=LinkConfig("tcp://127.0.0.1:0"))
+        if config.link.pairing_token is None:  # its own secret, for its own terminal only
+            config = dataclasses.replace(config, link=dataclasses.replace(
+                config.link, pairing_token=LinkSecret.generate().text()))
         reader = SimReader("standard", present=False)
         shots = Screenshots(screenshots)
         tour = Tour(reader, lambda e: None, pace_s=0.2 if headless else 1.0)
@@ -144,7 +149,8 @@ def _play(daemon: Daemon, tour: Tour, reader: SimReader, headless: bool, out: Pa
             while daemon.link.address is None and not stop.is_set():
                 time.sleep(0.05)
             host, port = daemon.link.address  # type: ignore[misc]
-            terminal = Terminal(TcpEndpoint(host, port, None), tour.on_terminal,
+            secret = daemon.link.secret
+            terminal = Terminal(TcpEndpoint(host, port), tour.on_terminal, secret=secret,
                                 issue_passcode=True)
             threading.Thread(target=terminal.run, args=(stop,), name="terminal",
                              daemon=True).start()

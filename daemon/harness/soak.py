@@ -27,7 +27,6 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from myna_reader.daemon.cli.host import Terminal
 from myna_reader.daemon.engine import SessionConfig, StaffModeConfig, StandbyView, Timeouts
 from myna_reader.daemon.errors import DaemonError
 from myna_reader.daemon.harness.link_fault import FaultProxy
@@ -48,6 +47,7 @@ from myna_reader.daemon.harness.soak_report import (
 )
 from myna_reader.daemon.harness.soak_visitor import GRACE_S, SoakVisitor, VisitEnded
 from myna_reader.daemon.harness.visitor import TourFailedError
+from myna_reader.daemon.link.terminal import Terminal
 from myna_reader.daemon.link.transport import TcpEndpoint
 from myna_reader.daemon.runtime.config import DaemonConfig, LinkConfig
 from myna_reader.daemon.runtime.service import Daemon, assemble, serve
@@ -142,7 +142,8 @@ class _Soak:
         assert link.address is not None
         self.proxy = FaultProxy(link.address)
         self.visitor.proxy = self.proxy
-        terminal = Terminal(TcpEndpoint("127.0.0.1", self.proxy.port, None), self.tally)
+        terminal = Terminal(TcpEndpoint("127.0.0.1", self.proxy.port), self.tally,
+                            secret=link.secret)
         threading.Thread(target=terminal.run, args=(self.stop,), name="soak-terminal",
                          daemon=True).start()
 

@@ -16,11 +16,12 @@ import binascii
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from myna_reader.daemon.engine import DaemonError, Secret
+from myna_reader.daemon.engine import Secret
+from myna_reader.daemon.errors import DaemonError
 from myna_reader.daemon.store.passcode import PasscodeFormatError, parse_passcode
 from myna_reader.daemon.version import __version__
 
@@ -45,6 +46,9 @@ class Fault(StrEnum):
     UNKNOWN_TYPE = "unknown-type"
     NOT_PAIRED = "not-paired"
     PAIRING_FAILED = "pairing-failed"
+    RATE_LIMITED = "rate-limited"
+    REFUSED = "refused"
+    UNSUPPORTED = "unsupported"
 
 
 class HostProtocolError(DaemonError, ValueError):
@@ -72,10 +76,10 @@ def hello_fields(device_id: str, capabilities: Sequence[str]) -> dict[str, objec
 
 @dataclass(frozen=True, slots=True)
 class Pair:
-    """The terminal's first line: starts (or restarts) a session; carries the pairing token."""
+    """Restarts the session: the terminal's "send me everything again" (a serial line's
+    resync). Authentication is the TCP handshake's (daemon/link/channel.py), not this line's."""
 
     id: str
-    token: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,10 +220,7 @@ def parse_terminal_line(line: bytes) -> TerminalMessage:
     obj = decode_frame(line)
     kind, msg_id = obj["type"], obj["id"]
     if kind == "pair":
-        token = obj.get("token")
-        if token is not None and not isinstance(token, str):
-            raise HostProtocolError(Fault.BAD_FIELD, "token: a string", msg_id)
-        return Pair(msg_id, token)
+        return Pair(msg_id)
     if kind == "ack":
         ref = _field(obj, "ref", str, msg_id)
         if not ID_RE.fullmatch(ref):

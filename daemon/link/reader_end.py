@@ -4,13 +4,21 @@
 thread fed by a queue, and a reader thread that turns the terminal's lines into engine events
 (`on_event`, called from that thread: the runner posts them to its queue).
 
-Sessions: a TCP connection (or an opened serial port) starts one at once, unless the
-listener has a pairing token: then the terminal's first line must be `pair` with that token,
-or the connection is refused. A `pair` on a running session restarts it (the terminal's
-"send me everything again", and the only way to resync a serial line). Each session start
-sends `hello`, the latest `status`, then every result still in the outbox. A newer session
-replaces an older one: the terminal reconnecting after a network fault is not refused because
-the old TCP connection is not known dead yet.
+Sessions. TCP: every connection must pass the handshake of daemon/link/channel.py (the
+pairing secret, loopback included) within PAIR_TIMEOUT_S of its opening; incoming bytes do not
+extend that deadline. Until then it holds one of MAX_UNPAIRED slots, at most
+MAX_UNPAIRED_PER_PEER per peer (an address; on loopback, an address and the peer socket's
+uid): a new connection beyond either bound pushes out the oldest waiting one of its peer, or of
+all, so a peer that opens connections and never authenticates cannot keep the terminal out.
+Only an authenticated connection starts a session, and a newer session replaces an older one
+(the terminal reconnecting after a network fault is not refused because the old connection is
+not known dead yet). Serial: the port is the session (a cable is its own authentication, see
+docs/security.md). A `pair` on a running session restarts it (the terminal's "send me
+everything again", and the only way to resync a serial line). Each session start sends
+`hello`, the latest `status`, then every result still in the outbox.
+
+Every terminal command is rate limited per session (COMMAND_RATES); refused and malformed
+lines are answered with an `error` and logged through a WarningThrottle.
 
 Exactly once: a result is written to the outbox before it is sent, sent at most once per
 session (serial lines: again after `resend_after_s` without an ack), and dropped only by the
@@ -19,7 +27,6 @@ terminal's ack of its id; the terminal drops repeats by id.
 
 from __future__ import annotations
 
-import hmac
 import itertools
 import logging
 import queue
@@ -28,18 +35,20 @@ import select
 import socket
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from typing import TypeVar
 
 from myna_reader.daemon.engine import (
     ChallengeReceived,
-    DaemonError,
     ErrorMessage,
     Event,
-    PasscodeIssued,
     ResultMessage,
+    Secret,
     StatusMessage,
 )
+from myna_reader.daemon.errors import DaemonError
+from myna_reader.daemon.link.channel import AuthError, LinkSecret, reader_handshake
+from myna_reader.daemon.link.limits import TokenBucket, WarningThrottle
 from myna_reader.daemon.link.protocol import (
     Ack,
     Challenge,
@@ -62,6 +71,7 @@ from myna_reader.daemon.link.transport import (
     SerialEndpoint,
     SocketStream,
     TcpEndpoint,
+    loopback_peer_uid,
     open_serial,
     parse_link_url,
     require_token_for,
@@ -69,30 +79,47 @@ from myna_reader.daemon.link.transport import (
 from myna_reader.daemon.store.outbox import Outbox, OutboxError
 
 log = logging.getLogger(__name__)
-_T = TypeVar("_T")
 
-PAIR_TIMEOUT_S = 10.0  # an unpaired connection that says nothing is dropped
-MAX_UNPAIRED = 4  # connections waiting for `pair` at once; more are refused
+PAIR_TIMEOUT_S = 5.0  # from accept to a finished handshake; data does not extend it
+MAX_UNPAIRED = 8  # connections in their handshake at once
+MAX_UNPAIRED_PER_PEER = 2
+PEER_CONNECT_RATE = (2.0, 8.0)  # new connections per second per peer, and the burst
+MAX_PEERS_TRACKED = 256
+# (per second, burst) for each terminal command, per session: generous for a real terminal
+# (every pending result is acked at a session start), tight for a flood
+COMMAND_RATES: dict[type, tuple[float, float]] = {
+    Ack: (200.0, 2000.0),
+    Pair: (1.0, 3.0),
+    Challenge: (1.0, 3.0),
+    PasscodeIssue: (0.1, 3.0),
+    ConfigUpdate: (1.0, 3.0),
+}
+BAD_LINE_RATE = (2.0, 10.0)  # malformed lines answered per second per connection
 SERIAL_RESEND_S = 30.0  # a serial line may lose bytes: unacked results go again
 SERIAL_REOPEN_S = 1.0
 HOUSEKEEPING_S = 1.0
 EXPIRE_EVERY_S = 60.0
 
+PasscodeSink = Callable[[Secret], None]
+
 
 class HostLinkError(DaemonError):
-    """The link cannot start (address in use, a listener beyond loopback without a token)."""
+    """The link cannot start (address in use, no pairing secret for a TCP listener)."""
 
 
 class _Connection:
     """One terminal connection: a stream, its writer thread and what was sent on it."""
 
-    def __init__(self, stream: ByteStream, authenticated: bool) -> None:
+    def __init__(self, stream: ByteStream, peer: str, authenticated: bool) -> None:
         self.stream = stream
+        self.peer = peer  # the per-peer limits' key
         self.authenticated = authenticated
         self.closing = False  # refused: the error reply goes out, nothing more is read
         self.opened = time.monotonic()
         self.sent: dict[str, float] = {}  # result id -> monotonic time sent (guarded by link)
         self.closed = threading.Event()
+        self.buckets = {kind: TokenBucket(*rate) for kind, rate in COMMAND_RATES.items()}
+        self.bad_lines = TokenBucket(*BAD_LINE_RATE)
         self._queue: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
         self._writer = threading.Thread(target=self._write_loop, daemon=True,
                                         name=f"host-link-writer {stream.name}")
@@ -127,25 +154,34 @@ class _Connection:
 
 
 class HostLink:
-    """The link for the runner. `hello` holds the hello fields (host_protocol.hello_fields)."""
+    """The link for the runner. `hello` holds the hello fields (protocol.hello_fields);
+    `secret` is required for a TCP listener; `issue_passcode` stores a terminal's passcode
+    and returns once it is stored (it raises DaemonError when it could not be): the ack
+    follows it."""
 
     def __init__(self, url: str | LinkEndpoint, outbox: Outbox,
                  on_event: Callable[[Event], None],
-                 hello: Mapping[str, object],
-                 on_config: Callable[[ConfigUpdate], None] | None = None,
+                 hello: Mapping[str, object], *,
+                 secret: LinkSecret | None = None,
+                 issue_passcode: PasscodeSink | None = None,
                  resend_after_s: float | None = None,
                  expire_every_s: float = EXPIRE_EVERY_S) -> None:
         self.endpoint = parse_link_url(url) if isinstance(url, str) else url
         self.outbox = outbox
         self.on_event = on_event
-        self.on_config = on_config
+        self.issue_passcode = issue_passcode
+        self.secret = secret
         self.hello = dict(hello)
         self.resend_after_s = resend_after_s if resend_after_s is not None else (
             SERIAL_RESEND_S if isinstance(self.endpoint, SerialEndpoint) else None)
         self.expire_every_s = expire_every_s
+        self.warnings = WarningThrottle(log)
+        self.refused_connections = 0  # pushed out of a slot or over a peer's connect rate
         self._lock = threading.Lock()
         self._active: _Connection | None = None
         self._all: set[_Connection] = set()
+        self._unpaired: list[_Connection] = []  # oldest first (guarded by _lock)
+        self._peer_rates: OrderedDict[str, TokenBucket] = OrderedDict()
         self._status: StatusMessage | None = None
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -162,6 +198,9 @@ class HostLink:
                 require_token_for(self.endpoint)
             except ValueError as exc:
                 raise HostLinkError(str(exc)) from None
+            if self.secret is None:
+                raise HostLinkError("a TCP link needs a pairing secret: every listener "
+                                    "authenticates its terminal, loopback included")
             self._listener = self._listen(self.endpoint)
             self._spawn(self._accept_loop, "host-link-accept")
         else:
@@ -183,6 +222,12 @@ class HostLink:
     def connected(self) -> bool:
         with self._lock:
             return self._active is not None and not self._active.closed.is_set()
+
+    @property
+    def unpaired(self) -> int:
+        """Connections still in their handshake."""
+        with self._lock:
+            return len(self._unpaired)
 
     @property
     def address(self) -> tuple[str, int] | None:
@@ -233,7 +278,12 @@ class HostLink:
             conn.send(self._line({"type": "hello", **self.hello}))
             if self._status is not None:
                 conn.send(self._line(self._status.to_wire()))
-            for item in self.outbox.pending():
+            try:
+                pending = self.outbox.pending()
+            except OutboxError as exc:  # the results stay stored; the next session tries again
+                log.error("host link: %s", exc)
+                pending = []
+            for item in pending:
                 conn.send(encode(outgoing(item.wire, item.id)))
                 conn.sent[item.id] = time.monotonic()
             previous, self._active = self._active, conn
@@ -243,10 +293,34 @@ class HostLink:
             log.info("host link: %s replaces %s", conn.stream.name, previous.stream.name)
             previous.close()
 
-    def _serve(self, conn: _Connection) -> None:
-        """Read the terminal's lines until the connection ends."""
-        splitter = LineSplitter()
+    def _authenticate(self, conn: _Connection) -> bool:
+        """The TCP handshake, within the pairing deadline; the connection's stream is then the
+        sealed one. False (and the connection refused) otherwise."""
+        assert self.secret is not None
         try:
+            conn.stream = reader_handshake(conn.stream, self.secret,
+                                           conn.opened + PAIR_TIMEOUT_S, time.monotonic)
+        except AuthError as exc:
+            self.warnings.warn("host link %s: not paired: %s", conn.stream.name, exc.detail)
+            if not conn.closed.is_set():
+                conn.send(self._line(HostProtocolError(exc.fault, exc.detail).to_wire()))
+            return False
+        except (OSError, ValueError):  # gone, or pushed out of its slot
+            return False
+        with self._lock:
+            if conn in self._unpaired:
+                self._unpaired.remove(conn)
+            conn.authenticated = True
+        return not conn.closed.is_set()
+
+    def _serve(self, conn: _Connection) -> None:
+        """Authenticate a TCP connection, then read the terminal's lines until it ends."""
+        try:
+            if not conn.authenticated:
+                if not self._authenticate(conn):
+                    return
+                self._start_session(conn)
+            splitter = LineSplitter()
             while not (conn.closed.is_set() or conn.closing or self._stopping.is_set()):
                 try:
                     data = conn.stream.read()
@@ -256,19 +330,15 @@ class HostLink:
                     break
                 if data == b"":
                     break
-                if data is None:
-                    if not conn.authenticated and (
-                            time.monotonic() - conn.opened > PAIR_TIMEOUT_S):
-                        log.warning("host link %s: no pair message; closing", conn.stream.name)
-                        break
-                    continue
-                for item in splitter.feed(data):
+                for item in splitter.feed(data or b""):
                     if not conn.closing:
                         self._handle(conn, item)
         finally:
             conn.close(flush=True)
             with self._lock:
                 self._all.discard(conn)
+                if conn in self._unpaired:
+                    self._unpaired.remove(conn)
                 if self._active is conn:
                     self._active = None
             log.info("host link: %s disconnected", conn.stream.name)
@@ -278,27 +348,15 @@ class HostLink:
             if isinstance(item, HostProtocolError):
                 raise item
             message = parse_terminal_line(item)
-            if not conn.authenticated:
-                self._pair(conn, message)
-            else:
-                self._dispatch(conn, message)
+            if not conn.buckets[type(message)].take():
+                raise HostProtocolError(Fault.RATE_LIMITED, "too many of these; slow down",
+                                        message.id)
+            self._dispatch(conn, message)
         except HostProtocolError as exc:
-            log.warning("host link %s: refused a line: %s", conn.stream.name, exc)
-            if deserves_reply(None if isinstance(item, HostProtocolError) else item):
+            self.warnings.warn("host link %s: refused a line: %s", conn.stream.name, exc)
+            if conn.bad_lines.take() and deserves_reply(
+                    None if isinstance(item, HostProtocolError) else item):
                 conn.send(self._line(exc.to_wire()))
-            if not conn.authenticated:
-                conn.close(flush=True)
-
-    def _pair(self, conn: _Connection, message: TerminalMessage) -> None:
-        if not isinstance(message, Pair):
-            raise HostProtocolError(Fault.NOT_PAIRED, "the first line must be pair with the "
-                                    "token", message.id)
-        expected = self.endpoint.token if isinstance(self.endpoint, TcpEndpoint) else None
-        if expected is None or message.token is None or not hmac.compare_digest(
-                message.token.encode(), expected.encode()):
-            raise HostProtocolError(Fault.PAIRING_FAILED, "wrong or missing token", message.id)
-        conn.authenticated = True
-        self._start_session(conn)
 
     def _dispatch(self, conn: _Connection, message: TerminalMessage) -> None:
         log.debug("host link %s: %s %s", conn.stream.name, type(message).__name__, message.id)
@@ -306,29 +364,41 @@ class HostLink:
             self._start_session(conn)
             return
         if isinstance(message, Ack):
-            if not self.outbox.ack(message.ref):
+            try:
+                changed = self.outbox.ack(message.ref)
+            except OutboxError as exc:  # not acked: the result comes again, nothing is lost
+                log.error("host link: %s", exc)
+                return
+            if not changed:
                 log.debug("host link: ack of %s changed nothing (duplicate or unknown)",
                           message.ref)
             return
+        if isinstance(message, ConfigUpdate):
+            raise HostProtocolError(Fault.UNSUPPORTED, "this reader takes its settings from "
+                                    "config.toml only, not over the link", message.id)
         if isinstance(message, Challenge):
             self._post(ChallengeReceived(message.challenge))
-        elif isinstance(message, PasscodeIssue):
-            self._post(PasscodeIssued(message.code))
         else:
-            log.info("host link: config with keys %s", sorted(message.settings))
-            if self.on_config is not None:
-                self._call(self.on_config, message)
+            self._store_passcode(message)
         conn.send(self._line({"type": "ack", "ref": message.id}))
 
-    def _post(self, event: Event) -> None:
-        self._call(self.on_event, event)
-
-    @staticmethod
-    def _call(callback: Callable[[_T], None], value: _T) -> None:
+    def _store_passcode(self, message: PasscodeIssue) -> None:
+        """The store writes the passcode before the terminal hears the ack."""
+        if self.issue_passcode is None:
+            raise HostProtocolError(Fault.UNSUPPORTED, "this reader has no passcode store",
+                                    message.id)
         try:
-            callback(value)
+            self.issue_passcode(message.code)
+        except DaemonError as exc:
+            log.error("host link: passcode not stored: %s", exc)
+            raise HostProtocolError(Fault.REFUSED, "the passcode could not be stored; the "
+                                    "previous one still holds", message.id) from None
+
+    def _post(self, event: Event) -> None:
+        try:
+            self.on_event(event)
         except Exception:  # the runner's bug must not take the link down
-            log.exception("host link: callback failed for %s", type(value).__name__)
+            log.exception("host link: callback failed for %s", type(event).__name__)
 
     # --- transports ------------------------------------------------------------------------
 
@@ -343,16 +413,46 @@ class HostLink:
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             listener.bind((endpoint.host, endpoint.port))
-            listener.listen(8)
+            listener.listen(64)
         except OSError as exc:
             listener.close()
             raise HostLinkError(f"cannot listen on {endpoint.host}:{endpoint.port}: "
                                 f"{exc.strerror or exc}") from exc
         return listener
 
+    @staticmethod
+    def _peer_key(sock: socket.socket, peer: tuple[str, int]) -> str:
+        host = peer[0]
+        if TcpEndpoint(host, peer[1]).loopback:
+            uid = loopback_peer_uid(sock.getsockname()[:2], peer[:2])
+            if uid is not None:
+                return f"{host} uid {uid}"
+        return host
+
+    def _admit(self, conn: _Connection) -> list[_Connection]:
+        """Take `conn` into a handshake slot; the connections it pushes out. Under _lock."""
+        bucket = self._peer_rates.get(conn.peer)
+        if bucket is None:
+            bucket = self._peer_rates[conn.peer] = TokenBucket(*PEER_CONNECT_RATE)
+            while len(self._peer_rates) > MAX_PEERS_TRACKED:
+                self._peer_rates.popitem(last=False)
+        self._peer_rates.move_to_end(conn.peer)
+        if not bucket.take():
+            return [conn]
+        out: list[_Connection] = []
+        same_peer = [c for c in self._unpaired if c.peer == conn.peer]
+        if len(same_peer) >= MAX_UNPAIRED_PER_PEER:
+            out.append(same_peer[0])
+        elif len(self._unpaired) >= MAX_UNPAIRED:
+            out.append(self._unpaired[0])
+        for old in out:
+            self._unpaired.remove(old)
+        self._unpaired.append(conn)
+        self._all.add(conn)
+        return out
+
     def _accept_loop(self) -> None:
         assert self._listener is not None
-        assert isinstance(self.endpoint, TcpEndpoint)
         listener = self._listener
         while not self._stopping.is_set():
             try:
@@ -363,16 +463,17 @@ class HostLink:
             except (OSError, ValueError):  # closed by stop()
                 break
             conn = _Connection(SocketStream(sock, f"{peer[0]}:{peer[1]}"),
-                               authenticated=self.endpoint.token is None)
+                               self._peer_key(sock, peer), authenticated=False)
             with self._lock:
-                unpaired = sum(1 for c in self._all if not c.authenticated)
-                if not conn.authenticated and unpaired >= MAX_UNPAIRED:
-                    conn.close()
-                    continue
-                self._all.add(conn)
+                pushed_out = self._admit(conn)
+            for old in pushed_out:
+                self.refused_connections += 1
+                self.warnings.warn("host link: %s dropped before pairing (peer %s over its "
+                                   "limit, or every slot taken)", old.stream.name, old.peer)
+                old.close()
+            if conn in pushed_out:
+                continue
             log.info("host link: %s connected", conn.stream.name)
-            if conn.authenticated:
-                self._start_session(conn)
             threading.Thread(target=self._serve, args=(conn,), daemon=True,
                              name=f"host-link-reader {conn.stream.name}").start()
 
@@ -389,7 +490,7 @@ class HostLink:
                 self._stopping.wait(SERIAL_REOPEN_S)
                 continue
             last_error = ""
-            conn = _Connection(stream, authenticated=True)
+            conn = _Connection(stream, stream.name, authenticated=True)
             with self._lock:
                 self._all.add(conn)
             self._start_session(conn)
@@ -404,7 +505,7 @@ class HostLink:
                 next_expiry = now + self.expire_every_s
                 try:
                     expired = self.outbox.expire()
-                except OutboxError as exc:
+                except DaemonError as exc:  # the outbox or the audit log: tried again later
                     log.error("host link: %s", exc)
                 else:
                     if expired:
@@ -412,6 +513,7 @@ class HostLink:
                                     len(expired))
             if self.resend_after_s is not None:
                 self._resend_stale(self.resend_after_s)
+            self.warnings.flush()
             if self._stopping.wait(HOUSEKEEPING_S):
                 return
 
@@ -421,7 +523,13 @@ class HostLink:
             if conn is None:
                 return
             now = time.monotonic()
-            for item in self.outbox.pending():
+            try:
+                pending = self.outbox.pending()
+            except OutboxError as exc:
+                log.error("host link: %s", exc)
+                return
+            for item in pending:
                 if now - conn.sent.get(item.id, now) >= after_s:
                     conn.send(encode(outgoing(item.wire, item.id)))
                     conn.sent[item.id] = now
+

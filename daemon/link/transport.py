@@ -17,13 +17,15 @@ import ipaddress
 import re
 import select
 import socket
+import struct
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol, cast
 from urllib.parse import parse_qs, urlsplit
 
 import serial
 
-from myna_reader.daemon.engine import DaemonError
+from myna_reader.daemon.errors import DaemonError
 
 DEFAULT_TCP_PORT = 4730
 DEFAULT_BAUDRATE = 115200
@@ -99,6 +101,14 @@ def parse_link_url(url: str) -> LinkEndpoint:
         return SerialEndpoint(parts.path, int(rates[-1]))
     raise LinkUrlError(f"{shown}: use tcp://HOST:PORT, serial:///dev/DEVICE?baudrate=N, "
                        "a device path, or a pyserial URL (loop://, socket://...)")
+
+
+def refuse_url_secret(url: str, where: str) -> None:
+    """A pairing secret in a command line's URL shows in `ps` and /proc: refuse it there."""
+    if "token" in parse_qs(urlsplit(url).query, keep_blank_values=True):
+        raise LinkUrlError(f"{where}: {redact_url(url)}: the pairing secret does not go in the "
+                           "URL, where `ps` shows it; put it in a file (--link-secret-file, "
+                           "mode 0640) or in MYNA_LINK_SECRET")
 
 
 def require_token_for(endpoint: TcpEndpoint) -> None:
@@ -197,6 +207,31 @@ def open_serial(endpoint: SerialEndpoint) -> SerialStream:
     except (serial.SerialException, ValueError) as exc:
         raise OSError(f"cannot open {endpoint.url}: {exc}") from exc
     return SerialStream(cast(_Port, port), endpoint.url)
+
+
+def _proc_net_address(host: str, port: int) -> str:
+    """An address as /proc/net/tcp{,6} writes it: 32-bit words in host order, then the port."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    packed = socket.inet_pton(family, host)
+    words = struct.unpack(f"={len(packed) // 4}I", packed)
+    return "".join(f"{w:08X}" for w in words) + f":{port:04X}"
+
+
+def loopback_peer_uid(local: tuple[str, int], peer: tuple[str, int]) -> int | None:
+    """Who owns the other end of a loopback TCP connection: the uid the kernel lists for the
+    peer's socket in /proc/net/tcp (world-readable), or None when it cannot be found. It lets
+    per-peer limits tell local users apart, who all connect from 127.0.0.1."""
+    want = (_proc_net_address(*peer[:2]), _proc_net_address(*local[:2]))
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            rows = Path(table).read_text(encoding="ascii").splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            cells = row.split()
+            if len(cells) > 7 and (cells[1], cells[2]) == want and cells[7].isdigit():
+                return int(cells[7])
+    return None
 
 
 def connect_tcp(endpoint: TcpEndpoint, timeout: float = 5.0) -> SocketStream:

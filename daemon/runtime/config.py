@@ -13,8 +13,13 @@ the bad value added.
     [link]
     url = "tcp://127.0.0.1:4730"          # daemon/link/transport.py: tcp://HOST:PORT (the
                                           # reader listens) | serial:///dev/DEVICE[?baudrate=N]
-    pairing_token = "..."                 # required when url binds a non-loopback address
+    pairing_token = "..."                 # the pairing secret of a tcp:// link (the file is
+                                          # then 0640 root:myna-reader); required beyond loopback
     outbox_ttl_s = 86400                  # undelivered results expire after this long
+
+The pairing secret of a tcp:// link comes from `--link-secret-file`, else MYNA_LINK_SECRET,
+else `link.pairing_token`; a loopback listener with none of them uses the one the reader made
+in its state directory (daemon/link/channel.py). It never comes from a URL.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import stat
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -30,6 +36,7 @@ from typing import TYPE_CHECKING
 
 from myna_reader.daemon.engine import SessionConfig, SessionConfigError, session_config_from_mapping
 from myna_reader.daemon.errors import DaemonError
+from myna_reader.daemon.link.channel import LinkSecret
 from myna_reader.daemon.link.transport import (
     MIN_TOKEN_CHARS,
     LinkEndpoint,
@@ -37,6 +44,7 @@ from myna_reader.daemon.link.transport import (
     TcpEndpoint,
     parse_link_url,
     redact_url,
+    refuse_url_secret,
     require_token_for,
 )
 from myna_reader.drivers.readers import SPEC_FORMS, ReaderSpecError, parse_spec
@@ -110,16 +118,20 @@ class DaemonConfig:
     source: Path | None = None  # the file read, None for built-in defaults
 
     def with_overrides(self, *, reader: str | None = None, link: str | None = None,
+                       link_secret: LinkSecret | None = None,
                        state_dir: str | Path | None = None,
                        size: str | None = None) -> DaemonConfig:
-        """The config with `myna-reader run` flags applied, checked like the file's keys."""
+        """The config with `myna-reader run` flags (and MYNA_LINK_SECRET, as `link_secret`)
+        applied, checked like the file's keys."""
         config = self
         if reader is not None:
             config = replace(config, reader=_reader(reader, "--reader"))
-        if link is not None:
+        if link is not None or link_secret is not None:
+            token = self.link.pairing_token if link_secret is None else link_secret.text()
             config = replace(config, link=_link_config(
-                {"url": link, "pairing_token": self.link.pairing_token,
-                 "outbox_ttl_s": self.link.outbox_ttl_s}, url_key="--link"))
+                {"url": link or self.link.url, "pairing_token": token,
+                 "outbox_ttl_s": self.link.outbox_ttl_s},
+                url_key="--link" if link is not None else "link.url"))
         if state_dir is not None:
             config = replace(config, state_dir=_state_dir(str(state_dir), "--state-dir"))
         if size is not None:
@@ -135,7 +147,19 @@ def load_config(path: Path | None = None) -> DaemonConfig:
     document = read_config_document(path)
     if document is None:
         return DaemonConfig()
-    return replace(config_from_mapping(document), source=path or DEFAULT_CONFIG_PATH)
+    source = path or DEFAULT_CONFIG_PATH
+    config = replace(config_from_mapping(document), source=source)
+    if config.link.pairing_token is not None and _readable_by_all(source):
+        raise ConfigError("link.pairing_token", f"{source} holds the link's pairing secret and "
+                          f"every user can read it: chmod 0640 {source} (root:myna-reader)")
+    return config
+
+
+def _readable_by_all(path: Path) -> bool:
+    try:
+        return bool(path.stat().st_mode & stat.S_IROTH)
+    except OSError:  # it was just read: gone since then is nothing to protect
+        return False
 
 
 def read_config_document(path: Path | None = None) -> dict[str, object] | None:
@@ -261,6 +285,7 @@ def _link_config(raw: Mapping[str, object], url_key: str) -> LinkConfig:
                           f"set a number of seconds between {low:g} and {high:g}", ttl)
     link = LinkConfig(url, token, float(ttl))
     try:
+        refuse_url_secret(url, url_key)
         endpoint = link.endpoint()
     except LinkUrlError as exc:
         raise ConfigError(url_key, str(exc), url) from None

@@ -18,6 +18,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import Future
 from typing import TYPE_CHECKING, Protocol
 
 from myna_reader.daemon.engine import (
@@ -37,6 +38,7 @@ from myna_reader.daemon.engine import (
     ReaderAttached,
     ReaderDetached,
     ResultMessage,
+    Secret,
     SendToHost,
     SessionConfig,
     SetDeadline,
@@ -67,6 +69,8 @@ log = logging.getLogger(__name__)
 READER_POLL_S = 0.5  # how long the watcher blocks in wait_for_event
 REOPEN_S = 2.0  # how often a lost reader is looked for again
 IDLE_WAKE_S = 1.0  # the engine loop wakes at least this often (watchdog, stop)
+STORE_WAIT_S = 10.0  # a terminal's passcode.issue waits this long for the store
+StoreJob = tuple[CheckPasscode | StorePasscode, "Future[None] | None"]
 
 
 class Display(Protocol):
@@ -100,7 +104,7 @@ class Runner:
         self._wall = wall
         self.events: queue.Queue[Event] = events if events is not None else queue.Queue()
         self._card_jobs: queue.Queue[CardJob | None] = queue.Queue()
-        self._store_jobs: queue.Queue[CheckPasscode | StorePasscode | None] = queue.Queue()
+        self._store_jobs: queue.Queue[StoreJob | None] = queue.Queue()
         self._stop = threading.Event()
         self._look = threading.Event()  # hotplug: a reader may have appeared
         self._reader: Reader | None = None
@@ -177,7 +181,7 @@ class Runner:
             elif isinstance(effect, CardJob):
                 self._card_jobs.put(effect)
             elif isinstance(effect, CheckPasscode | StorePasscode):
-                self._store_jobs.put(effect)
+                self._store_jobs.put((effect, None))
             elif isinstance(effect, Ignored):
                 log.warning("ignored %s in %s: %s", effect.event, effect.phase.value,
                             effect.reason)
@@ -280,13 +284,30 @@ class Runner:
         return CardJobs(reader, MyNumberCard(CardChannel(reader, (trace_to_log,))),
                         face=self.face, progress=self.post)
 
+    def issue_passcode(self, code: Secret) -> None:
+        """The terminal's passcode.issue (a host link thread): returns once the store holds
+        it, so the link's ack means stored; PasscodeStoreError when it does not."""
+        done: Future[None] = Future()
+        self._store_jobs.put((StorePasscode(code), done))
+        try:
+            done.result(timeout=STORE_WAIT_S)
+        except TimeoutError:
+            raise PasscodeStoreError("the passcode store did not answer in time") from None
+
     def _store_worker(self) -> None:
-        while (job := self._store_jobs.get()) is not None:
+        while (item := self._store_jobs.get()) is not None:
+            job, done = item
             try:
-                self.post(self.store.answer(job))
+                answer = self.store.answer(job)
             except PasscodeStoreError as exc:
                 log.error("passcode store: %s", exc)
-                self.post(PasscodeStatus(provisioned=False))
+                if done is not None:
+                    done.set_exception(exc)
+                self.post(self._passcode_status())
+                continue
+            if done is not None:
+                done.set_result(None)
+            self.post(answer)
 
     def _passcode_status(self) -> PasscodeStatus:
         try:

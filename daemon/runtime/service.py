@@ -24,9 +24,10 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 from myna_reader.daemon.engine import Cue, Event, SessionConfig, View
+from myna_reader.daemon.link.channel import LinkSecret, state_dir_secret
 from myna_reader.daemon.link.protocol import hello_fields
 from myna_reader.daemon.link.reader_end import HostLink
-from myna_reader.daemon.link.transport import redact_url
+from myna_reader.daemon.link.transport import LinkEndpoint, TcpEndpoint, redact_url
 from myna_reader.daemon.runtime.config import DaemonConfig
 from myna_reader.daemon.runtime.hotplug import Action, HotplugEvent, HotplugMonitor
 from myna_reader.daemon.runtime.runner import Display, Runner
@@ -112,13 +113,25 @@ def assemble(config: DaemonConfig, *, reader: Callable[[], Reader] | None = None
     runner = Runner(config=session_config, open_reader=reader or (lambda: open_reader(
         config.reader)), store=store, audit=audit, display=display, link=None,
         watchdog=watchdog.beat, events=events, face=face)
-    link = HostLink(config.link.endpoint(), outbox, runner.post,
-                    hello=hello_fields(socket.gethostname(), CAPABILITIES))
+    endpoint = config.link.endpoint()
+    link = HostLink(endpoint, outbox, runner.post,
+                    hello=hello_fields(socket.gethostname(), CAPABILITIES),
+                    secret=_link_secret(config, endpoint),
+                    issue_passcode=runner.issue_passcode)
     runner.link = link
     try:
         yield Daemon(config, app, runner, link, notifier, watchdog)
     finally:
         outbox.close()
+
+
+def _link_secret(config: DaemonConfig, endpoint: LinkEndpoint) -> LinkSecret | None:
+    """The configured pairing secret, else (a loopback listener) the reader's own."""
+    if not isinstance(endpoint, TcpEndpoint):
+        return None  # a serial cable is its own authentication (docs/security.md)
+    if config.link.pairing_token is not None:
+        return LinkSecret.from_text(config.link.pairing_token, "link.pairing_token")
+    return state_dir_secret(config.state_dir)
 
 
 def _face(session: SessionConfig) -> tuple[SessionConfig, FaceAuth | None]:

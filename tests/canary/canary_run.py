@@ -26,8 +26,6 @@ from unittest import mock
 
 import canary_values as canary
 
-from myna_reader.daemon.cli import host as cli_host
-from myna_reader.daemon.cli.host import Terminal
 from myna_reader.daemon.engine import (
     Button,
     PinView,
@@ -39,6 +37,7 @@ from myna_reader.daemon.engine import (
     VerifyPin,
 )
 from myna_reader.daemon.harness.visitor import Visitor
+from myna_reader.daemon.link import terminal as link_terminal
 from myna_reader.daemon.link.transport import TcpEndpoint
 from myna_reader.daemon.runtime.card_jobs import CardJobs
 from myna_reader.daemon.runtime.config import DaemonConfig, LinkConfig
@@ -179,7 +178,7 @@ def run_daemon(profile: Path, state_dir: Path, log_path: Path, terminal_out: Pat
     stop = threading.Event()
     failure: list[BaseException] = []
     # the reference terminal draws its passcode at random: make the draw the canary
-    with debug_log(log_path), mock.patch.object(cli_host.secrets, "randbelow",
+    with debug_log(log_path), mock.patch.object(link_terminal.secrets, "randbelow",
                                                 return_value=int(canary.PASSCODE)), \
             assemble(config, reader=lambda: reader, view_observers=[visitor.on_view]) as daemon:
         visitor.post = daemon.runner.post
@@ -189,8 +188,9 @@ def run_daemon(profile: Path, state_dir: Path, log_path: Path, terminal_out: Pat
                 while daemon.link.address is None:
                     stop.wait(0.05)
                 host, port = daemon.link.address
-                terminal = Terminal(TcpEndpoint(host, port, None), visitor.on_terminal,
-                                    issue_passcode=True)
+                terminal = link_terminal.Terminal(TcpEndpoint(host, port), visitor.on_terminal,
+                                                  secret=daemon.link.secret,
+                                                  issue_passcode=True)
                 threading.Thread(target=terminal.run, args=(stop,), daemon=True).start()
                 visitor.run()
             except BaseException as exc:  # noqa: BLE001 - re-raised by the test below

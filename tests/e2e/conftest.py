@@ -95,7 +95,8 @@ def counter(pcscd: PcscdInstance, tmp_path_factory: pytest.TempPathFactory) -> I
     daemon = Daemon(_spawn_daemon(tmp, display, pcscd, port, str(tmp / "notify")), spawned,
                     notify, tmp / "daemon.log")
     challenge = secrets.token_bytes(32)
-    host = subprocess.Popen([str(CLI), "host", "--link", f"tcp://127.0.0.1:{port}", "--json",
+    host = subprocess.Popen([str(CLI), "host", "--link", f"tcp://127.0.0.1:{port}",
+                             "--link-secret-file", str(tmp / "state" / "link.secret"), "--json",
                              "--issue-passcode", "--challenge-hex", challenge.hex()],
                             stdout=subprocess.PIPE, text=True)
     terminal = Terminal(host, challenge)

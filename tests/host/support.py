@@ -9,6 +9,7 @@ bounded polls that fail with a message; no test asserts on elapsed time.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import select
 import threading
@@ -26,16 +27,30 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
-from myna_reader.daemon.cli.host import Terminal
-from myna_reader.daemon.engine import ConsentAnswer, ConsentItem, Event, Method, ResultMessage
-from myna_reader.daemon.link.protocol import hello_fields
+from myna_reader.daemon.engine import (
+    ConsentAnswer,
+    ConsentItem,
+    Event,
+    Method,
+    ResultMessage,
+)
+from myna_reader.daemon.link.channel import LinkSecret, SealedStream, terminal_handshake
+from myna_reader.daemon.link.protocol import LineSplitter, hello_fields
 from myna_reader.daemon.link.reader_end import HostLink
-from myna_reader.daemon.link.transport import parse_link_url
+from myna_reader.daemon.link.terminal import Terminal
+from myna_reader.daemon.link.transport import (
+    SerialEndpoint,
+    SocketStream,
+    TcpEndpoint,
+    connect_tcp,
+    parse_link_url,
+)
 from myna_reader.daemon.store.outbox import Outbox
 from myna_reader.drivers.certificate import parse_certificate
 
 WAIT_S = 15.0
 HELLO = hello_fields("test-reader-01", ["pin", "visual", "passcode.issue"])
+SECRET = LinkSecret(b"a-synthetic-pairing-secret-0123456789")
 
 
 def wait_for(predicate: Callable[[], object], what: str, timeout: float = WAIT_S) -> None:
@@ -104,7 +119,10 @@ class Console:
     def __init__(self, url: str, **options: Any) -> None:
         self._lock = threading.Lock()
         self.out: list[dict[str, Any]] = []
-        self.terminal = Terminal(parse_link_url(url), self._emit, **options)
+        endpoint = parse_link_url(url)
+        if not isinstance(endpoint, SerialEndpoint):
+            options.setdefault("secret", SECRET)
+        self.terminal = Terminal(endpoint, self._emit, **options)
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self.terminal.run, args=(self.stop,), daemon=True)
 
@@ -133,6 +151,8 @@ class Console:
 @contextlib.contextmanager
 def running_link(url: str, outbox: Outbox, events: Callable[[Event], None] | None = None,
                  **options: Any) -> Iterator[HostLink]:
+    if not isinstance(parse_link_url(url), SerialEndpoint):
+        options.setdefault("secret", SECRET)
     link = HostLink(url, outbox, events or Events(), HELLO, **options)
     link.start()
     try:
@@ -141,10 +161,68 @@ def running_link(url: str, outbox: Outbox, events: Callable[[Event], None] | Non
         link.stop()
 
 
-def tcp_url(link: HostLink, token: str | None = None) -> str:
+def tcp_url(link: HostLink) -> str:
     assert link.address is not None
     host, port = link.address
-    return f"tcp://{host}:{port}" + (f"?token={token}" if token else "")
+    return f"tcp://{host}:{port}"
+
+
+class SealedClient:
+    """A hand-driven terminal: the real handshake, then raw v1 lines through the seal."""
+
+    def __init__(self, link: HostLink, secret: LinkSecret = SECRET) -> None:
+        assert link.address is not None
+        self.raw = connect_tcp(TcpEndpoint(*link.address))
+        self.stream: SealedStream = terminal_handshake(
+            self.raw, secret, time.monotonic() + WAIT_S, time.monotonic)
+        self._splitter = LineSplitter()
+        self._ready: list[dict[str, Any]] = []
+
+    def send(self, *lines: bytes) -> None:
+        self.stream.write(b"".join(line + b"\n" for line in lines))
+
+    def send_messages(self, *messages: Mapping[str, Any]) -> None:
+        self.send(*(json.dumps(dict(m)).encode() for m in messages))
+
+    def read_lines(self, count: int) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + WAIT_S
+        while len(self._ready) < count:
+            assert time.monotonic() < deadline, f"gave up waiting for {count} lines"
+            data = self.stream.read()
+            if data == b"":
+                break
+            for item in self._splitter.feed(data or b""):
+                assert isinstance(item, bytes)
+                self._ready.append(json.loads(item))
+        taken, self._ready = self._ready[:count], self._ready[count:]
+        return taken
+
+    def hung_up(self) -> bool:
+        """True once the reader closed the connection (waits for it, bounded)."""
+        deadline = time.monotonic() + WAIT_S
+        while time.monotonic() < deadline:
+            try:
+                data = self.raw.read()
+            except OSError:
+                return True
+            if data == b"":
+                return True
+        return False
+
+    def close(self) -> None:
+        self.raw.close()
+
+    def __enter__(self) -> SealedClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def plain_client(link: HostLink) -> SocketStream:
+    """A TCP connection that speaks no handshake (what a rogue local process would open)."""
+    assert link.address is not None
+    return connect_tcp(TcpEndpoint(*link.address))
 
 
 def open_outbox(path: Path, **options: Any) -> Outbox:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import queue
 import re
 import signal
@@ -17,8 +18,10 @@ import pytest
 
 from myna_reader.daemon.cli import host as cli_host
 from myna_reader.daemon.cli.errors import CliError
-from myna_reader.daemon.engine import ChallengeReceived, PasscodeIssued, Secret
+from myna_reader.daemon.engine import ChallengeReceived, Secret
+from myna_reader.daemon.link.channel import SECRET_ENV
 from tests.host.support import (
+    SECRET,
     WAIT_S,
     Events,
     make_result,
@@ -44,7 +47,9 @@ sys.exit(args.handler(args))
 
 class Process:
     def __init__(self, *args: str) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-c", ENTRY, "host", *args],
+        # the secret through the environment: never on a command line
+        env = {**os.environ, SECRET_ENV: SECRET.text()}
+        self.proc = subprocess.Popen([sys.executable, "-c", ENTRY, "host", *args], env=env,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.lines: queue.Queue[str] = queue.Queue()
         assert self.proc.stdout is not None
@@ -79,7 +84,9 @@ class Process:
 def test_json_console_issues_a_passcode_signs_and_exits_0_on_sigterm(tmp_path: Path) -> None:
     events = Events()
     outbox = open_outbox(tmp_path)
-    with running_link("tcp://127.0.0.1:0", outbox, events) as link:
+    issued: list[Secret] = []
+    with running_link("tcp://127.0.0.1:0", outbox, events,
+                      issue_passcode=issued.append) as link:
         link.submit_result(make_result("s-visual", SIGNER))
         console = Process("--link", tcp_url(link), "--json", "--issue-passcode",
                           "--challenge-hex", CHALLENGE.hex())
@@ -94,8 +101,7 @@ def test_json_console_issues_a_passcode_signs_and_exits_0_on_sigterm(tmp_path: P
 
         console.until(take, "passcode event and result")
         code = next(o["passcode"] for o in objects if o.get("event") == "passcode-issued")
-        wait_for(lambda: events.of(PasscodeIssued), "the passcode at the engine")
-        assert events.of(PasscodeIssued)[0].code == Secret(code)
+        assert issued == [Secret(code)]  # stored before the console heard the ack
         assert events.of(ChallengeReceived)[0].challenge == CHALLENGE
         link.submit_result(make_result("s-pin", SIGNER, challenge=CHALLENGE))
         checked = json.loads(console.until(
@@ -109,7 +115,8 @@ def test_json_console_issues_a_passcode_signs_and_exits_0_on_sigterm(tmp_path: P
 
 
 def test_human_console_shows_the_passcode_once_and_exits_0_on_ctrl_c(tmp_path: Path) -> None:
-    with running_link("tcp://127.0.0.1:0", open_outbox(tmp_path)) as link:
+    with running_link("tcp://127.0.0.1:0", open_outbox(tmp_path),
+                      issue_passcode=lambda code: None) as link:
         console = Process("--link", tcp_url(link), "--issue-passcode", "--no-ack")
         link.submit_result(make_result("s-1", SIGNER))
         console.until(lambda _: any(x.startswith("staff passcode issued:") for x in console.seen)
@@ -129,10 +136,12 @@ def test_human_console_shows_the_passcode_once_and_exits_0_on_ctrl_c(tmp_path: P
     ("--link", "ftp://x", "use tcp://"),
     ("--challenge-hex", "zz", "hexadecimal"),
     ("--challenge-hex", "00", "16..512"),
+    ("--link", "tcp://127.0.0.1:1?token=0123456789abcdef", "does not go in the URL"),
 ])
 def test_bad_flags_are_one_clear_error(flag: str, value: str, message: str) -> None:
-    args = {"link": "tcp://127.0.0.1:1", "json": False, "issue_passcode": False,
-            "no_ack": False, "challenge_hex": None, "seen_file": None}
+    args = {"link": "loop://", "json": False, "issue_passcode": False,
+            "no_ack": False, "challenge_hex": None, "seen_file": None,
+            "link_secret_file": None}
     args[flag.lstrip("-").replace("-", "_")] = value
     with pytest.raises(CliError, match=message):
         cli_host.cmd_host(__import__("argparse").Namespace(**args))

@@ -100,11 +100,12 @@ def test_an_echoing_line_does_not_bounce_errors_forever(
 
 def test_an_error_from_the_terminal_gets_no_error_reply(
         bridge: PtyBridge, tmp_path: Path) -> None:
-    with running_link(f"serial://{bridge.paths[0]}", open_outbox(tmp_path)) as link:
+    with running_link(f"serial://{bridge.paths[0]}", open_outbox(tmp_path),
+                      issue_passcode=lambda code: None) as link:
         assert link.wait_connected(15)
         with serial.serial_for_url(bridge.paths[1], timeout=5) as port:
             port.write(b'{"type":"error","id":"e1","v":1,"code":"protocol"}\n'
-                       b'{"type":"config","id":"c1","v":1,"settings":{}}\n')
+                       b'{"type":"passcode.issue","id":"c1","v":1,"passcode":"1357"}\n')
             seen = [json.loads(port.readline())]
             while seen[-1].get("ref") != "c1":  # lines are handled in order: any reply to
                 seen.append(json.loads(port.readline()))  # e1 would come before c1's ack

@@ -3,35 +3,37 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
-import socket
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from myna_reader.daemon.cli.host import SeenResults
 from myna_reader.daemon.engine import (
     ChallengeReceived,
     ErrorMessage,
     Mode,
-    PasscodeIssued,
     Screen,
     Secret,
     StatusMessage,
 )
 from myna_reader.daemon.harness.link_fault import FaultProxy
-from myna_reader.daemon.link.protocol import ConfigUpdate
+from myna_reader.daemon.link.channel import AuthError, LinkSecret
 from myna_reader.daemon.link.reader_end import HostLink, HostLinkError
+from myna_reader.daemon.link.terminal import SeenResults
 from myna_reader.daemon.link.transport import LinkUrlError, TcpEndpoint, parse_link_url
 from myna_reader.daemon.store.audit import AuditLog
+from myna_reader.daemon.store.passcode import PasscodeStoreError
 from tests.host.support import (
     HELLO,
+    SECRET,
     Console,
     Events,
+    SealedClient,
     make_result,
     make_signer,
     open_outbox,
+    plain_client,
     running_link,
     tcp_url,
     wait_for,
@@ -88,10 +90,10 @@ def test_a_forged_signature_is_reported_invalid(tmp_path: Path) -> None:
         assert console.events("result-checked")[0]["signature"] == "invalid"
 
 
-def test_issued_passcode_reaches_the_engine_as_a_secret_and_is_shown_once(
-        tmp_path: Path) -> None:
-    events = Events()
-    with running_link("tcp://127.0.0.1:0", open_outbox(tmp_path), events) as link, \
+def test_issued_passcode_is_stored_before_the_ack_and_shown_once(tmp_path: Path) -> None:
+    issued: list[Secret] = []
+    with running_link("tcp://127.0.0.1:0", open_outbox(tmp_path),
+                      issue_passcode=issued.append) as link, \
             Console(tcp_url(link), issue_passcode=True) as console:
         wait_for(lambda: console.events("passcode-issued"), "the passcode event")
         shown = console.events("passcode-issued")
@@ -99,10 +101,7 @@ def test_issued_passcode_reaches_the_engine_as_a_secret_and_is_shown_once(
         code = shown[0]["passcode"]
         assert len(code) == 4
         assert code.isdigit()
-        issued = events.of(PasscodeIssued)
-        assert len(issued) == 1
-        assert isinstance(issued[0].code, Secret)
-        assert issued[0].code == Secret(code)
+        assert issued == [Secret(code)]
 
 
 def test_link_cuts_mid_stream_deliver_every_result_exactly_once(tmp_path: Path) -> None:
@@ -154,102 +153,107 @@ def test_a_restarted_console_with_a_seen_file_drops_the_repeat(tmp_path: Path) -
             assert [e["id"] for e in console.events("duplicate-result")] == ["s-1"]
 
 
-def raw_client(link: HostLink) -> socket.socket:
-    assert link.address is not None
-    sock = socket.create_connection(link.address, timeout=10)
-    return sock
-
-
-def read_lines(sock: socket.socket, count: int) -> list[dict[str, Any]]:
-    buffer = b""
-    while buffer.count(b"\n") < count:
-        chunk = sock.recv(65536)
-        if not chunk:
-            break
-        buffer += chunk
-    return [json.loads(x) for x in buffer.split(b"\n") if x][:count]
-
-
 def test_bad_lines_get_error_replies_and_the_link_keeps_running(tmp_path: Path) -> None:
     outbox = open_outbox(tmp_path)
-    events = Events()
-    configs: list[ConfigUpdate] = []
-    with running_link("tcp://127.0.0.1:0", outbox, events, on_config=configs.append) as link:
+    issued: list[Secret] = []
+    with running_link("tcp://127.0.0.1:0", outbox, issue_passcode=issued.append) as link:
         link.submit_result(make_result("s-1", SIGNER))
-        with raw_client(link) as sock:
-            assert [m["type"] for m in read_lines(sock, 2)] == ["hello", "result"]
+        with SealedClient(link) as client:
+            assert [m["type"] for m in client.read_lines(2)] == ["hello", "result"]
             bad = [b"not json", b'{"type":"ack","v":1,"ref":"s-1"}',
                    b'{"type":"warp","id":"b3","v":1}', b"x" * 70_000,
                    b'{"type":"passcode.issue","id":"b5","v":1,"passcode":"98765"}',
-                   b'{"type":"challenge","id":"b6","v":3,"challenge":""}']
-            sock.sendall(b"\n".join(bad) + b"\n")
-            errors = read_lines(sock, len(bad))
+                   b'{"type":"challenge","id":"b6","v":3,"challenge":""}',
+                   b'{"type":"config","id":"b7","v":1,"settings":{"staff_idle_s":60}}']
+            client.send(*bad)
+            errors = client.read_lines(len(bad))
             assert [e["fault"] for e in errors] == [
                 "not-json", "missing-field", "unknown-type", "line-too-long", "bad-field",
-                "unsupported-version"]
+                "unsupported-version", "unsupported"]
             assert all(e["type"] == "error" for e in errors)
             assert errors[2]["ref"] == "b3"
             assert "98765" not in json.dumps(errors)
-            # the same connection still works: a config, a passcode and an ack
-            good = [{"type": "config", "id": "g1", "v": 1, "settings": {"staff_idle_s": 60}},
-                    {"type": "passcode.issue", "id": "g2", "v": 1, "passcode": "2468"},
-                    {"type": "ack", "id": "g3", "v": 1, "ref": "s-1"},
-                    {"type": "ack", "id": "g4", "v": 1, "ref": "s-1"}]
-            sock.sendall(b"".join(json.dumps(m).encode() + b"\n" for m in good))
-            acks = read_lines(sock, 2)
-            assert [(a["type"], a["ref"]) for a in acks] == [("ack", "g1"), ("ack", "g2")]
+            # the same connection still works: a passcode (acked once stored) and acks
+            client.send_messages(
+                {"type": "passcode.issue", "id": "g2", "v": 1, "passcode": "2468"},
+                {"type": "ack", "id": "g3", "v": 1, "ref": "s-1"},
+                {"type": "ack", "id": "g4", "v": 1, "ref": "s-1"})
+            acks = client.read_lines(1)
+            assert [(a["type"], a["ref"]) for a in acks] == [("ack", "g2")]
+            assert issued == [Secret("2468")]
             wait_for(lambda: len(outbox) == 0, "the ack of s-1")
-            assert configs == [ConfigUpdate("g1", {"staff_idle_s": 60})]
-            assert events.of(PasscodeIssued)[0].code == Secret("2468")
             assert link.connected
 
 
+def test_a_passcode_the_store_refuses_is_not_acked(tmp_path: Path) -> None:
+    def broken_store(code: Secret) -> None:
+        raise PasscodeStoreError("disk full")
+
+    with running_link("tcp://127.0.0.1:0", open_outbox(tmp_path),
+                      issue_passcode=broken_store) as link, SealedClient(link) as client:
+        client.read_lines(1)
+        client.send_messages({"type": "passcode.issue", "id": "p1", "v": 1, "passcode": "2468"})
+        reply = client.read_lines(1)[0]
+        assert (reply["type"], reply["fault"], reply["ref"]) == ("error", "refused", "p1")
+
+
 def test_a_listener_beyond_loopback_needs_a_token(tmp_path: Path) -> None:
-    link = HostLink("tcp://0.0.0.0:0", open_outbox(tmp_path), Events(), HELLO)
+    link = HostLink("tcp://0.0.0.0:0", open_outbox(tmp_path), Events(), HELLO, secret=SECRET)
     with pytest.raises(HostLinkError, match=r"token=.*127\.0\.0\.1"):
         link.start()
     with pytest.raises(LinkUrlError, match="at least 16"):
         HostLink("tcp://0.0.0.0:0?token=short", open_outbox(tmp_path), Events(), HELLO)
 
 
-def test_a_token_listener_pairs_the_right_token_only(tmp_path: Path) -> None:
+def test_a_tcp_listener_needs_a_secret_even_on_loopback(tmp_path: Path) -> None:
+    link = HostLink("tcp://127.0.0.1:0", open_outbox(tmp_path), Events(), HELLO)
+    with pytest.raises(HostLinkError, match="pairing secret"):
+        link.start()
+
+
+def test_only_the_right_secret_pairs_and_nothing_leaks_before(tmp_path: Path) -> None:
     outbox = open_outbox(tmp_path)
-    with running_link(f"tcp://127.0.0.1:0?token={TOKEN}", outbox) as link:
+    with running_link("tcp://127.0.0.1:0", outbox) as link:
         link.submit_result(make_result("s-1", SIGNER))
-        for first in ({"type": "pair", "id": "p1", "v": 1, "token": "wrong-token-0123456789"},
-                      {"type": "pair", "id": "p1", "v": 1},
-                      {"type": "ack", "id": "p1", "v": 1, "ref": "s-1"}):
-            with raw_client(link) as sock:
-                sock.sendall(json.dumps(first).encode() + b"\n")
-                reply = read_lines(sock, 1)
-                assert reply[0]["type"] == "error"
-                assert reply[0]["fault"] in ("pairing-failed", "not-paired")
-                assert sock.recv(1) == b""  # and the reader hung up: nothing leaked
+        wrong = LinkSecret(b"wrong-secret-0123456789abcdef")
+        with pytest.raises(AuthError, match="refused"):
+            SealedClient(link, wrong)
+        with contextlib.closing(plain_client(link)) as plain:
+            plain.write(b'{"type":"ack","id":"p1","v":1,"ref":"s-1"}\n')
+            seen = b""
+            while (data := plain.read()) != b"":
+                seen += data or b""
+        kinds = [json.loads(x)["type"] for x in seen.splitlines()]
+        assert kinds == ["auth.hello", "error"]  # no hello, no status, no result
         assert len(outbox) == 1
         assert not link.connected
-        with Console(tcp_url(link, TOKEN)) as console:
+        with Console(tcp_url(link)) as console:
             wait_for(lambda: len(outbox) == 0, "the paired console's ack")
             assert [m["id"] for m in console.messages("result")] == ["s-1"]
 
 
-def test_a_newer_connection_replaces_the_older(tmp_path: Path) -> None:
+def test_a_newer_connection_replaces_the_older_once_authenticated(tmp_path: Path) -> None:
     with running_link("tcp://127.0.0.1:0", open_outbox(tmp_path)) as link, \
-            raw_client(link) as old:
-        read_lines(old, 1)
-        with raw_client(link) as new:
-            assert read_lines(new, 1)[0]["type"] == "hello"
-            assert old.recv(1) == b""
+            SealedClient(link) as old:
+        old.read_lines(1)
+        with contextlib.closing(plain_client(link)) as unpaired:
+            unpaired.write(b"\n")  # a connection that never authenticates replaces nothing
+            link.submit_result(make_result("s-0", SIGNER))
+            assert old.read_lines(1)[0]["id"] == "s-0"
+        with SealedClient(link) as new:
+            assert new.read_lines(1)[0]["type"] == "hello"
+            assert old.hung_up()
             link.submit_result(make_result("s-1", SIGNER))
-            assert read_lines(new, 1)[0]["id"] == "s-1"
+            assert new.read_lines(2)[1]["id"] == "s-1"  # s-0 again (unacked), then s-1
 
 
 def test_a_pair_on_a_running_session_resends_everything(tmp_path: Path) -> None:
     with running_link("tcp://127.0.0.1:0", open_outbox(tmp_path)) as link:
         link.submit_result(make_result("s-1", SIGNER))
-        with raw_client(link) as sock:
-            assert [m["type"] for m in read_lines(sock, 2)] == ["hello", "result"]
-            sock.sendall(b'{"type":"pair","id":"p","v":1}\n')
-            again = read_lines(sock, 2)
+        with SealedClient(link) as client:
+            assert [m["type"] for m in client.read_lines(2)] == ["hello", "result"]
+            client.send(b'{"type":"pair","id":"p","v":1}')
+            again = client.read_lines(2)
             assert [m["type"] for m in again] == ["hello", "result"]
             assert base64.b64decode(again[1]["certificate"]) == SIGNER.der
 

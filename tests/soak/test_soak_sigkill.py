@@ -20,8 +20,9 @@ import threading
 import time
 from pathlib import Path
 
-from myna_reader.daemon.cli.host import Terminal
 from myna_reader.daemon.harness.soak import Tally
+from myna_reader.daemon.link.channel import STATE_SECRET_FILE, read_secret_file
+from myna_reader.daemon.link.terminal import Terminal
 from myna_reader.daemon.link.transport import TcpEndpoint
 from myna_reader.daemon.store.audit import AuditLog
 from myna_reader.daemon.store.outbox import OUTBOX_FILE, Outbox
@@ -98,7 +99,11 @@ def test_sigkill_at_random_points_loses_and_repeats_nothing(tmp_path: Path) -> N
     port = _free_port()
     seen = Hellos()
     stop = threading.Event()
-    terminal = Terminal(TcpEndpoint("127.0.0.1", port, None), seen)
+    # the children make the secret in the state dir at their first start (a loopback listener
+    # with none configured); the terminal reads it at each connection, as `host
+    # --link-secret-file` does
+    terminal = Terminal(TcpEndpoint("127.0.0.1", port), seen,
+                        secret=lambda: read_secret_file(state / STATE_SECRET_FILE))
     thread = threading.Thread(target=terminal.run, args=(stop,), daemon=True)
     thread.start()
     try:

@@ -28,6 +28,7 @@ TOKEN = "0123456789abcdef"
 def load_text(tmp_path: Path, text: str) -> DaemonConfig:
     path = tmp_path / "config.toml"
     path.write_text(text, encoding="utf-8")
+    path.chmod(0o640)  # as install.sh leaves it: a config may hold the link's pairing secret
     return load_config(path)
 
 
