@@ -147,8 +147,9 @@ class _Connection:
                 break
             try:
                 self.stream.write(line)
-            except OSError as exc:
-                log.warning("host link %s: write failed (%s); dropping it", self.stream.name, exc)
+            except OSError as exc:  # an unpaired peer that left is no news
+                (log.warning if self.authenticated else log.debug)(
+                    "host link %s: write failed (%s); dropping it", self.stream.name, exc)
                 break
         self.close()
 
