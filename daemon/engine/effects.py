@@ -90,6 +90,7 @@ class AuditRecord:
     cert_fingerprint: str | None = None
     error_code: str | None = None
     release: str | None = None  # the version an update event concerns
+    challenge_sha256: str | None = None  # a signature's challenge, hashed (hex)
 
 # --- effects -------------------------------------------------------------------------------
 

@@ -126,6 +126,8 @@ class AuditEvent(StrEnum):
     STAFF_EXIT = "staff-exit"
     STAFF_LOCKOUT = "staff-lockout"
     UPDATE = "update"  # an install, rollback or refused bundle (daemon/update/install.py)
+    SIGNATURE = "signature"  # the card's auth key about to sign a terminal's challenge
+    CHALLENGE_REFUSED = "challenge-refused"  # a terminal's challenge the reader did not take
 
 
 class AuditOutcome(StrEnum):
@@ -146,3 +148,4 @@ class AuditOutcome(StrEnum):
     REFUSED = "refused"  # updates: a bundle refused before anything changed
     ROLLED_BACK = "rolled-back"  # updates: back to the previous release
     ROLLED_BACK_UNHEALTHY = "rolled-back-unhealthy"  # updates: back, but that one fails too
+    SIGNING = "signing"  # the signature line, written before the card signs

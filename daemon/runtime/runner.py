@@ -12,26 +12,35 @@ posts events. Deadlines are polled, never slept on: the queue wait ends at the n
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
 import queue
 import threading
 import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, assert_never
 
 from myna_reader.daemon.engine import (
+    AuditEvent,
+    AuditOutcome,
+    AuditRecord,
+    CardErrorKind,
     CardJob,
     CardJobFailed,
     CardPlaced,
     CardRemoved,
+    CertificateRead,
     CheckPasscode,
     Cue,
     Effect,
     ErrorMessage,
     Event,
     Ignored,
+    Method,
+    Mode,
     PasscodeStatus,
     PlayCue,
     ProbeCard,
@@ -43,6 +52,7 @@ from myna_reader.daemon.engine import (
     SessionConfig,
     SetDeadline,
     Show,
+    Sign,
     State,
     StatusMessage,
     StorePasscode,
@@ -53,8 +63,10 @@ from myna_reader.daemon.engine import (
     start,
     step,
 )
+from myna_reader.daemon.link.limits import WarningThrottle
 from myna_reader.daemon.runtime.card_jobs import CardJobs
-from myna_reader.daemon.store.audit import AuditLog
+from myna_reader.daemon.store.audit import AuditError, AuditLog
+from myna_reader.daemon.store.outbox import OutboxError
 from myna_reader.daemon.store.passcode import PasscodeStore, PasscodeStoreError
 from myna_reader.drivers.backends.base import Reader, ReaderEventKind
 from myna_reader.drivers.card import MyNumberCard
@@ -70,7 +82,17 @@ READER_POLL_S = 0.5  # how long the watcher blocks in wait_for_event
 REOPEN_S = 2.0  # how often a lost reader is looked for again
 IDLE_WAKE_S = 1.0  # the engine loop wakes at least this often (watchdog, stop)
 STORE_WAIT_S = 10.0  # a terminal's passcode.issue waits this long for the store
+MAX_RESTARTS = 5  # restarts of one worker within RESTART_WINDOW_S before the process ends
+RESTART_WINDOW_S = 60.0
+EXIT_SOFTWARE = 70  # sysexits(3) EX_SOFTWARE: systemd restarts the unit, the journal says why
 StoreJob = tuple[CheckPasscode | StorePasscode, "Future[None] | None"]
+
+
+def exit_process(reason: str, exc: BaseException) -> None:
+    """End the whole process with a clear last line: a half-dead reader helps no one."""
+    log.critical("myna-reader stops: %s", reason, exc_info=exc)
+    logging.shutdown()
+    os._exit(EXIT_SOFTWARE)
 
 
 class Display(Protocol):
@@ -91,6 +113,7 @@ class Runner:
                  events: queue.Queue[Event] | None = None,
                  clock: Callable[[], float] = time.monotonic,
                  wall: Callable[[], float] = time.time,
+                 fatal: Callable[[str, BaseException], None] = exit_process,
                  face: FaceAuth | None = None) -> None:
         self.config = config
         self.face = face  # cameras + models, loaded once (None: no face authentication)
@@ -111,6 +134,11 @@ class Runner:
         self._deadline: float | None = None
         self.state: State | None = None
         self.results_sent = 0
+        self._fatal = fatal
+        self.ignored = WarningThrottle(log)  # a touch flood must not flood the journal
+        self._unwritten_audit: list[AuditRecord] = []  # (engine thread only)
+        self._unstored_results: list[ResultMessage] = []
+        self._certificate: tuple[str, str] = ("", "")  # (session, fingerprint) last read
 
     # --- posting (any thread) ------------------------------------------------------------
 
@@ -129,10 +157,12 @@ class Runner:
     # --- the engine thread -----------------------------------------------------------------
 
     def run(self) -> None:
-        """Run until `stop()`; start the worker threads first. Blocks (call it in a thread)."""
-        threads = [threading.Thread(target=f, name=n, daemon=True) for f, n in (
-            (self._watch_reader, "reader"), (self._card_worker, "card"),
-            (self._store_worker, "store"))]
+        """Run until `stop()`; start the worker threads first. Blocks (call it in a thread).
+        A worker that fails is restarted (a few times a minute at most); the engine loop that
+        fails, or a worker that keeps failing, ends the process through `fatal`."""
+        threads = [threading.Thread(target=self._supervised, args=(f, n), name=n, daemon=True)
+                   for f, n in ((self._watch_reader, "reader"), (self._card_worker, "card"),
+                                (self._store_worker, "store"))]
         for thread in threads:
             thread.start()
         self.state, effects = start(self.config)
@@ -141,6 +171,9 @@ class Runner:
         try:
             while not self._stop.is_set():
                 self._turn()
+        except Exception as exc:  # a bug in the engine or an effect: never a silent death
+            self._fatal(f"the engine loop failed: {type(exc).__name__}: {exc}", exc)
+            raise
         finally:
             self._card_jobs.put(None)
             self._store_jobs.put(None)
@@ -164,27 +197,82 @@ class Runner:
         self._beat()
 
     def _beat(self) -> None:
+        self._retry_unstored()
         self._watchdog()
+
+    def _supervised(self, target: Callable[[], None], name: str) -> None:
+        """Run a worker loop; restart it after a failure, unless it failed too often."""
+        failures: list[float] = []
+        while not self._stop.is_set():
+            try:
+                target()
+                return
+            except Exception as exc:  # a bug: logged with its traceback, then restarted
+                now = self._clock()
+                failures = [t for t in failures if now - t < RESTART_WINDOW_S] + [now]
+                log.exception("the %s worker failed (%d in the last %.0f s)", name,
+                              len(failures), RESTART_WINDOW_S)
+                if len(failures) > MAX_RESTARTS:
+                    self._fatal(f"the {name} worker keeps failing: {type(exc).__name__}: {exc}",
+                                exc)
+                    return
 
     def _execute(self, effects: list[Effect]) -> None:
         for effect in effects:
-            if isinstance(effect, Show):
-                self.display.post_view(effect.view)
-            elif isinstance(effect, PlayCue):
-                self.display.post_cue(effect.cue)
-            elif isinstance(effect, SetDeadline):
-                self._deadline = effect.at
-            elif isinstance(effect, SendToHost):
-                self._send(effect)
-            elif isinstance(effect, WriteAudit):
-                self.audit.append(effect.record)
-            elif isinstance(effect, CardJob):
-                self._card_jobs.put(effect)
-            elif isinstance(effect, CheckPasscode | StorePasscode):
-                self._store_jobs.put((effect, None))
-            elif isinstance(effect, Ignored):
-                log.warning("ignored %s in %s: %s", effect.event, effect.phase.value,
-                            effect.reason)
+            match effect:
+                case Show():
+                    self.display.post_view(effect.view)
+                case PlayCue():
+                    self.display.post_cue(effect.cue)
+                case SetDeadline():
+                    self._deadline = effect.at
+                case SendToHost():
+                    self._send(effect)
+                case WriteAudit():
+                    self._write_audit(effect.record)
+                case Sign():
+                    self._sign(effect)
+                case CardJob():
+                    self._card_jobs.put(effect)
+                case CheckPasscode() | StorePasscode():
+                    self._store_jobs.put((effect, None))
+                case Ignored():
+                    self.ignored.warn("ignored %s in %s: %s", effect.event, effect.phase.value,
+                                      effect.reason)
+                case _:
+                    assert_never(effect)
+
+    def _sign(self, job: Sign) -> None:
+        """Every signature of the card's key is audited before it is made (a hash of the
+        challenge, the certificate, the session); with no room for that line, no signature:
+        the session fails with an error the patient sees."""
+        session, fingerprint = self._certificate
+        record = AuditRecord(AuditEvent.SIGNATURE, Mode.UNATTENDED, AuditOutcome.SIGNING,
+                             session_id=job.session_id, method=Method.PIN,
+                             cert_fingerprint=fingerprint if session == job.session_id else None,
+                             challenge_sha256=hashlib.sha256(job.challenge).hexdigest())
+        try:
+            self._retry_unstored()
+            if self._unwritten_audit:
+                raise AuditError("earlier audit lines are still unwritten")
+            self.audit.append(record)
+        except AuditError as exc:
+            log.error("no signature without its audit line: %s", exc)
+            self.post(CardJobFailed(job.session_id, CardErrorKind.IO_ERROR))
+            return
+        self._card_jobs.put(job)
+
+    def _write_audit(self, record: AuditRecord) -> None:
+        """An audit line that cannot be written now (a full disk) is kept and tried again at
+        every turn, in order, so none is lost while the reader runs."""
+        if self._unwritten_audit:
+            self._unwritten_audit.append(record)
+            return
+        try:
+            self.audit.append(record)
+        except AuditError as exc:
+            log.error("%s; the line is kept and retried", exc)
+            self._unwritten_audit.append(record)
 
     def _send(self, effect: SendToHost) -> None:
         message = effect.message
@@ -197,9 +285,34 @@ class Runner:
         if isinstance(message, StatusMessage):
             self.link.send_status(message)
         elif isinstance(message, ResultMessage):
-            self.link.submit_result(message)
+            self._submit(message)
         else:
             self.link.send_error(message)
+
+    def _submit(self, result: ResultMessage) -> None:
+        assert self.link is not None
+        if self._unstored_results:
+            self._unstored_results.append(result)
+            return
+        try:
+            self.link.submit_result(result)
+        except OutboxError as exc:  # kept in memory and retried: the result is not lost
+            log.error("result %s not stored yet: %s", result.id, exc)
+            self._unstored_results.append(result)
+
+    def _retry_unstored(self) -> None:
+        while self._unstored_results and self.link is not None:
+            try:
+                self.link.submit_result(self._unstored_results[0])
+            except OutboxError:
+                break
+            self._unstored_results.pop(0)
+        while self._unwritten_audit:
+            try:
+                self.audit.append(self._unwritten_audit[0])
+            except AuditError:
+                break
+            self._unwritten_audit.pop(0)
 
     # --- the reader watcher ------------------------------------------------------------------
 
@@ -271,6 +384,8 @@ class Runner:
                 if jobs is None:
                     continue
             answer = jobs.execute(job)
+            if isinstance(answer, CertificateRead):
+                self._certificate = (answer.session_id, answer.fingerprint)
             if answer is not None:
                 self.post(answer)
 

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from myna_reader.daemon.engine import AuditRecord
+from myna_reader.daemon.errors import DaemonError
 from myna_reader.daemon.store.files import append_line, trim_torn_tail
 
 AUDIT_FILE = "audit.jsonl"
@@ -34,25 +35,57 @@ def audit_line(record: AuditRecord, wall: float) -> dict[str, object]:
     }
     if record.release is not None:
         line["release"] = record.release
+    if record.challenge_sha256 is not None:
+        line["challenge_sha256"] = record.challenge_sha256
     return line
 
 
+class AuditError(DaemonError):
+    """The audit log cannot be written or read (a full disk, EIO, permissions)."""
+
+
 class AuditLog:
-    def __init__(self, state_dir: Path, clock: Callable[[], float] = time.time) -> None:
+    """`owner` (uid, gid): the service's user, for a root process (the updater) that appends
+    here; the file is then opened as a plain file only and handed over by descriptor."""
+
+    def __init__(self, state_dir: Path, clock: Callable[[], float] = time.time,
+                 owner: tuple[int, int] | None = None) -> None:
         self.path = Path(state_dir) / AUDIT_FILE
         self.clock = clock
-        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        self.torn_bytes_removed = trim_torn_tail(self.path)
+        self.owner = owner
+        self.corrupt_lines = 0  # lines read() skipped: not one JSON object each
+        try:
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            self.torn_bytes_removed = trim_torn_tail(self.path)
+        except OSError as exc:
+            raise AuditError(f"audit log {self.path}: {exc.strerror or exc}") from None
 
     def append(self, record: AuditRecord) -> dict[str, object]:
         line = audit_line(record, self.clock())
         data = json.dumps(line, ensure_ascii=True, separators=(",", ":")) + "\n"
-        append_line(self.path, data.encode("ascii"))
+        try:
+            append_line(self.path, data.encode("ascii"), owner=self.owner)
+        except OSError as exc:  # ENOSPC, EIO, EACCES: the caller decides what may go on
+            raise AuditError(f"audit log: cannot append ({exc.strerror or exc})") from None
         return line
 
     def read(self) -> list[dict[str, object]]:
+        """Every whole line; a corrupt one is skipped and counted, never fatal."""
         try:
-            text = self.path.read_text(encoding="ascii")
+            text = self.path.read_bytes().decode("ascii", "replace")
         except FileNotFoundError:
             return []
-        return [json.loads(line) for line in text.splitlines() if line]
+        except OSError as exc:
+            raise AuditError(f"audit log: cannot read ({exc.strerror or exc})") from None
+        lines: list[dict[str, object]] = []
+        self.corrupt_lines = 0
+        for raw in text.splitlines():
+            try:
+                parsed = json.loads(raw) if raw else None
+            except ValueError:
+                parsed = None
+            if isinstance(parsed, dict):
+                lines.append(parsed)
+            elif raw:
+                self.corrupt_lines += 1
+        return lines

@@ -8,7 +8,9 @@ cut (temporary file in the same directory, fsync, rename, fsync of the directory
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -53,12 +55,29 @@ def remove_durably(path: Path) -> bool:
     return True
 
 
-def append_line(path: Path, line: bytes, mode: int = PRIVATE_FILE) -> None:
+def open_plain(path: Path, flags: int, mode: int = PRIVATE_FILE) -> int:
+    """A descriptor on `path` only if it is a plain file of its own: no symlink (O_NOFOLLOW),
+    no FIFO or device (checked on the open file; O_NONBLOCK so a FIFO cannot hang the open),
+    no second hard link. What root must use in a directory another user can write."""
+    fd = os.open(path, flags | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, mode)
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode) or info.st_nlink > 1:
+        os.close(fd)
+        raise OSError(errno.EPERM, f"{path.name} is not a plain file of its own", str(path))
+    return fd
+
+
+def append_line(path: Path, line: bytes, mode: int = PRIVATE_FILE,
+                owner: tuple[int, int] | None = None) -> None:
+    """Append one whole line. With `owner` (uid, gid), the file is given to that user by
+    descriptor (fchown), never by path."""
     if not line.endswith(b"\n") or b"\n" in line[:-1]:
         raise ValueError("append_line takes exactly one line ending in a newline")
     created = not path.exists()
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, mode)
+    fd = open_plain(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, mode)
     try:
+        if owner is not None and os.fstat(fd)[4:6] != owner:
+            os.fchown(fd, *owner)
         written = os.write(fd, line)
         if written != len(line):  # a full disk: leave no half line behind
             os.ftruncate(fd, os.fstat(fd).st_size - written)
@@ -73,14 +92,15 @@ def append_line(path: Path, line: bytes, mode: int = PRIVATE_FILE) -> None:
 def trim_torn_tail(path: Path) -> int:
     """Cut a last line that a crash left without its newline; returns the bytes removed."""
     try:
-        with path.open("rb+") as f:
-            data = f.read()
-            if not data or data.endswith(b"\n"):
-                return 0
-            keep = data.rfind(b"\n") + 1
-            f.truncate(keep)
-            f.flush()
-            os.fsync(f.fileno())
-            return len(data) - keep
+        fd = open_plain(path, os.O_RDWR)
     except FileNotFoundError:
         return 0
+    with os.fdopen(fd, "rb+") as f:
+        data = f.read()
+        if not data or data.endswith(b"\n"):
+            return 0
+        keep = data.rfind(b"\n") + 1
+        f.truncate(keep)
+        f.flush()
+        os.fsync(f.fileno())
+        return len(data) - keep

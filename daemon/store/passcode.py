@@ -194,6 +194,17 @@ class PasscodeStore:
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
+        """The store's lock; any OSError inside (a full disk, EIO, EACCES) becomes a
+        PasscodeStoreError: staff entry stays closed, the reader keeps serving."""
+        try:
+            with self._flock():
+                yield
+        except OSError as exc:
+            raise PasscodeStoreError(f"passcode store {self.state_dir}: "
+                                     f"{exc.strerror or exc}") from None
+
+    @contextmanager
+    def _flock(self) -> Iterator[None]:
         self.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd = os.open(self.state_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
         try:
@@ -273,8 +284,14 @@ class PasscodeStore:
             fd = os.open(self.path, os.O_RDONLY | os.O_NOFOLLOW)
         except FileNotFoundError:
             return PasscodeState(provisioned=False)
+        except OSError as exc:
+            raise PasscodeStoreError(f"{self.path}: {exc.strerror or exc}") from None
         with os.fdopen(fd, "rb") as f:
-            record = _decode(f.read())
+            try:
+                data = f.read()
+            except OSError as exc:
+                raise PasscodeStoreError(f"{self.path}: {exc.strerror or exc}") from None
+        record = _decode(data)
         remaining = 0.0 if record.lock is None else self._remaining(record.lock)
         failures = record.failures if remaining > 0 or record.lock is None else 0
         until = self.clocks.wall() + remaining if remaining > 0 else None

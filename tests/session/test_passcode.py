@@ -246,7 +246,7 @@ def test_a_crash_mid_write_leaves_the_old_file(tmp_path: Path, clock: FakeClocks
         raise OSError("power cut")
 
     monkeypatch.setattr(atomic_file.os, "replace", power_cut)
-    with pytest.raises(OSError, match="power cut"):
+    with pytest.raises(PasscodeStoreError, match="power cut"):  # typed: issue 12
         store.set("2222")
     monkeypatch.undo()
     assert (tmp_path / PASSCODE_FILE).read_bytes() == before
