@@ -84,14 +84,8 @@ class CardChannel:
 
     def __init__(self, reader: Reader, observers: tuple[Observer, ...] = ()) -> None:
         self.reader = reader
-        self._observers: list[Observer] = list(observers)
+        self._observers = observers  # fixed for the channel's life
         self.apdu_count = 0
-
-    def add_observer(self, observer: Observer) -> None:
-        self._observers.append(observer)
-
-    def remove_observer(self, observer: Observer) -> None:
-        self._observers.remove(observer)
 
     def _wire(self, raw: bytes) -> Response:
         start = time.perf_counter()

@@ -120,6 +120,11 @@ class CardFiles:
         """The BER object EF `fid` of AP `aid` holds, trimmed to its length (filler dropped)."""
         return self._cached(aid, fid, None, cache, self._read_object)
 
+    def read_file(self, aid: bytes, fid: int) -> bytes:
+        """Everything EF `fid` of AP `aid` holds, filler included, up to the end of the file
+        (what the text AP's integrity record takes the digest of EF 0001 over)."""
+        return self._cached(aid, fid, None, False, self._read_to_end)
+
     def read_prefix(self, aid: bytes, fid: int, size: int, *, cache: bool = False) -> bytes:
         """The first `size` bytes of EF `fid` of AP `aid` (fewer only if the file is shorter)."""
         return self._cached(aid, fid, size, cache, lambda: self._read_up_to(size))
@@ -158,6 +163,14 @@ class CardFiles:
             chunk, end_of_file = self._read_chunk(len(data), min(self._max_ne(), size - len(data)))
             data += chunk
         return bytes(data[:size])
+
+    def _read_to_end(self) -> bytes:
+        data = bytearray()
+        end_of_file = False
+        while not end_of_file and len(data) <= MAX_OFFSET:
+            chunk, end_of_file = self._read_chunk(len(data), self._max_ne())
+            data += chunk
+        return bytes(data)
 
     def _read_object(self) -> bytes:
         data = bytearray()

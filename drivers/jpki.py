@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from myna_reader.drivers import pin
 from myna_reader.drivers.apdu import SHORT_NE_MAX, Command
 from myna_reader.drivers.certificate import parse_certificate
-from myna_reader.drivers.errors import FormatError, MalformedResponseError
+from myna_reader.drivers.errors import FormatError, MalformedResponseError, SecurityStatusError
 from myna_reader.drivers.files import CardFiles
 from myna_reader.drivers.mynumber_ids import (
     CERT_PRESENT,
@@ -40,7 +40,7 @@ SHA256_DIGEST_INFO_PREFIX = bytes.fromhex("3031300D06096086480165030402010500042
 
 
 class TokenKind(enum.Enum):
-    """What carries the JPKI AP, from the label in EF 0006."""
+    """What carries the JPKI AP, from the label in EF 0006 (docs/card-protocol.md §4)."""
 
     PLASTIC_CARD = TOKEN_LABEL_CARD
     ANDROID = TOKEN_LABEL_ANDROID  # スマホ用電子証明書 on the phone's secure element
@@ -52,6 +52,26 @@ class TokenKind(enum.Enum):
         text = label.decode("ascii", errors="replace").rstrip(" \x00")
         known = {kind.value: kind for kind in cls if kind is not cls.UNKNOWN}
         return known.get(text, cls.UNKNOWN)
+
+    @property
+    def is_phone(self) -> bool:
+        return self in (TokenKind.ANDROID, TokenKind.IPHONE)
+
+    @property
+    def pin_on_reader(self) -> bool:
+        """Whether the auth PIN is typed on the reader: the card and Android, not an iPhone
+        (its holder authenticates on the phone, and it answers no PIN key on the reader)."""
+        return self in (TokenKind.PLASTIC_CARD, TokenKind.ANDROID)
+
+    @property
+    def certificate_needs_pin(self) -> bool:
+        """Whether EF 000A reads only after VERIFY of the auth PIN (Android)."""
+        return self is TokenKind.ANDROID
+
+
+class PhoneNotAuthenticatedError(SecurityStatusError):
+    """An iPhone refused the signature: its holder has not authenticated on the phone (Face ID
+    / Touch ID) yet. The patient authenticates on the iPhone and holds it to the reader again."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,14 +116,12 @@ class JpkiAp:
         return CertificateAvailability.from_bytes(raw)
 
     def read_auth_certificate(self) -> bytes:
-        """利用者証明用電子証明書 (DER). Free on a plastic card; an Android token wants the PIN."""
+        """利用者証明用電子証明書 (DER). Free on a plastic card and an iPhone; an Android token
+        releases it only after `verify_auth_pin` (6982, SecurityStatusError, before)."""
         return self._certificate(JpkiEF.AUTH_CERT)
 
     def read_auth_ca_certificate(self) -> bytes:
         return self._certificate(JpkiEF.AUTH_CA_CERT)
-
-    def read_sign_ca_certificate(self) -> bytes:
-        return self._certificate(JpkiEF.SIGN_CA_CERT)
 
     # --- user authentication key (the patient's PIN mode) -----------------------------------
 
@@ -116,25 +134,16 @@ class JpkiAp:
         pin.verify(self._files, JPKI_AID, JpkiEF.AUTH_PIN, secret)
 
     def sign_with_auth_key(self, message: bytes) -> bytes:
-        """RSA PKCS#1 v1.5 signature over SHA-256(`message`) with the auth key (after the PIN)."""
-        return self._sign(JpkiEF.AUTH_KEY, message)
-
-    # --- digital-signature key (signing password) -------------------------------------------
-
-    def sign_password_tries(self) -> PinStatus:
-        return pin.query_status(self._files, JPKI_AID, JpkiEF.SIGN_PIN)
-
-    def verify_sign_password(self, password: str) -> None:
-        """One VERIFY of the signing password (upper-cased). Query the tries first."""
-        secret = pin.sign_password(password)
-        pin.verify(self._files, JPKI_AID, JpkiEF.SIGN_PIN, secret)
-
-    def read_sign_certificate(self) -> bytes:
-        """署名用電子証明書 (DER); needs the signing password. Its subject is personal data."""
-        return self._certificate(JpkiEF.SIGN_CERT)
-
-    def sign_with_sign_key(self, message: bytes) -> bytes:
-        return self._sign(JpkiEF.SIGN_KEY, message)
+        """RSA PKCS#1 v1.5 signature over SHA-256(`message`) with the auth key: after
+        `verify_auth_pin` on a card or Android; on an iPhone after its holder authenticated
+        on the phone, else PhoneNotAuthenticatedError (the phone's 6982)."""
+        try:
+            return self._sign(JpkiEF.AUTH_KEY, message)
+        except SecurityStatusError as exc:
+            if self.token_kind() is TokenKind.IPHONE:
+                raise PhoneNotAuthenticatedError(exc.sw, "the iPhone refused the signature: "
+                                                 "authenticate on the iPhone first") from exc
+            raise
 
     def _certificate(self, fid: JpkiEF) -> bytes:
         der = self._files.read_object(JPKI_AID, fid, cache=True)

@@ -1,7 +1,7 @@
 """Protocol identifiers of the My Number card: application AIDs and EF ids per AP.
 
 One place for the numbers that both the card driver and the simulated card use
-(reference §1, §2.4-2.6). Note the trap of §2.6: 照合番号A/B are 0014/0015 in the text AP
+(docs/card-protocol.md). Note the trap of §6: 照合番号A/B are 0014/0015 in the text AP
 but 0013/0012 in the 券面AP.
 """
 
@@ -42,6 +42,8 @@ class TextEF(enum.IntEnum):
     MY_NUMBER = 0x0001
     ATTRIBUTES = 0x0002  # 基本4情報
     INTEGRITY = 0x0003  # SHA-256 of 0001 and 0002, and a signature
+    CERTIFICATE = 0x0004  # the AP's card-verifiable certificate (free)
+    AP_INFO = 0x0005  # AP basic information (free)
     PIN = 0x0011
     VERIFY_A = 0x0014  # 照合番号A
     VERIFY_B = 0x0015  # 照合番号B
@@ -50,8 +52,9 @@ class TextEF(enum.IntEnum):
 class VisualEF(enum.IntEnum):
     BIRTH_RECORD = 0x0001
     CARD_FACE = 0x0002  # incl. face photo
-    BASIC_INFO = 0x0003
-    MY_NUMBER_IMAGE = 0x0005
+    BASIC_INFO = 0x0003  # free
+    CERTIFICATE = 0x0004  # the AP's card-verifiable certificate (free)
+    MY_NUMBER_IMAGE = 0x0005  # 照合番号A only
     BIRTH_KEY = 0x0011
     VERIFY_B = 0x0012  # 照合番号B
     VERIFY_A = 0x0013  # 照合番号A

@@ -1,4 +1,4 @@
-"""PINs, passwords and 照合番号: format checks before any APDU, the retry query, VERIFY.
+"""PINs and 照合番号: format checks before any APDU, the retry query, VERIFY.
 
 Rules (docs/card-protocol.md §7.2): a VERIFY is never retried here, and the retry counter
 is always read before a VERIFY. `verify` refuses (RetryCounterUnreadError, before any APDU)
@@ -27,12 +27,11 @@ P2_CURRENT_EF_KEY = 0x80
 SW_NO_RETRY_LIMIT = 0x6300
 
 _FOUR_DIGITS = re.compile(r"[0-9]{4}")
-_SIGN_PASSWORD = re.compile(r"[A-Za-z0-9]{6,16}")
 _COLLATION_B = re.compile(r"[0-9]{14}")
 
 
 class PinFormatError(FormatError):
-    """A PIN, password or 照合番号 of the wrong shape; raised before any APDU is sent."""
+    """A PIN or 照合番号 of the wrong shape; raised before any APDU is sent."""
 
 
 class RetryCounterUnreadError(MynaError, RuntimeError):
@@ -60,13 +59,6 @@ def four_digit_pin(pin: str) -> bytes:
     if not _FOUR_DIGITS.fullmatch(pin):
         raise PinFormatError("a PIN is exactly 4 ASCII digits")
     return pin.encode("ascii")
-
-
-def sign_password(password: str) -> bytes:
-    """The signing password as sent: 6-16 characters A-Z/0-9, upper-cased."""
-    if not _SIGN_PASSWORD.fullmatch(password):
-        raise PinFormatError("a signing password is 6 to 16 letters A-Z or digits 0-9")
-    return password.upper().encode("ascii")
 
 
 def collation_number_b(number: str) -> bytes:

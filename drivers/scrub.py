@@ -144,7 +144,8 @@ _SCRUBBERS: dict[tuple[bytes, int], Callable[[bytes], bytes]] = {
     (JPKI_AID, JpkiEF.SIGN_CERT): _certificate,
     (TEXT_AID, TextEF.MY_NUMBER): lambda d: _replace_values(d, {records.TAG_MY_NUMBER: _my_number}),
     (TEXT_AID, TextEF.ATTRIBUTES): lambda d: _replace_values(d, _TEXT_RECORD),
-    (TEXT_AID, TextEF.INTEGRITY): lambda d: _replace_values(d, {0xDF31: _zeros, 0xDF32: _zeros}),
+    (TEXT_AID, TextEF.INTEGRITY): lambda d: _replace_values(
+        d, {records.TAG_MY_NUMBER_DIGEST: _zeros, records.TAG_ATTRIBUTES_DIGEST: _zeros}),
     (VISUAL_AID, VisualEF.BIRTH_RECORD): lambda d: _replace_values(d, {0xDF11: _date}),
     (VISUAL_AID, VisualEF.CARD_FACE): lambda d: _replace_values(d, _FACE_RECORD),
     (VISUAL_AID, VisualEF.MY_NUMBER_IMAGE): lambda d: _replace_values(

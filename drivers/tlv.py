@@ -69,13 +69,14 @@ class Tlv:
         """The first child with `tag`; TlvError names the tag when it is missing."""
         return require(self.children(), tag)
 
-    def encode(self) -> bytes:
-        return encode_tag(self.tag) + encode_length(len(self.value)) + self.value
+    def encode(self, *, card_lengths: bool = False) -> bytes:
+        """The TLV's bytes; `card_lengths` writes every long length as the card does."""
+        return encode_tag(self.tag) + encode_length(len(self.value), card_lengths) + self.value
 
     @classmethod
-    def of(cls, tag: int, children: Iterable[Tlv]) -> Tlv:
+    def of(cls, tag: int, children: Iterable[Tlv], *, card_lengths: bool = False) -> Tlv:
         """A constructed TLV holding `children`, in order."""
-        return cls(tag, b"".join(child.encode() for child in children))
+        return cls(tag, b"".join(child.encode(card_lengths=card_lengths) for child in children))
 
 
 def is_constructed(tag: int) -> bool:
@@ -152,6 +153,18 @@ def decode_ber(data: bytes) -> tuple[Tlv, ...]:
     return tuple(items)
 
 
+def raw_objects(data: bytes) -> tuple[bytes, ...]:
+    """Each TLV in `data` as written (header included), for signatures over the card's bytes:
+    re-encoding a decoded TLV may choose another length form than the card did."""
+    objects: list[bytes] = []
+    offset = 0
+    for item in decode_ber(data):
+        size = read_header(data, offset).header_size + len(item.value)
+        objects.append(bytes(data[offset : offset + size]))
+        offset += size
+    return tuple(objects)
+
+
 def decode_ber_object(data: bytes) -> Tlv:
     """The one object a file holds; trailing `FF`/`00` filler is allowed, anything else is not."""
     header = read_header(data)
@@ -190,13 +203,16 @@ def encode_tag(tag: int) -> bytes:
     return raw
 
 
-def encode_length(length: int) -> bytes:
-    """The shortest (DER) length field."""
+def encode_length(length: int, card_lengths: bool = False) -> bytes:
+    """The shortest (DER) length field; with `card_lengths`, a length of 128 or more takes two
+    octets, `82 hh ll`, even below 256, as the card writes its records (`FF 40 82 00 9F` in
+    text AP EF 0005, docs/card-protocol.md)."""
     if length < 0:
         raise TlvError(f"length {length} is negative")
     if length < 0x80:
         return bytes((length,))
-    raw = length.to_bytes((length.bit_length() + 7) // 8, "big")
+    octets = (length.bit_length() + 7) // 8
+    raw = length.to_bytes(max(octets, 2) if card_lengths else octets, "big")
     if len(raw) > _MAX_LENGTH_OCTETS:
         raise TlvError(f"length {length} needs more than {_MAX_LENGTH_OCTETS} octets")
     return bytes((0x80 | len(raw),)) + raw

@@ -5,8 +5,13 @@
 
 Every key, certificate, My Number, name, address and picture made here is synthetic. The keys
 are fresh on each run; names, numbers, validity dates and file layouts are fixed, so a rerun
-changes only key material and what is signed with it. Layouts follow
-reference/mynumber-card-protocol.md (§2.4-2.6, §3.3, §5.1, §5.2).
+changes only key material and what is signed with it. Layouts, sizes and the signatures that
+tie them together follow docs/card-protocol.md: the JPKI AP's files; the text AP's EF 0001-0005
+(the integrity record EF 0003 carries the SHA-256 of EF 0001 and 0002 and a signature by the key
+that the AP's card-verifiable certificate EF 0004 certifies); the 券面AP's EF 0001-0005 (age
+record, card face, basic information, certificate, 個人番号 image), whose records are signed by
+the key its EF 0004 certifies. Each AP kind has a throwaway CV CA (key IDs 9…, a hierarchy no
+real card uses) whose public key the profile carries for verifiers; a card never holds it.
 """
 
 from __future__ import annotations
@@ -28,7 +33,14 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from PIL import Image, ImageDraw, ImageFont
 
-from myna_reader.drivers.mynumber_ids import CERT_PRESENT, TOKEN_LABEL_ANDROID, TOKEN_LABEL_CARD
+from myna_reader.drivers.atr import TYPE_A_ATR
+from myna_reader.drivers.jpki import sha256_digest_info
+from myna_reader.drivers.mynumber_ids import (
+    CERT_PRESENT,
+    TOKEN_LABEL_ANDROID,
+    TOKEN_LABEL_CARD,
+    TOKEN_LABEL_IOS,
+)
 from myna_reader.drivers.sim.card import sign_pkcs1_type1
 from myna_reader.drivers.tlv import Tlv
 
@@ -36,7 +48,7 @@ PROFILES_DIR = Path(__file__).resolve().parent / "profiles"
 
 # Reader-synthesised contactless ATRs (PC/SC part 3) of docs/card-protocol.md §11.1
 ATR_CONTACTLESS = bytes.fromhex("3B 88 80 01 00 00 05 E0 B3 81 A1 00 7F").hex().upper()  # FWI 10
-ATR_CONTACTLESS_FWI13 = bytes.fromhex("3B 88 80 01 00 4B 51 FF B3 81 D1 00 0F").hex().upper()
+ATR_PHONE = TYPE_A_ATR.hex().upper()  # a phone emulates a Type A card (drivers/atr.py)
 
 AUTH_PIN = "1234"
 SIGN_PASSWORD = "ABC123"  # noqa: S105 - the documented synthetic test password
@@ -60,6 +72,13 @@ JP2_MAGIC = bytes.fromhex("0000000c6a5020200d0a870a")
 SYNTHETIC_NOTICE = ("This certificate is synthetic test data made by myna-reader hw-fixtures; "
                     "it certifies nobody and must never be trusted. ")
 TEXT_ATTRIBUTES_SIZE = 256  # physical EF size of the text AP 0002, rest is FF filler
+TEXT_AP_INFO_SIZE = 256  # physical EF size of the text AP 0005 (jpki/myna 0.5.1 reads 256)
+# AP identifications as seen on a test card (DF41 of text 0005, DF31 of 券面 0003)
+TEXT_AP_IDENTIFICATION = bytes.fromhex("01030E01")
+VISUAL_AP_IDENTIFICATION = bytes.fromhex("06030E01")
+VISUAL_AP_VERSION = b"\x01"
+SYNTHETIC_MUNICIPALITY = b"99000"  # no prefecture has code 99: a municipality of no one
+KEY_ID_MIDDLE = bytes.fromhex("0805")  # the two bytes between the digit groups, as seen
 
 
 # --- synthetic holders ---------------------------------------------------------------------------
@@ -131,6 +150,8 @@ HOLDERS = {
                             dt.date(2035, 1, 31), "7777", "67890123456"),
     "expired": Holder("見本", "花", "試験県見本市仮名町１０番地", dt.date(1975, 9, 9), "9",
                       dt.date(2030, 9, 9), "3141", "78901234567"),
+    "iphone": Holder("試験", "三郎", "試験県見本市架空町１１丁目２番", dt.date(1995, 8, 20), "1",
+                     dt.date(2036, 8, 20), "8642", "89012345678"),
 }
 
 
@@ -145,6 +166,8 @@ class Variant:
     auth_cert_needs_pin: bool = False
     card_aps: bool = True  # a smartphone token carries only the JPKI AP
     expired: bool = False
+    rf: str = "B"  # ISO/IEC 14443 type: the plastic card is B, phones commonly answer as A
+    holder_auth_on_phone: bool = False  # iPhone: no PIN key on the reader; Face ID on the phone
 
 
 VARIANTS = {
@@ -162,8 +185,16 @@ VARIANTS = {
     "android-phone": Variant(
         "Android スマホ用電子証明書 (JPKIAPGPSETOKEN): JPKI AP only; reading the auth "
         "certificate EF 000A needs the auth PIN first.",
-        atr=ATR_CONTACTLESS_FWI13, token_label=TOKEN_LABEL_ANDROID,
-        auth_cert_needs_pin=True, card_aps=False),
+        atr=ATR_PHONE, token_label=TOKEN_LABEL_ANDROID, auth_cert_needs_pin=True,
+        card_aps=False, rf="A"),
+    "iphone": Variant(
+        "iPhone スマホ用電子証明書 (JPKIAPIOSTOKEN): JPKI AP only; no PIN key answers on the "
+        "reader (EF 0018 and 001B are absent); the auth certificate reads freely; the "
+        "signature answers 6982 until the holder has authenticated on the phone (Face ID / "
+        "Touch ID), which lasts until the phone leaves the reader after a signature. "
+        "The behaviour before Face ID is not confirmed by any public source.",
+        atr=ATR_PHONE, token_label=TOKEN_LABEL_IOS, card_aps=False, rf="A",
+        holder_auth_on_phone=True),
     "expired": Variant("The auth certificate has expired (valid 2015-04-01 to 2020-03-31).",
                        expired=True),
 }
@@ -258,7 +289,7 @@ def make_ca(kind: str) -> TestCa:
 
 
 def _der_utf8(text: str) -> bytes:
-    return tlv(0x0C, text.encode("utf-8"))  # UTF8String
+    return der_tlv(0x0C, text.encode("utf-8"))  # UTF8String
 
 
 def _holder_alt_names(holder: Holder) -> list[x509.GeneralName]:
@@ -325,6 +356,12 @@ def make_user_cert(ca: TestCa, key: rsa.RSAPrivateKey, holder: Holder, serial: i
 
 
 def tlv(tag: int, value: bytes) -> bytes:
+    """A record TLV as the card writes it: long lengths as `82 hh ll` (drivers/tlv.py)."""
+    return Tlv(tag, value).encode(card_lengths=True)
+
+
+def der_tlv(tag: int, value: bytes) -> bytes:
+    """A DER TLV, for what lives inside X.509 and DigestInfo structures."""
     return Tlv(tag, value).encode()
 
 
@@ -349,11 +386,15 @@ def text_my_number_record(holder: Holder) -> bytes:
     return tlv(0xFF10, holder.my_number.encode("ascii")) + b"\xff\xff"
 
 
+def text_attribute_fields(holder: Holder) -> list[tuple[int, bytes]]:
+    """The 基本4情報 of text AP EF 0002 in their order: name, address, birth date, sex."""
+    return [(0xDF22, holder.name.encode()), (0xDF23, holder.address.encode()),
+            (0xDF24, f"{holder.birth:%Y%m%d}".encode()), (0xDF25, holder.sex.encode())]
+
+
 def text_attributes_record(holder: Holder) -> bytes:
     """Text AP EF 0002 (§10.3) padded with FF filler to its physical size."""
-    fields = [(0xDF22, holder.name.encode()), (0xDF23, holder.address.encode()),
-              (0xDF24, f"{holder.birth:%Y%m%d}".encode()), (0xDF25, holder.sex.encode())]
-    record = _with_offsets(fields, 1)
+    record = _with_offsets(text_attribute_fields(holder), 1)
     return record.ljust(TEXT_ATTRIBUTES_SIZE, b"\xff")
 
 
@@ -408,30 +449,133 @@ def cartoon_photo_jp2(seed: str) -> bytes:
     return data
 
 
-# --- 券面AP EF 0002 ----------------------------------------------------------------------------
+# --- card-verifiable certificates and signed records ----------------------------------------------
+
+
+def card_public_key(key: rsa.RSAPrivateKey) -> bytes:
+    """An RSA public key as the card stores it: `90 <exponent> 91 82 01 00 <modulus>`."""
+    numbers = key.public_key().public_numbers()
+    return tlv(0x90, numbers.e.to_bytes(3, "big")) + tlv(0x91, numbers.n.to_bytes(256, "big"))
+
+
+def key_id(number: str, group: str = "001") -> bytes:
+    """A 16-byte key ID: 7 digits, 2 bytes, 3 digits, 4 bytes of padding (drivers/cvc.py)."""
+    return number.encode("ascii") + KEY_ID_MIDDLE + group.encode("ascii") + bytes(4)
+
+
+def record_signature(key: rsa.RSAPrivateKey, signed: bytes) -> bytes:
+    """PKCS#1 v1.5 over SHA-256 of `signed`: how the records of both APs are signed."""
+    return sign_pkcs1_type1(key, sha256_digest_info(signed))
+
+
+@dataclass(frozen=True)
+class CvAuthority:
+    """One AP kind's synthetic certificate chain: a CV CA and the record-signing key it
+    certifies (on real cards: a J-LIS CA, and the key the municipality's records are signed
+    with)."""
+
+    ca_key: rsa.RSAPrivateKey
+    ca_key_id: bytes
+    record_key: rsa.RSAPrivateKey
+    record_key_id: bytes
+
+    def certificate(self) -> bytes:
+        """EF 0004: `7F21 { 5F4E <issuer ID, subject ID, key>, 5F37 <signature> }`, 568 bytes."""
+        body = self.ca_key_id + self.record_key_id + card_public_key(self.record_key)
+        return tlv(0x7F21, tlv(0x5F4E, body) + tlv(0x5F37, record_signature(self.ca_key, body)))
+
+
+def make_cv_authority(ca_number: str, record_number: str) -> CvAuthority:
+    return CvAuthority(new_key(), key_id(ca_number), new_key(), key_id(record_number))
+
+
+def signed_record(tag: int, fields: Sequence[tuple[int, bytes]], signature_tag: int,
+                  signer: rsa.RSAPrivateKey) -> bytes:
+    """`tag { fields…, signature_tag <signature over the fields' TLVs as written> }`."""
+    signed = b"".join(tlv(field_tag, value) for field_tag, value in fields)
+    return tlv(tag, signed + tlv(signature_tag, record_signature(signer, signed)))
+
+
+def _filler_bytes(seed: str, size: int) -> bytes:
+    """Deterministic opaque bytes for fields whose meaning no public source gives."""
+    out = b""
+    while len(out) < size:
+        out += hashlib.sha256(f"{seed}:{len(out)}".encode()).digest()
+    return out[:size]
+
+
+# --- text AP EF 0003-0005 ------------------------------------------------------------------------
+
+
+def text_integrity_record(holder: Holder, signer: rsa.RSAPrivateKey) -> bytes:
+    """Text AP EF 0003 (336 bytes): SHA-256 of EF 0001 as stored (filler included), SHA-256 of
+    EF 0002's record from DF22 on (no offset table, no filler), and the signature over both."""
+    attributes = b"".join(tlv(tag, value) for tag, value in text_attribute_fields(holder))
+    return signed_record(0xFF30, [(0xDF31, hashlib.sha256(text_my_number_record(holder)).digest()),
+                                  (0xDF32, hashlib.sha256(attributes).digest())],
+                         0xDF33, signer)
+
+
+def text_ap_info(profile_name: str) -> bytes:
+    """Text AP EF 0005: FF40 { DF41 identification, DF42 key ID, DF43 32 bytes + 96 FF },
+    FF filler to 256 bytes."""
+    trailer = _filler_bytes(f"{profile_name}:text-DF43", 32) + b"\xff" * 96
+    record = tlv(0xFF40, tlv(0xDF41, TEXT_AP_IDENTIFICATION) + tlv(0xDF42, key_id("9000034"))
+                 + tlv(0xDF43, trailer))
+    return record.ljust(TEXT_AP_INFO_SIZE, b"\xff")
+
+
+# --- 券面AP EF 0001-0005 -------------------------------------------------------------------------
 
 
 def card_face_signature(groups: Sequence[Sequence[tuple[int, bytes]]],
-                        card_key: rsa.RSAPrivateKey) -> bytes:
-    """DF28: the card key's signature over the SHA-256 of each signed group's TLVs (§5.2)."""
+                        signer: rsa.RSAPrivateKey) -> bytes:
+    """DF28: one signature over the SHA-256 of each signed group's TLVs, the three digests in
+    one DigestInfo; the signer is the key EF 0004 certifies."""
     digests = b"".join(
         hashlib.sha256(b"".join(tlv(tag, value) for tag, value in group)).digest()
         for group in groups)
-    return sign_pkcs1_type1(card_key, FACE_DIGEST_INFO_HEADER + tlv(0x04, digests))
+    return sign_pkcs1_type1(signer, FACE_DIGEST_INFO_HEADER + der_tlv(0x04, digests))
 
 
-def card_face_record(holder: Holder, card_key: rsa.RSAPrivateKey) -> bytes:
-    """券面AP EF 0002 (§5.2), signed with the AP's card key over three digest groups."""
-    modulus = card_key.public_key().public_numbers().n.to_bytes(256, "big")
+def card_face_record(holder: Holder, card_key: rsa.RSAPrivateKey,
+                     signer: rsa.RSAPrivateKey) -> bytes:
+    """券面AP EF 0002: DF24 holds the card's own key (the one `80 2A 00 00` signs with); the
+    signature is the record key's, over three digest groups. 有効期限 and the security-code
+    image follow the signature, uncovered."""
     group1 = [(0xDF22, f"{holder.birth:%Y%m%d}".encode()), (0xDF23, holder.sex.encode()),
-              (0xDF24, tlv(0x90, b"\x01\x00\x01") + tlv(0x91, modulus))]
+              (0xDF24, card_public_key(card_key))]
     group2 = [(0xDF25, placeholder_text_png(holder.name, 160)),
               (0xDF26, placeholder_text_png(holder.address, 220))]
     group3 = [(0xDF27, cartoon_photo_jp2(holder.name))]
-    signature = card_face_signature((group1, group2, group3), card_key)
+    signature = card_face_signature((group1, group2, group3), signer)
     unsigned = [(0xDF29, f"{holder.card_expiry:%Y%m%d}".encode()),
                 (0xDF2A, security_code_png(holder.security_code))]
     return _with_offsets([*group1, *group2, *group3, (0xDF28, signature), *unsigned], 3)
+
+
+def visual_age_record(holder: Holder, card_key: rsa.RSAPrivateKey,
+                      signer: rsa.RSAPrivateKey) -> bytes:
+    """券面AP EF 0001 (547 bytes): FF10 { DF11 生年月日, DF12 the card's key, DF13 signature }."""
+    return signed_record(0xFF10, [(0xDF11, f"{holder.birth:%Y%m%d}".encode()),
+                                  (0xDF12, card_public_key(card_key))], 0xDF13, signer)
+
+
+def visual_basic_info(profile_name: str) -> bytes:
+    """券面AP EF 0003 (320 bytes): FF30 { DF31 identification, DF32 key ID, DF33 version,
+    DF34 municipality code, DF35 a key ID and 256 opaque bytes }."""
+    opaque = key_id("9000025") + _filler_bytes(f"{profile_name}:visual-DF35", 256)
+    return tlv(0xFF30, tlv(0xDF31, VISUAL_AP_IDENTIFICATION) + tlv(0xDF32, key_id("9000024"))
+               + tlv(0xDF33, VISUAL_AP_VERSION) + tlv(0xDF34, SYNTHETIC_MUNICIPALITY)
+               + tlv(0xDF35, opaque))
+
+
+def visual_my_number_image(holder: Holder, card_key: rsa.RSAPrivateKey,
+                           signer: rsa.RSAPrivateKey) -> bytes:
+    """券面AP EF 0005: FF40 { DF41 the 個人番号 as a 1-bit image (placeholder strokes), DF42 the
+    card's key, DF43 signature }."""
+    return signed_record(0xFF40, [(0xDF41, placeholder_text_png(holder.my_number, 72)),
+                                  (0xDF42, card_public_key(card_key))], 0xDF43, signer)
 
 
 # --- profiles ------------------------------------------------------------------------------------
@@ -449,13 +593,20 @@ def _credential(value: str | None, max_tries: int, tries_left: int | None = None
     return {"value": value, "max_tries": max_tries, "tries_left": left}
 
 
-def make_profile(name: str, cas: dict[str, TestCa], serial: int) -> dict[str, Any]:
+def _cv_ca(authority: CvAuthority) -> dict[str, str]:
+    return {"key_id": authority.ca_key_id.hex(),
+            "public_key": card_public_key(authority.ca_key).hex()}
+
+
+def make_profile(name: str, cas: dict[str, TestCa], cv: dict[str, CvAuthority],
+                 serial: int) -> dict[str, Any]:
     holder, variant = HOLDERS[name], VARIANTS[name]
     auth_key = new_key()
     validity = EXPIRED_VALIDITY if variant.expired else USER_VALIDITY
     sign_key = new_key() if variant.has_sign_cert else None
     pin = AUTH_PIN if variant.pins_set else None
     password = SIGN_PASSWORD if variant.pins_set and variant.has_sign_cert else None
+    no_pin_keys = variant.holder_auth_on_phone
     availability = bytes((CERT_PRESENT if variant.has_sign_cert else 0x00, CERT_PRESENT, 0x00))
     jpki: dict[str, Any] = {
         "token_label": variant.token_label,
@@ -468,14 +619,17 @@ def make_profile(name: str, cas: dict[str, TestCa], serial: int) -> dict[str, An
         "auth_key_pem": pem(auth_key),
         "sign_key_pem": None if sign_key is None else pem(sign_key),
         "auth_cert_needs_pin": variant.auth_cert_needs_pin,
-        "auth_pin": _credential(pin, AUTH_PIN_TRIES, variant.auth_tries_left),
-        "sign_password": _credential(password, SIGN_PASSWORD_TRIES),
+        "holder_auth_on_phone": variant.holder_auth_on_phone,
+        "auth_pin": None if no_pin_keys else _credential(pin, AUTH_PIN_TRIES,
+                                                         variant.auth_tries_left),
+        "sign_password": None if no_pin_keys else _credential(password, SIGN_PASSWORD_TRIES),
     }
     doc: dict[str, Any] = {
         "name": name,
         "description": variant.description,
         "synthetic": True,
         "atr": variant.atr,
+        "rf": variant.rf,
         "holder": {
             "my_number": holder.my_number, "name": holder.name, "address": holder.address,
             "birth_date": f"{holder.birth:%Y%m%d}", "sex": holder.sex,
@@ -490,14 +644,27 @@ def make_profile(name: str, cas: dict[str, TestCa], serial: int) -> dict[str, An
         doc["text"] = {
             "my_number_record": text_my_number_record(holder).hex(),
             "attributes_record": text_attributes_record(holder).hex(),
+            "integrity_record": text_integrity_record(holder, cv["text"].record_key).hex(),
+            "certificate": cv["text"].certificate().hex(),
+            "ap_info": text_ap_info(name).hex(),
+            "cv_ca": _cv_ca(cv["text"]),
             "pin": _credential(text_pin, TEXT_PIN_TRIES),
             "verify_a": _credential(holder.my_number, VERIFY_NUMBER_TRIES),
             "verify_b": _credential(holder.verify_b, VERIFY_NUMBER_TRIES),
         }
         card_key = new_key()
+        signer = cv["visual"].record_key
         doc["visual"] = {
-            "card_face": _b64(card_face_record(holder, card_key)),
+            "age_record": _b64(visual_age_record(holder, card_key, signer)),
+            "card_face": _b64(card_face_record(holder, card_key, signer)),
+            "basic_info": visual_basic_info(name).hex(),
+            "certificate": cv["visual"].certificate().hex(),
+            "my_number_image": _b64(visual_my_number_image(holder, card_key, signer)),
+            "cv_ca": _cv_ca(cv["visual"]),
             "card_key_pem": pem(card_key),
+            # Not on any card: the key EF 0004 certifies, kept so that test tools can sign a
+            # changed record (daemon/harness/face_samples.py swaps the photo).
+            "record_key_pem": pem(signer),
             "birth_key": _credential(era_yymmdd(holder.birth), VERIFY_NUMBER_TRIES),
             "verify_b": _credential(holder.verify_b, VERIFY_NUMBER_TRIES),
             "verify_a": _credential(holder.my_number, VERIFY_NUMBER_TRIES),
@@ -509,10 +676,14 @@ def generate(out_dir: Path) -> list[Path]:
     """Write every profile into `out_dir`; returns the paths written."""
     out_dir.mkdir(parents=True, exist_ok=True)
     cas = {kind: make_ca(kind) for kind in ("auth", "sign")}
+    # 券面AP CA / record key as 9000023 / 9100023, the text AP's as 9000033 / 9100033: the
+    # numbers of the real hierarchy (5000023, 5000033) under a first digit no card uses.
+    cv = {"visual": make_cv_authority("9000023", "9100023"),
+          "text": make_cv_authority("9000033", "9100033")}
     written = []
     for index, name in enumerate(VARIANTS):
         path = out_dir / f"{name}.json"
-        doc = make_profile(name, cas, serial=0x5000 + 0x10 * index)
+        doc = make_profile(name, cas, cv, serial=0x5000 + 0x10 * index)
         path.write_text(json.dumps(doc, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
         written.append(path)
     return written

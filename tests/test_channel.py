@@ -76,8 +76,8 @@ def test_endless_61xx_is_an_error_not_a_hang() -> None:
 
 def test_observers_see_every_exchange_and_secrets_are_masked() -> None:
     seen: list[Exchange] = []
-    channel, _ = channel_for(("0020008004XXXXXXXX", "9000"))
-    channel.add_observer(seen.append)
+    _, reader = channel_for(("0020008004XXXXXXXX", "9000"))
+    channel = CardChannel(reader, (seen.append,))
     channel.exchange(Command.case3(0, 0x20, 0, 0x80, b"1234"))
     assert len(seen) == 1
     assert format_masked(seen[0].command) == "00 20 00 80 04 XX XX XX XX"

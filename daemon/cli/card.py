@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import logging
 import sys
@@ -12,12 +13,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from myna_reader.daemon.cli.options import add_reader
-from myna_reader.daemon.runtime.card_info import summarize
+from myna_reader.daemon.runtime.card_info import TextApSummary, read_text_ap, summarize
 from myna_reader.drivers.backends.base import Reader
 from myna_reader.drivers.card import MyNumberCard
 from myna_reader.drivers.certificate import to_pem
 from myna_reader.drivers.channel import CardChannel, trace_to_log
 from myna_reader.drivers.errors import MynaError, NoCardError
+from myna_reader.drivers.pin import four_digit_pin
 from myna_reader.drivers.readers import open_reader
 from myna_reader.drivers.sim.profile import profile_names
 
@@ -29,6 +31,7 @@ def card_session(spec: str, *, exclusive: bool = False) -> Iterator[MyNumberCard
     """Open the reader, wait for a card, power it; unpower and close on the way out."""
     reader: Reader = open_reader(spec)
     try:
+        reader.check_attached()  # a reader that is not there fails now, not after a wait
         if not reader.card_present():
             print(f"Place the card on {reader.name} ...", file=sys.stderr)
             event = reader.wait_for_event(CARD_WAIT_SECONDS)
@@ -73,20 +76,61 @@ def cmd_readers(args: argparse.Namespace) -> int:
     return 0
 
 
+def read_pin(prompt: str, from_stdin: bool) -> str:
+    """A PIN from standard input's first line, or typed on the terminal without echo."""
+    if from_stdin:
+        return sys.stdin.readline().strip()
+    return getpass.getpass(prompt)
+
+
+def _text_ap_lines(summary: TextApSummary, show_personal: bool) -> dict[str, object]:
+    cvc = summary.certificate
+    info: dict[str, object] = {
+        "text_ap_identification": summary.info.identification.hex(" ").upper(),
+        "text_ap_key_id": summary.info.key_id.hex().upper(),
+        "text_ap_certificate_issuer": str(cvc.issuer),
+        "text_ap_certificate_subject": str(cvc.subject),
+        "text_pin_tries_left": summary.pin.tries_left,
+    }
+    check = summary.integrity
+    if check is None:
+        info["text_ap_integrity"] = "not checked: the text-AP PIN is blocked"
+        return info
+    info.update({
+        "my_number_digest_ok": check.my_number_digest_ok,
+        "attributes_digest_ok": check.attributes_digest_ok,
+        "integrity_signature_ok": check.signature_ok,
+    })
+    if show_personal:
+        four = check.basic_four
+        info.update({"my_number": check.my_number, "name": four.name, "address": four.address,
+                     "birth_date": four.birth, "sex": four.sex.name.lower()})
+    return info
+
+
 def cmd_card_info(args: argparse.Namespace) -> int:
+    text_pin = ""
+    if args.text:  # asked and checked before the card is touched
+        text_pin = read_pin("Text-AP PIN (券面事項入力補助用暗証番号, 4 digits, not shown): ",
+                            args.pin_stdin)
+        four_digit_pin(text_pin)
     with card_session(args.reader) as card:
         summary = summarize(card)
+        text = read_text_ap(card, text_pin) if args.text else None
     now = datetime.now(UTC)
     cert = summary.certificate
     info: dict[str, object] = {
         "token": summary.token.name.lower().replace("_", "-"),
         "sign_certificate": summary.availability.sign,
         "auth_certificate": summary.availability.auth,
-        "auth_pin_tries_left": summary.auth_pin.tries_left,
-        "auth_pin_blocked": summary.auth_pin.blocked,
     }
+    if summary.auth_pin is None:
+        info["auth_pin"] = "none on the reader (the holder authenticates on the phone)"
+    else:
+        info["auth_pin_tries_left"] = summary.auth_pin.tries_left
+        info["auth_pin_blocked"] = summary.auth_pin.blocked
     if cert is None:
-        info["certificate"] = "needs the auth PIN first (phone token)"
+        info["certificate"] = "needs the auth PIN first (Android token)"
     else:
         info.update({
             "certificate_fingerprint": cert.fingerprint,
@@ -97,13 +141,15 @@ def cmd_card_info(args: argparse.Namespace) -> int:
         })
         if args.show_personal:
             info["certificate_subject"] = cert.personal_subject()
+    if text is not None:
+        info.update(_text_ap_lines(text, args.show_personal))
     if args.json:
         print(json.dumps(info, ensure_ascii=False))
     else:
         width = max(len(k) for k in info)
         for key, value in info.items():
             print(f"{key.replace('_', ' ').ljust(width)}  {value}")
-    return 0
+    return 1 if text is not None and text.integrity is not None and not text.integrity.ok else 0
 
 
 def cmd_read_cert(args: argparse.Namespace) -> int:
@@ -131,8 +177,14 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     card_sub = card.add_subparsers(dest="card_command", metavar="ACTION", required=True)
     p = card_sub.add_parser("info", help="token kind, certificates, PIN tries; no personal data")
     add_reader(p)
+    p.add_argument("--text", action="store_true",
+                   help="also read the 券面事項入力補助AP and check its integrity record "
+                   "(asks for the text-AP PIN; exit 1 if a digest or the signature fails)")
+    p.add_argument("--pin-stdin", action="store_true",
+                   help="read the text-AP PIN from standard input (else asked on the tty)")
     p.add_argument("--show-personal", action="store_true",
-                   help="also print the certificate subject (personal data)")
+                   help="also print the certificate subject and, with --text, the My Number "
+                   "and the 4 basic attributes (personal data)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(handler=cmd_card_info)
     p = card_sub.add_parser("read-cert", help="write the auth certificate (or its CA) as DER/PEM")

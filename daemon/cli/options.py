@@ -6,7 +6,7 @@ import argparse
 from collections.abc import Callable
 
 
-def add_reader(parser: argparse.ArgumentParser, default: str = "sim:standard") -> None:
+def add_reader(parser: argparse.ArgumentParser, default: str = "pcsc") -> None:
     parser.add_argument(
         "--reader", default=default, metavar="SPEC",
         help="pcsc | pcsc:<name> | nfc:usb | nfc:tty:<port>:<driver> | nfc:udp:<host>:<port>"

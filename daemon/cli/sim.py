@@ -2,7 +2,9 @@
 
 Placing and removing the card from outside: SIGUSR1 takes the card out of the reader,
 SIGUSR2 puts it back (the same card: its PIN counters carry over, its verified state does
-not). SIGTERM or Ctrl-C ends the server.
+not). SIGHUP is the holder authenticating on the phone (Face ID on an `iphone` profile: the
+next signature is allowed). SIGTERM or Ctrl-C ends the server. On nfcpy's udp driver the card
+answers as the profile's ISO/IEC 14443 type: Type B for the plastic card, Type A for phones.
 
     myna-reader sim serve --vpcd 35963 --profile one-try-left &
     kill -USR1 $!    # card removed
@@ -15,12 +17,15 @@ import argparse
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable
 from typing import Protocol
 
 from myna_reader.daemon.cli.options import port
 from myna_reader.drivers.sim.card import SimulatedCard
 from myna_reader.drivers.sim.profile import load_profile, profile_names
+
+LINK_PATIENCE_S = 2.0  # how long vpcd may take to accept the card before the user is told
 
 
 class _Placement(Protocol):
@@ -34,26 +39,47 @@ def cmd_profiles(args: argparse.Namespace) -> int:
     return 0
 
 
-def _serve(bridge: _Placement, stop: threading.Event, *, present: bool) -> None:
-    wanted = {"present": present}
+def _say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
 
-    def placing(present: bool) -> Callable[[int, object], None]:
+
+def _serve(bridge: _Placement, card: SimulatedCard, stop: threading.Event, *, present: bool,
+           connected: Callable[[float], bool] | None = None) -> None:
+    """Act on the placement signals until `stop`; `connected` reports vpcd's link."""
+    wanted = {"present": present, "authenticate": False}
+
+    def setting(key: str, value: bool) -> Callable[[int, object], None]:
         def handler(_signum: int, _frame: object) -> None:
-            wanted["present"] = present  # acted on by the loop, never inside the handler
+            wanted[key] = value  # acted on by the loop, never inside the handler
         return handler
 
-    signal.signal(signal.SIGUSR1, placing(False))
-    signal.signal(signal.SIGUSR2, placing(True))
+    signal.signal(signal.SIGUSR1, setting("present", False))
+    signal.signal(signal.SIGUSR2, setting("present", True))
+    signal.signal(signal.SIGHUP, setting("authenticate", True))
     signal.signal(signal.SIGTERM, lambda _s, _f: stop.set())
     shown: bool | None = None
+    placed_at = 0.0
+    link_told = True
     while not stop.is_set():
         if wanted["present"] != shown:
             shown = wanted["present"]
             if shown:
                 bridge.insert()
+                placed_at, link_told = time.monotonic(), connected is None
             else:
                 bridge.remove()
-            print(f"card {'placed' if shown else 'removed'}", file=sys.stderr, flush=True)
+            _say(f"card {'placed' if shown else 'removed'}")
+        if wanted["authenticate"]:
+            wanted["authenticate"] = False
+            card.authenticate_holder()
+            _say("holder authenticated on the phone")
+        if shown and not link_told and connected is not None:
+            if connected(0):
+                link_told = True
+                _say("vpcd accepted the card")
+            elif time.monotonic() - placed_at > LINK_PATIENCE_S:
+                link_told = True
+                _say("vpcd does not answer yet (is pcscd running with vpcd?); still trying")
         stop.wait(0.05)
     bridge.remove()
 
@@ -61,23 +87,26 @@ def _serve(bridge: _Placement, stop: threading.Event, *, present: bool) -> None:
 def cmd_serve(args: argparse.Namespace) -> int:
     card = SimulatedCard(load_profile(args.profile))
     stop = threading.Event()
+    signals = "SIGUSR1 removes it, SIGUSR2 places it, SIGHUP authenticates the holder"
     try:
         if args.vpcd is not None:
             from myna_reader.drivers.sim.vpcd import VpcdBridge
 
-            print(f"simulated card {args.profile!r} for vpcd at {args.host}:{args.vpcd}; "
-                  "SIGUSR1 removes it, SIGUSR2 places it", file=sys.stderr, flush=True)
-            _serve(VpcdBridge(card, args.host, args.vpcd), stop, present=not args.absent)
+            _say(f"simulated card {args.profile!r} for vpcd at {args.host}:{args.vpcd}; "
+                 f"{signals}")
+            bridge = VpcdBridge(card, args.host, args.vpcd)
+            _serve(bridge, card, stop, present=not args.absent, connected=bridge.wait_connected)
         else:
-            from myna_reader.drivers.sim.nfc_udp import CardResponder
+            from myna_reader.drivers.sim.nfc_udp import CardResponder, Technology
 
-            responder = CardResponder(card, args.nfc_udp, args.host, present=not args.absent)
+            responder = CardResponder(card, args.nfc_udp, args.host,
+                                      technology=Technology[card.profile.rf],
+                                      present=not args.absent)
             responder.start()
-            print(f"simulated card {args.profile!r} in nfcpy's udp field at "
-                  f"{args.host}:{responder.port}; SIGUSR1 removes it, SIGUSR2 places it",
-                  file=sys.stderr, flush=True)
+            _say(f"simulated card {args.profile!r} (Type {card.profile.rf}) in nfcpy's udp "
+                 f"field at {args.host}:{responder.port}; {signals}")
             try:
-                _serve(responder, stop, present=not args.absent)
+                _serve(responder, card, stop, present=not args.absent)
             finally:
                 responder.close()
     except KeyboardInterrupt:

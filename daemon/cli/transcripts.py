@@ -9,11 +9,10 @@ is the technician's `card info`.
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
-import sys
 from pathlib import Path
 
+from myna_reader.daemon.cli.card import read_pin
 from myna_reader.daemon.cli.errors import CliError
 from myna_reader.daemon.cli.options import add_reader
 from myna_reader.daemon.engine import SessionConfig
@@ -48,17 +47,12 @@ def _agree(text: str) -> tuple[bool, ...]:
     return tuple(i not in disagree for i in range(1, pages + 1))
 
 
-def _ask_pin(from_stdin: bool) -> str:
-    if from_stdin:
-        return sys.stdin.readline().strip()
-    return getpass.getpass("Auth PIN (4 digits, not shown): ")
-
-
 def _info(reader: Reader, observers: tuple[Observer, ...]) -> dict[str, object]:
     reader.connect()
     summary = summarize(MyNumberCard(CardChannel(reader, observers)))
     reader.disconnect(unpower=True)
-    return {"token": summary.token.name, "auth_pin_tries_left": summary.auth_pin.tries_left,
+    tries = None if summary.auth_pin is None else summary.auth_pin.tries_left
+    return {"token": summary.token.name, "auth_pin_tries_left": tries,
             "sign_certificate": summary.availability.sign,
             "certificate": summary.certificate and summary.certificate.short_fingerprint}
 
@@ -85,12 +79,13 @@ def cmd_record(args: argparse.Namespace) -> int:
     if not out.parent.is_dir():  # found before the card is read, not after
         raise CliError(f"--out {out}: no directory {out.parent}")
     spec = parse_spec(args.reader)
-    pin = _ask_pin(args.pin_stdin) if args.flow == "pin" else ""
+    pin = read_pin("Auth PIN (4 digits, not shown): ", args.pin_stdin) if args.flow == "pin" else ""
     answers = scenarios.Answers(pin=pin, agree=_agree(args.disagree))
     reader = open_reader(spec)
     recorder = Recorder()
-    recorder.card_event(ReaderEventKind.CARD_INSERTED)
     try:
+        reader.check_attached()  # a reader that is not there fails now, not after a wait
+        recorder.card_event(ReaderEventKind.CARD_INSERTED)
         summary = play(args.flow, reader, answers, (recorder,))
     finally:
         reader.close()

@@ -247,7 +247,7 @@ def face_card_profile(photo_jp2: bytes) -> CardProfile:
     record = tlv.decode_ber_object(base64.b64decode(visual["card_face"]))
     values = {item.tag: item.value for item in record.children()}
     values[0xDF27] = photo_jp2
-    key = serialization.load_pem_private_key(visual["card_key_pem"].encode(), None)
+    key = serialization.load_pem_private_key(visual["record_key_pem"].encode(), None)
     if not isinstance(key, rsa.RSAPrivateKey):
         raise SampleError("the face-card profile's card key is not RSA")
     values[0xDF28] = card_face_signature(

@@ -47,6 +47,11 @@ class Reader(abc.ABC):
     def wait_for_event(self, timeout: float) -> ReaderEvent | None:
         """Block up to `timeout` seconds for the next card or reader event."""
 
+    def check_attached(self) -> None:  # noqa: B027 - optional hook, as `close`
+        """Raise ReaderGoneError at once if the reader the spec names is not there now: a
+        command fails fast; the daemon instead waits for READER_ATTACHED. Only a backend
+        whose reader can be absent (pcsc) has anything to check."""
+
     @abc.abstractmethod
     def card_present(self) -> bool:
         """Whether a card is in the reader now."""

@@ -1,16 +1,20 @@
-"""The `nfc` backend: nfcpy drives the card as an ISO/IEC 14443-4 Type B tag (Type 4B).
+"""The `nfc` backend: nfcpy drives an ISO/IEC 14443-4 card, Type B (the plastic card) or Type A
+(phones, which commonly emulate one), as a Type 4 tag.
 
-Readers (nfcpy device paths): an RC-S380 on USB (`nfc:usb`, `nfc:usb:054c:06c1`), a PN532 on
-a UART (`nfc:tty:AMA0:pn532`), or nfcpy's own `udp` driver facing the simulated card
-(`nfc:udp:<host>:<port>`, drivers/sim/nfc_udp.py). APDUs go through the raw
+Readers (nfcpy device paths, checked by drivers/readers.py): an RC-S380 on USB (`usb`,
+`usb:054c:06c1`), a PN532 on a UART (`tty:AMA0:pn532`), or nfcpy's own `udp` driver facing the
+simulated card (`udp:<host>:<port>`, drivers/sim/nfc_udp.py). APDUs go through the raw
 `tag.transceive`, so extended lengths pass (`Type4Tag.send_apdu` refuses them); nfcpy does
-the ISO-DEP chaining, R(NAK) retries, S(WTX) and frame waiting time from the card's ATQB.
+the activation (ATTRIB for Type B, RATS/ATS for Type A), the ISO-DEP chaining, R(NAK)
+retries, S(WTX) and the frame waiting time the card announces.
 
-One thread watches presence: it senses 106B while no card is known and sends nfcpy's
-presence check (an R(NAK)) while one is. A lock keeps checks and exchanges apart. When an
-exchange fails, the field is switched off and the card sensed again: that tells a card that
-left (CardRemovedError) from one that stopped answering (CardTimeoutError), and either way
-resets the card, so the session is over and `connect` must run again.
+One thread watches presence: it senses 106A and 106B while no card is known (the kind found
+last is asked first: on nfcpy's udp driver every kind that does not answer costs its 1 s
+timeout) and sends nfcpy's presence check (an R(NAK)) while one is. A lock keeps checks and
+exchanges apart. When an exchange fails, the field is switched off and the card sensed again:
+that tells a card that left (CardRemovedError) from one that stopped answering
+(CardTimeoutError), and either way resets the card, so the session is over and `connect` must
+run again.
 
 nfcpy is imported here only: the reader registry imports this module lazily.
 """
@@ -18,9 +22,7 @@ nfcpy is imported here only: the reader registry imports this module lazily.
 from __future__ import annotations
 
 import contextlib
-import functools
 import logging
-import operator
 import queue
 import threading
 from collections.abc import Iterator
@@ -30,6 +32,7 @@ import nfc
 import nfc.clf
 import nfc.tag
 
+from myna_reader.drivers.atr import TYPE_A_ATR, type_b_atr
 from myna_reader.drivers.backends.base import Reader, ReaderEvent, ReaderEventKind
 from myna_reader.drivers.errors import (
     CardRemovedError,
@@ -40,11 +43,12 @@ from myna_reader.drivers.errors import (
     ReaderGoneError,
     TransportError,
 )
-from myna_reader.drivers.readers import NFC_PATH_KINDS, ReaderSpecError
 
 log = logging.getLogger(__name__)
 
-TYPE_B_106 = "106B"  # nfcpy activates Type B at 106 kbps only (reference §7.3)
+#: The bit rates polled: nfcpy activates Type 4 tags at 106 kbps (docs/card-protocol.md).
+TYPE_A_106 = "106A"
+TYPE_B_106 = "106B"
 _CONNECT_SENSE_TRIES = 3
 _ACTIVATION_TRIES = 3
 _PRESENCE_TRIES = 3
@@ -52,24 +56,12 @@ _SENSE_INTERVAL_S = 0.1
 _JOIN_TIMEOUT_S = 5.0
 
 
-def nfcpy_path(spec: str) -> str:
-    """nfcpy's device path for `nfc:<path>` or `<path>` ('usb:054c:06c1', 'udp:host:port')."""
-    path = spec.removeprefix("nfc:")
-    if path.split(":", 1)[0] not in NFC_PATH_KINDS:
-        raise ReaderSpecError(f"nfc reader path {spec!r} is not usb[:...], tty:<port>:<driver> "
-                              "or udp:<host>:<port>")
-    return path
-
-
-def contactless_atr(sensb_res: bytes) -> bytes:
-    """The ATR a PC/SC reader makes up for a Type B card (PC/SC part 3, §3.1.3.2.3.2).
-
-    Historical bytes: application data and protocol info from the ATQB, then the MBLI of
-    the ATTRIB answer (nfcpy does not keep it: 0). `3B 88 80 01 … TCK`, as in reference §7.1.
-    """
-    historical = sensb_res[5:12] + b"\x00"
-    body = bytes([0x80 | len(historical), 0x80, 0x01]) + historical
-    return b"\x3b" + body + bytes([functools.reduce(operator.xor, body, 0)])
+def target_atr(target: nfc.clf.RemoteTarget) -> bytes:
+    """The ATR a PC/SC reader would report for a sensed target (drivers/atr.py): from the
+    ATQB of a Type B card; the bare Type A one for a Type A card, as nfcpy keeps no ATS."""
+    if str(target.brty).endswith("B"):
+        return type_b_atr(bytes(target.sensb_res))
+    return TYPE_A_ATR
 
 
 def _failure_kind(exc: Exception) -> type[TransportError]:
@@ -81,15 +73,17 @@ def _failure_kind(exc: Exception) -> type[TransportError]:
 
 
 class NfcReader(Reader):
-    """An nfcpy contactless front end holding at most one Type B card."""
+    """An nfcpy contactless front end holding at most one Type A or Type B card.
+
+    `path` is an nfcpy device path (`usb`, `tty:AMA0:pn532`, `udp:host:port`)."""
 
     supports_extended = True
 
     def __init__(
         self, path: str, *, poll_interval: float = 0.25, presence_interval: float = 0.5
     ) -> None:
-        self._path = nfcpy_path(path)
-        self.spec = f"nfc:{self._path}"
+        self._path = path
+        self.spec = f"nfc:{path}"
         self._poll_interval = poll_interval
         self._presence_interval = presence_interval
         try:
@@ -104,6 +98,7 @@ class NfcReader(Reader):
         self._present = False
         self._connected = False
         self._session_lost = False  # the connected card was reset or left since connect()
+        self._technologies = [TYPE_B_106, TYPE_A_106]  # the kind found last goes first
         self._gone = False
         self._stop = threading.Event()
         self._watcher = threading.Thread(
@@ -184,23 +179,23 @@ class NfcReader(Reader):
         self._clf.sense()  # nfcpy's sense first mutes the field; with no targets, only that
 
     def _find_card(self, senses: int = 1) -> bool:
-        """Sense and activate a Type B card; True when one is active."""
+        """Sense and activate a Type A or Type B card; True when one is active."""
         target = self._sense(senses)
         for _ in range(_ACTIVATION_TRIES):
             if target is None:
                 return False
             tag = nfc.tag.activate(self._clf, target)
             if tag is not None:
-                self._tag, self._atr = tag, contactless_atr(bytes(target.sensb_res))
+                self._tag, self._atr = tag, target_atr(target)
+                found = str(target.brty)
+                self._technologies.sort(key=lambda brty: brty != found)
                 return True
             target = self._sense(1)  # ATTRIB has 30 ms: a busy host may miss it; sense anew
         return False
 
     def _sense(self, iterations: int) -> nfc.clf.RemoteTarget | None:
-        return self._clf.sense(
-            nfc.clf.RemoteTarget(TYPE_B_106), iterations=iterations,
-            interval=_SENSE_INTERVAL_S,
-        )
+        targets = [nfc.clf.RemoteTarget(brty) for brty in self._technologies]
+        return self._clf.sense(*targets, iterations=iterations, interval=_SENSE_INTERVAL_S)
 
     def _after_failed_exchange(self, exc: Exception) -> TransportError:
         log.info("exchange with the card failed: %s", exc)

@@ -219,6 +219,12 @@ class PcscReader(Reader):
         derived = reader is not None and any(m in reader for m in EXTENDED_APDU_READERS)
         self.supports_extended = derived if self._extended is None else self._extended
 
+    def check_attached(self) -> None:
+        if self._reader is None:
+            seen = ", ".join(_list(self._card_ctx)) or "none"
+            raise ReaderGoneError(f"no PC/SC reader matching {self._filter or 'any'!r} "
+                                  f"(readers seen: {seen})")
+
     def card_present(self) -> bool:
         if self._reader is None:
             return False

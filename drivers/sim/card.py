@@ -80,12 +80,16 @@ PKCS1_OVERHEAD = 11
 
 Reply = tuple[bytes, int]
 AccessRule = frozenset[int]  # any one of these verified key EFs opens the file
+#: Not an EF: the holder's authentication on an iPhone (Face ID / Touch ID), which stands in
+#: for a PIN there. The card answers 6982 while it is missing, as for a key used before its
+#: VERIFY (docs/card-protocol.md: no public source says what an iPhone answers).
+HOLDER_ON_PHONE = 0x10000
 
 
 @dataclass(frozen=True)
 class _SigningKey:
     key: RSAPrivateKey
-    needs: int | None  # the key EF that must be verified first
+    needs: int | None  # the key EF that must be verified first, or HOLDER_ON_PHONE
 
 
 @dataclass
@@ -138,6 +142,8 @@ def _token_info(label: str) -> bytes:
 
 def _jpki(profile: CardProfile) -> _Application:
     data = profile.jpki
+    auth_needs = HOLDER_ON_PHONE if data.holder_auth_on_phone else JpkiEF.AUTH_PIN
+    sign_needs = HOLDER_ON_PHONE if data.holder_auth_on_phone else JpkiEF.SIGN_PIN
     files: dict[int, bytes] = {
         JpkiEF.SIGN_CA_CERT: data.sign_ca_cert,
         JpkiEF.TOKEN_INFO: _token_info(data.token_label),
@@ -146,19 +152,22 @@ def _jpki(profile: CardProfile) -> _Application:
         JpkiEF.AUTH_CA_CERT: data.auth_ca_cert,
     }
     keys: dict[int, _SigningKey] = {
-        JpkiEF.AUTH_KEY: _SigningKey(_load_key(data.auth_key_pem), JpkiEF.AUTH_PIN),
+        JpkiEF.AUTH_KEY: _SigningKey(_load_key(data.auth_key_pem), auth_needs),
     }
     if data.sign_cert is not None:
         files[JpkiEF.SIGN_CERT] = data.sign_cert
     if data.sign_key_pem is not None:
-        keys[JpkiEF.SIGN_KEY] = _SigningKey(_load_key(data.sign_key_pem), JpkiEF.SIGN_PIN)
-    rules: dict[int, AccessRule] = {JpkiEF.SIGN_CERT: frozenset({JpkiEF.SIGN_PIN})}
+        keys[JpkiEF.SIGN_KEY] = _SigningKey(_load_key(data.sign_key_pem), sign_needs)
+    rules: dict[int, AccessRule] = {JpkiEF.SIGN_CERT: frozenset({sign_needs})}
     if data.auth_cert_needs_pin:
         rules[JpkiEF.AUTH_CERT] = frozenset({JpkiEF.AUTH_PIN})
+    credentials: dict[int, Credential] = {ef: credential for ef, credential in
+                   ((JpkiEF.AUTH_PIN, data.auth_pin), (JpkiEF.SIGN_PIN, data.sign_password))
+                   if credential is not None}
     return _Application(
         name="jpki",
         files=files,
-        credentials={JpkiEF.AUTH_PIN: data.auth_pin, JpkiEF.SIGN_PIN: data.sign_password},
+        credentials=credentials,
         read_rules=rules,
         signing_keys=keys,
     )
@@ -171,22 +180,33 @@ def _applications(profile: CardProfile) -> dict[bytes, _Application]:
         apps[TEXT_AID] = _Application(
             name="text",
             files={TextEF.MY_NUMBER: text.my_number_record,
-                   TextEF.ATTRIBUTES: text.attributes_record},
+                   TextEF.ATTRIBUTES: text.attributes_record,
+                   TextEF.INTEGRITY: text.integrity_record,
+                   TextEF.CERTIFICATE: text.certificate,
+                   TextEF.AP_INFO: text.ap_info},
             credentials={TextEF.PIN: text.pin, TextEF.VERIFY_A: text.verify_a,
                          TextEF.VERIFY_B: text.verify_b},
             read_rules={TextEF.MY_NUMBER: frozenset({TextEF.PIN, TextEF.VERIFY_A}),
-                        TextEF.ATTRIBUTES: frozenset({TextEF.PIN, TextEF.VERIFY_B})},
+                        TextEF.ATTRIBUTES: frozenset({TextEF.PIN, TextEF.VERIFY_B}),
+                        TextEF.INTEGRITY: frozenset({TextEF.PIN, TextEF.VERIFY_A,
+                                                     TextEF.VERIFY_B})},
             signing_keys={},
         )
     if profile.visual is not None:
         visual = profile.visual
         apps[VISUAL_AID] = _Application(
             name="visual",
-            files={VisualEF.CARD_FACE: visual.card_face},
+            files={VisualEF.BIRTH_RECORD: visual.age_record,
+                   VisualEF.CARD_FACE: visual.card_face,
+                   VisualEF.BASIC_INFO: visual.basic_info,
+                   VisualEF.CERTIFICATE: visual.certificate,
+                   VisualEF.MY_NUMBER_IMAGE: visual.my_number_image},
             credentials={VisualEF.BIRTH_KEY: visual.birth_key,
                          VisualEF.VERIFY_B: visual.verify_b,
                          VisualEF.VERIFY_A: visual.verify_a},
-            read_rules={VisualEF.CARD_FACE: frozenset({VisualEF.VERIFY_A, VisualEF.VERIFY_B})},
+            read_rules={VisualEF.BIRTH_RECORD: frozenset({VisualEF.BIRTH_KEY}),
+                        VisualEF.CARD_FACE: frozenset({VisualEF.VERIFY_A, VisualEF.VERIFY_B}),
+                        VisualEF.MY_NUMBER_IMAGE: frozenset({VisualEF.VERIFY_A})},
             signing_keys={},
             ap_key=_load_key(visual.card_key_pem),
         )
@@ -218,7 +238,12 @@ def answer_apdu(card: CardModel, apdu: bytes) -> bytes:
 
 
 class SimulatedCard:
-    """One card. Retry counters live as long as the object; verified states until power-off."""
+    """One card. Retry counters live as long as the object; verified states until power-off.
+
+    On an iPhone profile the holder's authentication on the phone (`authenticate_holder`)
+    stands in for the PINs: it is made away from the reader, so it outlasts a power-off, and
+    it is spent once a signature used it and the phone has left the field.
+    """
 
     def __init__(self, profile: CardProfile, *, clear_on_df_change: bool = False) -> None:
         self.profile = profile
@@ -228,6 +253,8 @@ class SimulatedCard:
         self._current_df: bytes | None = None
         self._current_ef: dict[bytes, int | None] = {}
         self._verified: set[tuple[bytes, int]] = set()
+        self._holder_authenticated = False
+        self._holder_authentication_used = False
         self._handlers: dict[int, Callable[[Command], Reply]] = {
             INS_SELECT: self._select,
             INS_READ_BINARY: self._read_binary,
@@ -257,6 +284,16 @@ class SimulatedCard:
         self._reset_session()
         self._powered = False
 
+    @property
+    def holder_authenticated(self) -> bool:
+        return self._holder_authenticated
+
+    def authenticate_holder(self) -> None:
+        """The holder authenticates on the phone (Face ID / Touch ID): an iPhone's keys and
+        signing certificate open until the phone leaves the reader after a signature."""
+        self._holder_authenticated = True
+        self._holder_authentication_used = False
+
     def process(self, apdu: bytes) -> bytes:
         """Answer one command APDU with response data + SW1 SW2."""
         if not self._powered:
@@ -285,6 +322,8 @@ class SimulatedCard:
         self._current_df = None
         self._current_ef = {}
         self._verified.clear()
+        if self._holder_authentication_used:
+            self._holder_authenticated = self._holder_authentication_used = False
 
     def _dispatch(self, command: Command) -> Reply:
         if command.cla not in (0x00, 0x80):
@@ -375,8 +414,14 @@ class SimulatedCard:
 
     def _opens(self, app: _Application, fid: int) -> bool:
         rule = app.read_rules.get(fid)
+        return rule is None or any(self._satisfied(key) for key in rule)
+
+    def _satisfied(self, key: int) -> bool:
+        """Whether key EF `key` of the current AP is verified (or the holder authenticated)."""
+        if key == HOLDER_ON_PHONE:
+            return self._holder_authenticated
         assert self._current_df is not None
-        return rule is None or any((self._current_df, key) in self._verified for key in rule)
+        return (self._current_df, key) in self._verified
 
     # --- VERIFY --------------------------------------------------------------------------------
 
@@ -442,10 +487,12 @@ class SimulatedCard:
         signing_key = app.signing_keys.get(key_ef) if key_ef is not None else None
         if signing_key is None:
             return b"", Sw.DATA_NOT_FOUND
-        if signing_key.needs is not None and (self._current_df,
-                                              signing_key.needs) not in self._verified:
+        if signing_key.needs is not None and not self._satisfied(signing_key.needs):
             return b"", Sw.SECURITY_STATUS
-        return self._signature(signing_key.key, command)
+        reply = self._signature(signing_key.key, command)
+        if signing_key.needs == HOLDER_ON_PHONE and reply[1] == Sw.OK:
+            self._holder_authentication_used = True
+        return reply
 
     @staticmethod
     def _signature(key: RSAPrivateKey, command: Command) -> Reply:

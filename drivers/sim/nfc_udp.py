@@ -1,18 +1,24 @@
-"""A simulated card in the field of nfcpy's `udp` driver: ISO/IEC 14443-3 Type B and ISO-DEP.
+"""A simulated card in the field of nfcpy's `udp` driver: ISO/IEC 14443-3 Type A or B, and ISO-DEP.
 
 nfcpy's udp driver (nfc/clf/udp.py) sends one datagram per RF frame, the text
 "<brty> <hex>" (e.g. "106B 050010"), and "RFOFF" when it switches its field off (it does so
-only from a socket that has received something). Frames carry no CRC_B: the driver neither
+only from a socket that has received something). Frames carry no CRC: the driver neither
 adds nor checks one, so neither does this side. Every reader socket is a field of its own: a
 frame from a new address means the old field is gone, so the card is powered afresh.
 
-The card, as the PICC rules of ISO/IEC 14443-3/-4 have it:
-- SENSB_REQ / ALLB_REQ -> SENSB_RES `50 NFCID0 <application data> B3 81 A1`: FSC 256 and
-  FWI 10 (≈309 ms) by default, as the real card's ATQB (reference §7.1);
-- ATTRIB with its NFCID0 -> `00` (MBLI 0, CID 0); the reader's FSD comes from param 2;
-- ISO-DEP: I-blocks chained both ways, R(ACK)/R(NAK) by block number, S(DESELECT), and
-  S(WTX) before an answer that the timing model says takes more than half the FWT;
-- no CID and no NAD (nfcpy sends neither): such blocks are not answered.
+The card answers as the PICC rules of ISO/IEC 14443-3/-4 have it, as one technology:
+- Type B (the plastic card): SENSB_REQ / ALLB_REQ -> SENSB_RES `50 NFCID0 <application data>
+  B3 81 A1`: FSC 256 and FWI 10 (≈309 ms) by default, as the real card's ATQB
+  (docs/card-protocol.md); ATTRIB with its NFCID0 -> `00` (MBLI 0, CID 0), the reader's FSD
+  from param 2;
+- Type A (a phone): REQA / WUPA -> ATQA `04 00` (single-size UID, bit-frame anticollision),
+  SDD_REQ `93 20` -> UID CL1 + BCC, SEL_REQ `93 70 UID BCC` -> SAK `20` (UID complete,
+  ISO 14443-4), RATS `E0 <FSDI CID>` -> ATS `05 78 80 <FWI 0> 02` (FSCI 8, TA/TB/TC present,
+  106 kbps only, CID supported) with no historical bytes, HLTA `50 00` -> halt. nfcpy's udp
+  driver runs exactly this (sense_tta, then Type4ATag's RATS);
+- ISO-DEP on both: I-blocks chained both ways, R(ACK)/R(NAK) by block number, S(DESELECT),
+  and S(WTX) before an answer that the timing model says takes more than half the FWT; no CID
+  and no NAD (nfcpy sends neither): such blocks are not answered.
 
 Presence and faults are scriptable (`insert`, `remove`, `hang`, `lose_answers`); only the
 server thread touches the card.
@@ -22,8 +28,10 @@ from __future__ import annotations
 
 import collections
 import enum
+import functools
 import logging
 import math
+import operator
 import select
 import socket
 import threading
@@ -37,10 +45,24 @@ log = logging.getLogger(__name__)
 
 FSC_BY_INDEX = (16, 24, 32, 40, 48, 64, 96, 128, 256)  # FSCI/FSDI 0..8 (ISO 14443-3 Table)
 DEFAULT_NFCID0 = bytes.fromhex("4D594E41")
-DEFAULT_APPLICATION_DATA = bytes.fromhex("000005E0")  # AFI 00, as on a real card (ref §7.1)
+#: A single-size NFCID1 whose first byte 08 marks a random UID, as phones use.
+DEFAULT_NFCID1 = bytes.fromhex("084D594E")
+DEFAULT_APPLICATION_DATA = bytes.fromhex("000005E0")  # AFI 00, as on a real card
 RFOFF = b"RFOFF"
-_BRTY = "106B"
 _POLL_S = 0.05  # how often the server thread looks at stop and presence requests
+
+# Type A frames (ISO/IEC 14443-3 §6)
+_REQA = b"\x26"
+_WUPA = b"\x52"
+_SDD_REQ_CL1 = b"\x93\x20"
+_SEL_REQ_CL1 = b"\x93\x70"
+_HLTA = b"\x50\x00"
+_RATS = 0xE0
+ATQA = b"\x04\x00"
+SAK_ISO14443_4 = b"\x20"
+_ATS_T0_TA_TB_TC = 0x70  # TA(1), TB(1) and TC(1) follow; FSCI in the low nibble
+_ATS_TA_106_ONLY = 0x80  # same divisor both ways, 106 kbps only
+_ATS_TC_CID = 0x02  # CID supported, NAD not
 
 # PCB patterns (ISO/IEC 14443-4 §7.1.1)
 _PCB_CHAINING = 0x10
@@ -71,7 +93,7 @@ class CardTiming:
         return self.seconds_by_ins.get(command[1], 0.0)
 
 
-#: The card's RSA-2048 signature time of the project's timing model (an estimate, docs/card-protocol.md §11.2).
+#: The card's RSA-2048 signature time of the timing model (an estimate, card-protocol.md §11.2).
 SIGNATURE_TIMING = CardTiming({INS_SIGN: TimingModel.rsa_sign_s})
 
 
@@ -136,8 +158,9 @@ class _IsoDepPicc:
         return _Reply(frame)
 
 
-def _parse_frame(datagram: bytes) -> bytes | None:
-    """The frame of a "106B <hex>" datagram; None for anything else (other bit rates too)."""
+def _parse_frame(datagram: bytes, technology: Technology) -> bytes | None:
+    """The frame of a "<brty> <hex>" datagram of `technology`; None for anything else (other
+    types and bit rates too: a Type B card does not hear a REQA)."""
     try:
         brty, hex_frame = datagram.decode("ascii").split()
         frame = bytes.fromhex(hex_frame)
@@ -145,14 +168,26 @@ def _parse_frame(datagram: bytes) -> bytes | None:
         # its length only: a frame may be a VERIFY with its PIN
         log.debug("ignoring a malformed datagram of %d bytes", len(datagram))
         return None
-    return frame if brty == _BRTY else None
+    return frame if brty == technology.value else None
+
+
+def _bcc(uid: bytes) -> int:
+    return functools.reduce(operator.xor, uid, 0)
+
+
+class Technology(enum.Enum):
+    """The ISO/IEC 14443 type a card answers as; the value is nfcpy's bit-rate-and-type tag."""
+
+    A = "106A"
+    B = "106B"
 
 
 class _State(enum.Enum):
     OFF = "off"  # out of the field, or the field is off
     IDLE = "idle"
     READY = "ready"
-    ACTIVE = "active"
+    SELECTED = "selected"  # Type A: anticollision done, waiting for RATS
+    ACTIVE = "active"  # ISO-DEP
     HALT = "halt"
 
 
@@ -164,8 +199,8 @@ class _Fault(enum.Enum):
 Address = tuple[str, int]
 
 
-class TypeBResponder:
-    """A Type B card for nfcpy's udp driver on host:port (port 0 picks a free one: `port`).
+class CardResponder:
+    """A Type A or B card for nfcpy's udp driver on host:port (port 0 picks a free one: `port`).
 
     `start()` serves from a thread, `serve_forever(stop)` from the caller's. The card starts
     in the field unless `present=False`. `remove()` takes it out (it answers nothing, and
@@ -180,25 +215,30 @@ class TypeBResponder:
         port: int = 0,
         host: str = "127.0.0.1",
         *,
+        technology: Technology = Technology.B,
         fsci: int = 8,
         fwi: int = 10,
-        nfcid0: bytes = DEFAULT_NFCID0,
+        nfcid: bytes | None = None,
         application_data: bytes = DEFAULT_APPLICATION_DATA,
         timing: CardTiming = CardTiming(),
         present: bool = True,
     ) -> None:
         if not 0 <= fsci <= 8 or not 0 <= fwi <= 14:
             raise ValueError(f"FSCI {fsci} / FWI {fwi} out of range (0..8 / 0..14)")
-        if len(nfcid0) != 4 or len(application_data) != 4:
-            raise ValueError("NFCID0 and application data are 4 bytes each")
+        if nfcid is None:
+            nfcid = DEFAULT_NFCID1 if technology is Technology.A else DEFAULT_NFCID0
+        if len(nfcid) != 4 or len(application_data) != 4:
+            raise ValueError("the NFCID and the application data are 4 bytes each")
         self.card = card
+        self.technology = technology
         self.fwt = frame_waiting_time(fwi)
         self.timing = timing
-        self._nfcid0 = nfcid0
+        self._nfcid = nfcid
         self._application_data = application_data
         # Protocol info: 106-424 kbps, same both ways; FSCI, ISO 14443-4; FWI, ADC 0, CID.
-        self.sensb_res = b"\x50" + nfcid0 + application_data + bytes([0xB3, fsci << 4 | 1,
-                                                                     fwi << 4 | 1])
+        self.sensb_res = b"\x50" + nfcid + application_data + bytes([0xB3, fsci << 4 | 1,
+                                                                    fwi << 4 | 1])
+        self.ats = bytes([5, _ATS_T0_TA_TB_TC | fsci, _ATS_TA_106_ONLY, fwi << 4, _ATS_TC_CID])
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self._sock.bind((host, port))
         self.port: int = self._sock.getsockname()[1]
@@ -248,7 +288,7 @@ class TypeBResponder:
 
     # --- running ---------------------------------------------------------------------------
 
-    def start(self) -> TypeBResponder:
+    def start(self) -> CardResponder:
         self._thread = threading.Thread(
             target=self.serve_forever, args=(self._stop,), name=f"nfc-udp:{self.port}",
             daemon=True,
@@ -259,7 +299,8 @@ class TypeBResponder:
     def serve_forever(self, stop: threading.Event) -> None:
         """Answer frames until `stop` is set (the `sim serve --nfc-udp` command)."""
         self._stop = stop  # also ends a modelled computation early
-        log.info("Type B card answering nfcpy's udp driver on port %d", self.port)
+        log.info("Type %s card answering nfcpy's udp driver on port %d",
+                 self.technology.name, self.port)
         while not stop.is_set():
             self._apply_requests()
             datagram = self._next_datagram(_POLL_S)
@@ -275,7 +316,7 @@ class TypeBResponder:
             self._thread = None
         self._sock.close()
 
-    def __enter__(self) -> TypeBResponder:
+    def __enter__(self) -> CardResponder:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -327,7 +368,7 @@ class TypeBResponder:
             if addr == self._field:
                 self._power_off()
             return
-        frame = _parse_frame(data)
+        frame = _parse_frame(data, self.technology)
         if not frame or not self._want_present:
             return
         if addr != self._field:  # a new reader socket: the old field is gone
@@ -353,10 +394,37 @@ class TypeBResponder:
             if reply is not None and reply.deselected:
                 self._state, self._picc = _State.HALT, None
             return reply
+        if self.technology is Technology.A:
+            return self._on_type_a_frame(frame)
         if frame[0] == 0x05 and len(frame) == 3:
             return self._on_sensb_req(afi=frame[1], allb=bool(frame[2] & 0x08))
-        if frame[0] == 0x1D and len(frame) >= 9 and frame[1:5] == self._nfcid0:
+        if frame[0] == 0x1D and len(frame) >= 9 and frame[1:5] == self._nfcid:
             return self._on_attrib(fsdi=frame[6] & 0x0F)
+        return None
+
+    def _on_type_a_frame(self, frame: bytes) -> _Reply | None:
+        """ISO/IEC 14443-3 Type A up to RATS (single-size UID, one cascade level)."""
+        # A REQA also restarts a half-done anticollision; only WUPA wakes a halted card.
+        wakes = self._state is not _State.HALT or frame == _WUPA
+        if frame in (_REQA, _WUPA):
+            if not wakes:
+                return None
+            self._state = _State.READY
+            return _Reply(ATQA)
+        if self._state is _State.READY and frame == _SDD_REQ_CL1:
+            return _Reply(self._nfcid + bytes([_bcc(self._nfcid)]))
+        if (self._state is _State.READY and frame[:2] == _SEL_REQ_CL1
+                and frame[2:] == self._nfcid + bytes([_bcc(self._nfcid)])):
+            self._state = _State.SELECTED
+            return _Reply(SAK_ISO14443_4)
+        if self._state is _State.SELECTED and frame == _HLTA:
+            self._state = _State.HALT
+            return None
+        if self._state is _State.SELECTED and frame[0] == _RATS and len(frame) == 2:
+            fsd = FSC_BY_INDEX[min(frame[1] >> 4, 8)]
+            self._picc = _IsoDepPicc(self.card, fsd - 3, self.timing)
+            self._state = _State.ACTIVE
+            return _Reply(self.ats)
         return None
 
     def _on_sensb_req(self, *, afi: int, allb: bool) -> _Reply | None:
@@ -367,7 +435,7 @@ class TypeBResponder:
             return _Reply(self.sensb_res)
         return None
 
-    def _on_attrib(self, *, fsdi: int) -> _Reply | None:
+    def _on_attrib(self, *, fsdi: int) -> _Reply | None:  # Type B
         if self._state is not _State.READY:
             return None
         fsd = FSC_BY_INDEX[min(fsdi, 8)]
@@ -394,7 +462,7 @@ class TypeBResponder:
         while (datagram := self._next_datagram(timeout)) is not None:
             data, sender = datagram
             if sender == addr and not data.startswith(RFOFF):
-                return _parse_frame(data)
+                return _parse_frame(data, self.technology)
             self._pending.append(datagram)
             if sender == addr:
                 return None
@@ -408,4 +476,4 @@ class TypeBResponder:
                 self._pending.append((data, sender))
 
     def _send(self, frame: bytes, addr: Address) -> None:
-        self._sock.sendto(f"{_BRTY} {frame.hex()}".encode("ascii"), addr)
+        self._sock.sendto(f"{self.technology.value} {frame.hex()}".encode("ascii"), addr)

@@ -35,6 +35,15 @@ class Credential:
 
 
 @dataclass(frozen=True)
+class CvCa:
+    """A synthetic CV CA's key ID and public key (`90 … 91 …`), for verifiers of EF 0004: a
+    card never holds it."""
+
+    key_id: bytes
+    public_key: bytes
+
+
+@dataclass(frozen=True)
 class JpkiData:
     token_label: str
     cert_availability: bytes  # EF 0008
@@ -44,9 +53,12 @@ class JpkiData:
     sign_ca_cert: bytes  # EF 0002
     auth_key_pem: bytes  # EF 0017
     sign_key_pem: bytes | None  # EF 001A
-    auth_cert_needs_pin: bool  # true on a smartphone (GPSE) token
-    auth_pin: Credential  # EF 0018
-    sign_password: Credential  # EF 001B
+    auth_cert_needs_pin: bool  # true on an Android (GPSE) token
+    # iPhone: the holder authenticates on the phone; the keys and the signing certificate
+    # need that instead of a PIN, and there is no PIN key EF (auth_pin / sign_password None).
+    holder_auth_on_phone: bool
+    auth_pin: Credential | None  # EF 0018
+    sign_password: Credential | None  # EF 001B
 
 
 @dataclass(frozen=True)
@@ -55,6 +67,10 @@ class TextApData:
 
     my_number_record: bytes  # EF 0001, physical 17 bytes
     attributes_record: bytes  # EF 0002, 基本4情報 with filler
+    integrity_record: bytes  # EF 0003
+    certificate: bytes  # EF 0004, CVC
+    ap_info: bytes  # EF 0005, with filler
+    cv_ca: CvCa
     pin: Credential  # EF 0011
     verify_a: Credential  # EF 0014
     verify_b: Credential  # EF 0015
@@ -64,8 +80,13 @@ class TextApData:
 class VisualApData:
     """券面事項確認AP."""
 
+    age_record: bytes  # EF 0001
     card_face: bytes  # EF 0002
-    card_key_pem: bytes  # the AP's own key (signs EF 0002 and `80 2A 00 00` challenges)
+    basic_info: bytes  # EF 0003
+    certificate: bytes  # EF 0004, CVC
+    my_number_image: bytes  # EF 0005
+    cv_ca: CvCa
+    card_key_pem: bytes  # the AP's own key (its public half in the records; `80 2A 00 00`)
     birth_key: Credential  # EF 0011
     verify_b: Credential  # EF 0012
     verify_a: Credential  # EF 0013
@@ -89,6 +110,7 @@ class CardProfile:
     name: str
     description: str
     atr: bytes
+    rf: str  # ISO/IEC 14443 type: "B" for the plastic card, "A" for a phone
     holder: SyntheticHolder
     jpki: JpkiData
     text: TextApData | None  # None: a smartphone token carries only the JPKI AP
@@ -134,6 +156,7 @@ def parse_profile(doc: object) -> CardProfile:
         name=root.text("name"),
         description=root.text("description"),
         atr=root.hex("atr"),
+        rf=root.choice("rf", ("A", "B")),
         holder=SyntheticHolder(
             my_number=holder.text("my_number"),
             name=holder.text("name"),
@@ -154,18 +177,28 @@ def parse_profile(doc: object) -> CardProfile:
             sign_key_pem=(jpki.text("sign_key_pem").encode()
                           if jpki.present("sign_key_pem") else None),
             auth_cert_needs_pin=jpki.flag("auth_cert_needs_pin"),
-            auth_pin=jpki.credential("auth_pin"),
-            sign_password=jpki.credential("sign_password"),
+            holder_auth_on_phone=jpki.flag("holder_auth_on_phone"),
+            auth_pin=jpki.optional_credential("auth_pin"),
+            sign_password=jpki.optional_credential("sign_password"),
         ),
         text=None if text is None else TextApData(
             my_number_record=text.hex("my_number_record"),
             attributes_record=text.hex("attributes_record"),
+            integrity_record=text.hex("integrity_record"),
+            certificate=text.hex("certificate"),
+            ap_info=text.hex("ap_info"),
+            cv_ca=text.cv_ca("cv_ca"),
             pin=text.credential("pin"),
             verify_a=text.credential("verify_a"),
             verify_b=text.credential("verify_b"),
         ),
         visual=None if visual is None else VisualApData(
+            age_record=visual.b64("age_record"),
             card_face=visual.b64("card_face"),
+            basic_info=visual.hex("basic_info"),
+            certificate=visual.hex("certificate"),
+            my_number_image=visual.b64("my_number_image"),
+            cv_ca=visual.cv_ca("cv_ca"),
             card_key_pem=visual.text("card_key_pem").encode(),
             birth_key=visual.credential("birth_key"),
             verify_b=visual.credential("verify_b"),
@@ -197,6 +230,12 @@ class _Fields:
             raise ProfileError(f"{self._where}.{key} must be a string")
         return value
 
+    def choice(self, key: str, allowed: tuple[str, ...]) -> str:
+        value = self.text(key)
+        if value not in allowed:
+            raise ProfileError(f"{self._where}.{key} must be one of {', '.join(allowed)}")
+        return value
+
     def flag(self, key: str) -> bool:
         value = self._get(key)
         if not isinstance(value, bool):
@@ -226,6 +265,13 @@ class _Fields:
 
     def optional_section(self, key: str) -> _Fields | None:
         return self.section(key) if self.present(key) else None
+
+    def cv_ca(self, key: str) -> CvCa:
+        fields = self.section(key)
+        return CvCa(key_id=fields.hex("key_id"), public_key=fields.hex("public_key"))
+
+    def optional_credential(self, key: str) -> Credential | None:
+        return self.credential(key) if self.present(key) else None
 
     def credential(self, key: str) -> Credential:
         fields = self.section(key)

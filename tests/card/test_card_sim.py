@@ -10,16 +10,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from myna_reader.drivers import errors, tlv
+from myna_reader.drivers import errors, pin, tlv
 from myna_reader.drivers.backends.sim import SimReader
 from myna_reader.drivers.card import MyNumberCard, PinStatus, Sex, TokenKind
 from myna_reader.drivers.certificate import parse_certificate
 from myna_reader.drivers.channel import CardChannel
-from myna_reader.drivers.mynumber_ids import JpkiEF
+from myna_reader.drivers.files import CardFiles, select_ef_command
+from myna_reader.drivers.jpki import PhoneNotAuthenticatedError
+from myna_reader.drivers.mynumber_ids import TEXT_AID, JpkiEF, TextEF
+from myna_reader.drivers.records import parse_basic_four
 from myna_reader.drivers.sim.profile import load_profile
 
 AUTH_PIN = "1234"
-SIGN_PASSWORD = "abc123"  # the profiles' ABC123, typed in lower case
 JP2_MAGIC = bytes.fromhex("0000000C6A5020200D0A870A")
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 
@@ -73,18 +75,9 @@ def test_signing_without_the_pin_is_refused() -> None:
         session.card.jpki().sign_with_auth_key(b"x")
 
 
-def test_sign_certificate_and_key_need_the_password() -> None:
+def test_the_auth_ca_certificate_reads_freely() -> None:
     session = Session("standard", extended=False)
     jpki = session.card.jpki()
-    with pytest.raises(errors.SecurityStatusError):
-        jpki.read_sign_certificate()
-    assert jpki.sign_password_tries().tries_left == 5
-    jpki.verify_sign_password(SIGN_PASSWORD)
-    cert = parse_certificate(jpki.read_sign_certificate())
-    assert cert.der == session.reader.profile.jpki.sign_cert
-    assert cert.verifies(b"document", jpki.sign_with_sign_key(b"document"))
-    ca_der = jpki.read_sign_ca_certificate()
-    assert ca_der == session.reader.profile.jpki.sign_ca_cert
     assert jpki.read_auth_ca_certificate() == session.reader.profile.jpki.auth_ca_cert
 
 
@@ -152,7 +145,7 @@ def test_under_15_has_no_signing_certificate() -> None:
     availability = jpki.certificate_availability()
     assert (availability.sign, availability.auth) == (False, True)
     with pytest.raises(errors.CardFileNotFoundError):
-        jpki.read_sign_certificate()
+        session.channel.exchange(select_ef_command(JpkiEF.SIGN_CERT))
 
 
 def test_face_card_has_no_usable_pin() -> None:
@@ -182,19 +175,82 @@ def test_expired_certificate() -> None:
     assert parse_certificate(session.card.jpki().read_auth_certificate()).is_expired(NOW)
 
 
-def test_text_ap_records() -> None:
+def test_text_ap_records_and_their_integrity() -> None:
     session = Session("standard", extended=False)
     holder = session.reader.profile.holder
     text = session.card.text()
+    assert text.info().identification == bytes.fromhex("01030E01")
+    certificate = text.certificate()
+    assert (str(certificate.issuer), str(certificate.subject)) == ("9000033/001", "9100033/001")
     with pytest.raises(errors.SecurityStatusError):
-        text.my_number()
+        text.check_integrity()  # EF 0001 wants the PIN
     assert text.pin_tries().tries_left == 3
     text.verify_pin(AUTH_PIN)
-    assert text.my_number() == holder.my_number
-    four = text.basic_four()
+    check = text.check_integrity()
+    assert (check.my_number_digest_ok, check.attributes_digest_ok, check.signature_ok) == (
+        True, True, True)
+    assert check.my_number == holder.my_number
+    four = check.basic_four
     assert (four.name, four.address, four.birth, four.sex) == (
         holder.name, holder.address, holder.birth_date, Sex(holder.sex))
-    assert holder.name not in repr(four)
+    assert holder.name not in repr(check)
+    assert holder.my_number not in repr(check)
+
+
+def test_a_changed_attribute_fails_its_digest_and_nothing_else() -> None:
+    text_data = STANDARD.text
+    assert text_data is not None
+    record = bytearray(text_data.attributes_record)
+    record[record.index(b"\xdf\x25\x01") + 3] ^= 0x03  # 性別 "2" -> "1"
+    profile = replace(STANDARD, text=replace(text_data, attributes_record=bytes(record)))
+    reader = SimReader(profile)
+    reader.connect()
+    text = MyNumberCard(CardChannel(reader)).text()
+    text.pin_tries()
+    text.verify_pin(AUTH_PIN)
+    check = text.check_integrity()
+    assert (check.my_number_digest_ok, check.attributes_digest_ok, check.signature_ok) == (
+        True, False, True)
+
+
+def test_a_changed_my_number_filler_fails_its_digest() -> None:
+    text_data = STANDARD.text
+    assert text_data is not None
+    physical = text_data.my_number_record[:-1] + b"\x00"  # the filler the digest covers
+    profile = replace(STANDARD, text=replace(text_data, my_number_record=physical))
+    reader = SimReader(profile)
+    reader.connect()
+    text = MyNumberCard(CardChannel(reader)).text()
+    text.pin_tries()
+    text.verify_pin(AUTH_PIN)
+    check = text.check_integrity()
+    assert (check.my_number_digest_ok, check.attributes_digest_ok, check.signature_ok) == (
+        False, True, True)
+    assert not check.ok
+
+
+@pytest.mark.parametrize("extended", [False, True])
+def test_iphone_signs_only_after_the_holder_authenticated_on_the_phone(extended: bool) -> None:
+    session = Session("iphone", extended=extended)
+    jpki = session.card.jpki()
+    assert jpki.token_kind() is TokenKind.IPHONE
+    assert not jpki.token_kind().pin_on_reader
+    cert = parse_certificate(jpki.read_auth_certificate())  # free: no PIN on an iPhone
+    with pytest.raises(errors.CardFileNotFoundError):
+        jpki.auth_pin_tries()  # no PIN key EF on the reader side
+    with pytest.raises(PhoneNotAuthenticatedError):
+        jpki.sign_with_auth_key(b"nonce")
+    session.reader.card.authenticate_holder()  # Face ID, away from the reader
+    session.power_cycle()  # held to the reader again
+    jpki = session.card.jpki()
+    before = session.count()
+    signature = jpki.sign_with_auth_key(b"nonce")
+    assert session.count() - before == 2  # SELECT 0017, COMPUTE DIGITAL SIGNATURE
+    assert cert.verifies(b"nonce", signature)
+    assert jpki.sign_with_auth_key(b"again")  # the authentication holds while the phone stays
+    session.power_cycle()  # the phone left after a signature: the authentication is spent
+    with pytest.raises(PhoneNotAuthenticatedError):
+        session.card.jpki().sign_with_auth_key(b"nonce")
 
 
 def test_card_face_with_collation_b() -> None:
@@ -262,11 +318,11 @@ def test_records_of_any_size_read_in_the_fewest_apdus(name: str, address: str, f
     reader = SimReader(profile, supports_extended=extended)
     reader.connect()
     channel = CardChannel(reader)
-    text = MyNumberCard(channel).text()
-    text.pin_tries()
-    text.verify_pin(AUTH_PIN)
+    files = CardFiles(channel)
+    pin.query_status(files, TEXT_AID, TextEF.PIN)
+    pin.verify(files, TEXT_AID, TextEF.PIN, AUTH_PIN.encode())
     before = channel.apdu_count
-    four = text.basic_four()
+    four = parse_basic_four(files.read_object(TEXT_AID, TextEF.ATTRIBUTES))
     reads = 1 if extended else math.ceil(len(record) / 256)
     assert channel.apdu_count - before == 1 + reads  # SELECT EF 0002 + READs
     assert (four.name, four.address, four.birth, four.sex) == (name, address, birth, sex)

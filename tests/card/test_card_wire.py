@@ -6,7 +6,7 @@ import hashlib
 
 import pytest
 
-from myna_reader.drivers import errors
+from myna_reader.drivers import errors, pin
 from myna_reader.drivers.backends.base import ReaderEventKind
 from myna_reader.drivers.backends.replay import TranscriptDivergenceError
 from myna_reader.drivers.card import (
@@ -15,6 +15,9 @@ from myna_reader.drivers.card import (
     RetryCounterUnreadError,
     TokenKind,
 )
+from myna_reader.drivers.files import CardFiles
+from myna_reader.drivers.jpki import PhoneNotAuthenticatedError
+from myna_reader.drivers.mynumber_ids import TEXT_AID, TextEF
 
 SELECT_JPKI = "00A4040C0AD392F000260100000001"
 SELECT_TEXT = "00A4040C0AD3921000310001010408"
@@ -65,26 +68,36 @@ def test_digest_info_bytes() -> None:
     assert sign_command(info).to_bytes() == bytes.fromhex("802A008033") + info + b"\x00"
 
 
-def test_sign_key_flow_uppercases_the_password(scripted, certificate_of_size) -> None:
-    cert = certificate_of_size(450)
-    digest = hashlib.sha256(b"doc").hexdigest().upper()
+def test_iphone_refusal_is_its_own_error(scripted) -> None:
+    digest = hashlib.sha256(b"nonce").hexdigest().upper()
     card, reader = scripted(
         (SELECT_JPKI, OK),
-        ("00A4020C02001B", OK),
-        ("00200080", "63C5"),
-        ("0020008006" + b"ABC123".hex(), OK),
-        ("00A4020C020001", OK),
-        ("00B0000000", ok(cert[:256])),
-        ("00B00100C2", ok(cert[256:])),
-        ("00A4020C02001A", OK),
-        ("802A008033" + DIGEST_INFO_PREFIX + digest + "00", ok(b"\x01" * 256)),
+        ("00A4020C020006", OK), ("00B0000020", ok(b"JPKIAPIOSTOKEN".ljust(32, b" "))),
+        ("00A4020C020017", OK),
+        ("802A008033" + DIGEST_INFO_PREFIX + digest + "00", "6982"),
     )
     jpki = card.jpki()
-    assert jpki.sign_password_tries().tries_left == 5
-    jpki.verify_sign_password("abc123")
-    assert jpki.read_sign_certificate() == cert
-    assert jpki.sign_with_sign_key(b"doc") == b"\x01" * 256
-    assert reader.finished
+    assert jpki.token_kind() is TokenKind.IPHONE
+    with pytest.raises(PhoneNotAuthenticatedError) as caught:
+        jpki.sign_with_auth_key(b"nonce")
+    assert caught.value.sw == 0x6982
+    assert isinstance(caught.value, errors.SecurityStatusError)
+    assert reader.finished  # the token label was cached: no APDU after the refusal
+
+
+def test_a_card_refusing_the_signature_is_not_a_phone_error(scripted) -> None:
+    card, _ = scripted(
+        (SELECT_JPKI, OK),
+        ("00A4020C020006", OK), ("00B0000020", ok(b"JPKIAPICCTOKEN2".ljust(32, b" "))),
+        ("00A4020C020017", OK),
+        ("802A008033" + DIGEST_INFO_PREFIX + hashlib.sha256(b"x").hexdigest().upper() + "00",
+         "6982"),
+    )
+    jpki = card.jpki()
+    jpki.token_kind()
+    with pytest.raises(errors.SecurityStatusError) as caught:
+        jpki.sign_with_auth_key(b"x")
+    assert not isinstance(caught.value, PhoneNotAuthenticatedError)
 
 
 # --- retry query ------------------------------------------------------------------------------
@@ -160,8 +173,6 @@ def test_verify_refused_until_the_counter_is_read(scripted) -> None:
     jpki = card.jpki()
     with pytest.raises(RetryCounterUnreadError):
         jpki.verify_auth_pin("1234")
-    with pytest.raises(RetryCounterUnreadError):
-        jpki.verify_sign_password("ABC123")
     assert card.channel.apdu_count == 1  # no VERIFY went out
     jpki.auth_pin_tries()
     jpki.verify_auth_pin("1234")
@@ -180,15 +191,6 @@ def test_bad_auth_pin_sends_nothing(scripted, bad: str) -> None:
     assert card.channel.apdu_count == 1  # the SELECT of jpki() only
     assert bad.strip() not in str(caught.value) or not bad.strip()
     assert isinstance(caught.value, errors.FormatError)
-
-
-@pytest.mark.parametrize("bad", ["ABC12", "A" * 17, "ABC-123", "ÄBC123", "ABC 123", "ıbc123"])
-def test_bad_sign_password_sends_nothing(scripted, bad: str) -> None:
-    card, _ = scripted((SELECT_JPKI, OK))
-    jpki = card.jpki()
-    with pytest.raises(PinFormatError):
-        jpki.verify_sign_password(bad)
-    assert card.channel.apdu_count == 1
 
 
 @pytest.mark.parametrize("bad", ["5502172035228", "550217203522851", "5502172035228A", ""])
@@ -286,10 +288,11 @@ def test_small_file_read_in_one_apdu(scripted) -> None:
         ("00A4020C020001", OK),
         ("00B0000000", ok(bytes.fromhex("FF100C") + b"123456789012" + b"\xff\xff")),
     )
-    text = card.text()
-    text.pin_tries()
-    text.verify_pin("1234")
-    assert text.my_number() == "123456789012"
+    files = CardFiles(card.channel)
+    pin.query_status(files, TEXT_AID, TextEF.PIN)
+    pin.verify(files, TEXT_AID, TextEF.PIN, b"1234")
+    assert files.read_object(TEXT_AID, TextEF.MY_NUMBER) == (bytes.fromhex("FF100C")
+                                                             + b"123456789012")
     assert reader.finished
 
 
@@ -419,13 +422,13 @@ def test_switching_aps_reselects(scripted) -> None:
 def test_failed_select_is_not_remembered(scripted, certificate_of_size) -> None:
     cert = certificate_of_size(1024)
     card, reader = scripted(
-        (SELECT_JPKI, OK), ("00A4020C020001", "6A82"), ("00A4020C020001", OK),
+        (SELECT_JPKI, OK), ("00A4020C02000B", "6A82"), ("00A4020C02000B", OK),
         ("00B00000000000", ok(cert)), extended=True,
     )
     jpki = card.jpki()
     with pytest.raises(errors.CardFileNotFoundError):
-        jpki.read_sign_certificate()
-    assert jpki.read_sign_certificate() == cert
+        jpki.read_auth_ca_certificate()
+    assert jpki.read_auth_ca_certificate() == cert
     assert reader.finished
 
 

@@ -132,10 +132,10 @@ def run_contract(request: pytest.FixtureRequest) -> Iterator[Callable[[Body], No
             body(bench)
         else:
             from myna_reader.drivers.backends.nfc import NfcReader
-            from myna_reader.drivers.sim.nfc_udp import TypeBResponder
+            from myna_reader.drivers.sim.nfc_udp import CardResponder
 
             profile = load_profile("standard")
-            responder = TypeBResponder(SimulatedCard(profile), present=False).start()
+            responder = CardResponder(SimulatedCard(profile), present=False).start()
             cleanups.append(responder.close)
             reader = NfcReader(f"udp:127.0.0.1:{responder.port}", poll_interval=0.05,
                                presence_interval=0.1)

@@ -16,7 +16,7 @@ import pytest
 
 from myna_reader.drivers.backends.base import ReaderEvent, ReaderEventKind
 from myna_reader.drivers.sim.card import SimulatedCard
-from myna_reader.drivers.sim.nfc_udp import TypeBResponder
+from myna_reader.drivers.sim.nfc_udp import CardResponder
 from myna_reader.drivers.sim.profile import CardProfile, load_profile
 
 EVENT_TIMEOUT_S = 5.0
@@ -42,11 +42,11 @@ def card(profile: CardProfile) -> SimulatedCard:
 
 
 @pytest.fixture
-def make_responder(card: SimulatedCard) -> Iterator[Callable[..., TypeBResponder]]:
-    started: list[TypeBResponder] = []
+def make_responder(card: SimulatedCard) -> Iterator[Callable[..., CardResponder]]:
+    started: list[CardResponder] = []
 
-    def make(**options: Any) -> TypeBResponder:
-        responder = TypeBResponder(options.pop("card", card), **options).start()
+    def make(**options: Any) -> CardResponder:
+        responder = CardResponder(options.pop("card", card), **options).start()
         started.append(responder)
         return responder
 
@@ -62,7 +62,7 @@ def make_reader() -> Iterator[Callable[..., Any]]:
 
     opened: list[NfcReader] = []
 
-    def make(responder: TypeBResponder, *, wait_card: bool = True, **options: Any) -> NfcReader:
+    def make(responder: CardResponder, *, wait_card: bool = True, **options: Any) -> NfcReader:
         options.setdefault("poll_interval", 0.05)
         options.setdefault("presence_interval", 0.1)
         reader = NfcReader(f"udp:127.0.0.1:{responder.port}", **options)

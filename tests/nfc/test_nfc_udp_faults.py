@@ -12,7 +12,7 @@ from myna_reader.drivers.apdu import Command
 from myna_reader.drivers.backends.base import ReaderEventKind
 from myna_reader.drivers.errors import CardRemovedError, CardTimeoutError, NoCardError
 from myna_reader.drivers.mynumber_ids import JPKI_AID, JpkiEF
-from myna_reader.drivers.sim.nfc_udp import TypeBResponder
+from myna_reader.drivers.sim.nfc_udp import CardResponder
 from myna_reader.drivers.sim.profile import CardProfile
 
 pytestmark = pytest.mark.nfc
@@ -62,7 +62,7 @@ def timed(bounded: Callable[..., Any], action: Callable[[], Any]) -> tuple[Any, 
 
 
 def test_removal_between_short_reads(
-    make_responder: Callable[..., TypeBResponder], make_reader: Callable[..., Any],
+    make_responder: Callable[..., CardResponder], make_reader: Callable[..., Any],
     expect_event: Callable[..., Any], bounded: Callable[..., Any],
 ) -> None:
     responder = make_responder()
@@ -85,7 +85,7 @@ def test_removal_between_short_reads(
 
 
 def test_removal_in_the_middle_of_a_chained_answer(
-    make_responder: Callable[..., TypeBResponder], make_reader: Callable[..., Any],
+    make_responder: Callable[..., CardResponder], make_reader: Callable[..., Any],
     expect_event: Callable[..., Any], bounded: Callable[..., Any],
 ) -> None:
     responder = make_responder()
@@ -101,7 +101,7 @@ def test_removal_in_the_middle_of_a_chained_answer(
 
 
 def test_presence_check_notices_removal_and_a_new_card_starts_fresh(
-    profile: CardProfile, make_responder: Callable[..., TypeBResponder],
+    profile: CardProfile, make_responder: Callable[..., CardResponder],
     make_reader: Callable[..., Any], expect_event: Callable[..., Any],
 ) -> None:
     responder = make_responder()
@@ -120,7 +120,7 @@ def test_presence_check_notices_removal_and_a_new_card_starts_fresh(
 
 
 def test_card_that_stops_answering_times_out_and_recovers_on_field_reset(
-    make_responder: Callable[..., TypeBResponder], make_reader: Callable[..., Any],
+    make_responder: Callable[..., CardResponder], make_reader: Callable[..., Any],
     bounded: Callable[..., Any],
 ) -> None:
     responder = make_responder(fwi=10)
@@ -140,7 +140,7 @@ def test_card_that_stops_answering_times_out_and_recovers_on_field_reset(
 
 
 def test_card_that_hangs_mid_chain_times_out(
-    make_responder: Callable[..., TypeBResponder], make_reader: Callable[..., Any],
+    make_responder: Callable[..., CardResponder], make_reader: Callable[..., Any],
     bounded: Callable[..., Any],
 ) -> None:
     responder = make_responder(fwi=13)  # FWT ≈ 2.47 s and no retries in nfcpy
@@ -161,7 +161,7 @@ LONG_COMMAND = Command.case3(0x80, 0xA2, 0x00, 0x00, bytes(512)).to_bytes()
 @pytest.mark.parametrize("command", [SELECT_JPKI, EXTENDED_READ, LONG_COMMAND],
                          ids=["i-block", "chained-answer", "chained-command"])
 def test_lost_card_frames_are_recovered_by_iso_dep(
-    command: bytes, make_responder: Callable[..., TypeBResponder],
+    command: bytes, make_responder: Callable[..., CardResponder],
     make_reader: Callable[..., Any],
 ) -> None:
     responder = make_responder()
@@ -176,7 +176,7 @@ def test_lost_card_frames_are_recovered_by_iso_dep(
 
 
 def test_a_lost_presence_check_answer_does_not_end_the_session(
-    profile: CardProfile, make_responder: Callable[..., TypeBResponder],
+    profile: CardProfile, make_responder: Callable[..., CardResponder],
     make_reader: Callable[..., Any], bounded: Callable[..., Any],
 ) -> None:
     responder = make_responder()
@@ -193,7 +193,7 @@ def test_a_lost_presence_check_answer_does_not_end_the_session(
 @pytest.mark.parametrize(("unpower", "after"), [(True, SW_SECURITY_STATUS), (False, SW_OK)])
 def test_field_off_clears_the_verified_state(
     unpower: bool, after: bytes, profile: CardProfile,
-    make_responder: Callable[..., TypeBResponder], make_reader: Callable[..., Any],
+    make_responder: Callable[..., CardResponder], make_reader: Callable[..., Any],
 ) -> None:
     reader = make_reader(make_responder())
     reader.connect()
@@ -206,7 +206,7 @@ def test_field_off_clears_the_verified_state(
 
 
 def test_presence_checks_never_interleave_with_exchanges(
-    profile: CardProfile, make_responder: Callable[..., TypeBResponder],
+    profile: CardProfile, make_responder: Callable[..., CardResponder],
     make_reader: Callable[..., Any],
 ) -> None:
     reader = make_reader(make_responder(), presence_interval=0.001)
@@ -219,7 +219,7 @@ def test_presence_checks_never_interleave_with_exchanges(
 
 
 def test_no_card_and_no_connect_are_told_apart(
-    make_responder: Callable[..., TypeBResponder], make_reader: Callable[..., Any],
+    make_responder: Callable[..., CardResponder], make_reader: Callable[..., Any],
 ) -> None:
     reader = make_reader(make_responder(present=False), wait_card=False)
     with pytest.raises(NoCardError):

@@ -14,7 +14,7 @@ import pytest
 
 from myna_reader.drivers.mynumber_ids import JPKI_AID
 from myna_reader.drivers.sim.card import SimulatedCard
-from myna_reader.drivers.sim.nfc_udp import TypeBResponder
+from myna_reader.drivers.sim.nfc_udp import CardResponder
 
 pytestmark = pytest.mark.nfc
 
@@ -48,7 +48,7 @@ class Pcd:
 
 
 @pytest.fixture
-def pcd(make_responder: Callable[..., TypeBResponder]) -> Iterator[Pcd]:
+def pcd(make_responder: Callable[..., CardResponder]) -> Iterator[Pcd]:
     reader = Pcd(make_responder().port)
     yield reader
     reader.sock.close()

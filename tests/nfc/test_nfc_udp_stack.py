@@ -18,7 +18,7 @@ from myna_reader.drivers.backends.base import ReaderEventKind
 from myna_reader.drivers.errors import CardTimeoutError
 from myna_reader.drivers.mynumber_ids import JPKI_AID, JpkiEF
 from myna_reader.drivers.sim.card import SimulatedCard
-from myna_reader.drivers.sim.nfc_udp import SIGNATURE_TIMING, CardTiming, TypeBResponder
+from myna_reader.drivers.sim.nfc_udp import SIGNATURE_TIMING, CardResponder, CardTiming
 from myna_reader.drivers.sim.profile import CardProfile
 
 pytestmark = pytest.mark.nfc
@@ -100,7 +100,7 @@ class RecordingCard:
 
 
 def test_activation_gives_type_b_atr_and_select_answers(
-    make_responder: Callable[..., TypeBResponder], make_reader: Callable[..., Any]
+    make_responder: Callable[..., CardResponder], make_reader: Callable[..., Any]
 ) -> None:
     reader = make_reader(make_responder(fwi=10))
     assert reader.card_present()
@@ -119,7 +119,7 @@ def test_activation_gives_type_b_atr_and_select_answers(
 
 
 def test_card_placed_later_is_sensed(
-    make_responder: Callable[..., TypeBResponder], make_reader: Callable[..., Any],
+    make_responder: Callable[..., CardResponder], make_reader: Callable[..., Any],
     expect_event: Callable[..., Any],
 ) -> None:
     responder = make_responder(present=False)
@@ -133,7 +133,7 @@ def test_card_placed_later_is_sensed(
 
 
 def test_auth_certificate_in_short_reads(
-    profile: CardProfile, make_responder: Callable[..., TypeBResponder],
+    profile: CardProfile, make_responder: Callable[..., CardResponder],
     make_reader: Callable[..., Any],
 ) -> None:
     reader = make_reader(make_responder())
@@ -150,7 +150,7 @@ def test_auth_certificate_in_short_reads(
 
 
 def test_auth_certificate_in_one_extended_read_chains_the_response(
-    profile: CardProfile, make_responder: Callable[..., TypeBResponder],
+    profile: CardProfile, make_responder: Callable[..., CardResponder],
     make_reader: Callable[..., Any],
 ) -> None:
     reader = make_reader(make_responder(fsci=8))
@@ -169,7 +169,7 @@ def test_auth_certificate_in_one_extended_read_chains_the_response(
 
 
 def test_long_command_is_chained_and_reaches_the_card_whole(
-    card: SimulatedCard, make_responder: Callable[..., TypeBResponder],
+    card: SimulatedCard, make_responder: Callable[..., CardResponder],
     make_reader: Callable[..., Any],
 ) -> None:
     recording = RecordingCard(card)
@@ -187,7 +187,7 @@ def test_long_command_is_chained_and_reaches_the_card_whole(
 
 
 def test_verify_and_signature_checked_with_the_certificate(
-    profile: CardProfile, make_responder: Callable[..., TypeBResponder],
+    profile: CardProfile, make_responder: Callable[..., CardResponder],
     make_reader: Callable[..., Any],
 ) -> None:
     reader = make_reader(make_responder(timing=SIGNATURE_TIMING))
@@ -203,7 +203,7 @@ def test_verify_and_signature_checked_with_the_certificate(
 
 
 def test_small_frames_chain_the_signature_command(
-    profile: CardProfile, make_responder: Callable[..., TypeBResponder],
+    profile: CardProfile, make_responder: Callable[..., CardResponder],
     make_reader: Callable[..., Any],
 ) -> None:
     # FSC 32 (29 bytes per I-block): the 57-byte sign command goes out in two chained
@@ -215,7 +215,7 @@ def test_small_frames_chain_the_signature_command(
 
 
 def test_wtx_lets_the_card_compute_past_its_frame_waiting_time(
-    profile: CardProfile, make_responder: Callable[..., TypeBResponder],
+    profile: CardProfile, make_responder: Callable[..., CardResponder],
     make_reader: Callable[..., Any],
 ) -> None:
     # FWI 6: FWT ≈ 19 ms, far below the modelled 0.3 s signature: only S(WTX) saves it.
@@ -226,7 +226,7 @@ def test_wtx_lets_the_card_compute_past_its_frame_waiting_time(
 
 
 def test_card_slower_than_fwt_without_wtx_times_out(
-    profile: CardProfile, make_responder: Callable[..., TypeBResponder],
+    profile: CardProfile, make_responder: Callable[..., CardResponder],
     make_reader: Callable[..., Any], bounded: Callable[..., Any],
 ) -> None:
     slow = CardTiming(SIGNATURE_TIMING.seconds_by_ins, wtx=False)
@@ -241,10 +241,10 @@ def test_card_slower_than_fwt_without_wtx_times_out(
 
 
 def test_long_fwt_of_fwi_13_is_honoured(
-    make_responder: Callable[..., TypeBResponder], make_reader: Callable[..., Any]
+    make_responder: Callable[..., CardResponder], make_reader: Callable[..., Any]
 ) -> None:
-    # FWI 13 (FWT ≈ 2.47 s, the third ATQB of docs/card-protocol.md §11.1): a 1.5 s answer with no WTX
-    # is still within the card's frame waiting time, so the reader must wait for it.
+    # FWI 13 (FWT ≈ 2.47 s, the third ATQB of docs/card-protocol.md §11.1): a 1.5 s answer with
+    # no WTX is still within the card's frame waiting time, so the reader must wait for it.
     slow_select = CardTiming({0xA4: 1.5}, wtx=False)
     reader = make_reader(make_responder(fwi=13, timing=slow_select))
     reader.connect()

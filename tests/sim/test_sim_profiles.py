@@ -15,12 +15,13 @@ SELECT_JPKI = "00 A4 04 0C 0A D3 92 F0 00 26 01 00 00 00 01"
 SELECT_TEXT = "00 A4 04 0C 0A D3 92 10 00 31 00 01 01 04 08"
 SELECT_VISUAL = "00 A4 04 0C 0A D3 92 10 00 31 00 01 01 04 02"
 NAMES = ["standard", "one-try-left", "pin-blocked", "face-card", "under-15", "android-phone",
-         "expired"]
+         "iphone", "expired"]
+PHONES = ["android-phone", "iphone"]
 PROFILES_DIR = resources.files("myna_reader.fixtures") / "profiles"
 README = Path(__file__).resolve().parents[2] / "hw-fixtures" / "README.md"
 
 
-def test_the_seven_named_profiles_are_bundled() -> None:
+def test_the_eight_named_profiles_are_bundled() -> None:
     assert sorted(profile_names()) == sorted(NAMES)
 
 
@@ -34,8 +35,11 @@ def test_profile_is_small_marked_synthetic_and_named(name) -> None:
 
 @pytest.mark.parametrize("name", NAMES)
 def test_atr_is_a_contactless_atr_with_a_valid_checksum(name) -> None:
-    atr = load_profile(name).atr
-    assert atr[:4] == bytes.fromhex("3B888001")
+    profile = load_profile(name)
+    atr = profile.atr
+    # Type B: 8 historical bytes from the ATQB; a phone (Type A): an ATS without any
+    assert atr[:4] == bytes.fromhex("3B808001" if name in PHONES else "3B888001")
+    assert profile.rf == ("A" if name in PHONES else "B")
     check = 0
     for byte in atr[1:]:
         check ^= byte

@@ -110,9 +110,120 @@ def test_card_face_layout(name) -> None:
     assert image.size == (90, 112)
 
 
+def children(record: bytes) -> dict[int, bytes]:
+    """Each TLV inside the record, as written (header included), by tag."""
+    _, body, end = read_tlv(record, 0)
+    tlvs: dict[int, bytes] = {}
+    at = end - len(body)
+    while at < end:
+        start = at
+        tag, _, at = read_tlv(record, at)
+        tlvs[tag] = record[start:at]
+    return tlvs
+
+
+def card_key(value: bytes) -> RSAPublicNumbers:
+    """`90 <e> 91 <n>` as public numbers."""
+    tag, exponent, at = read_tlv(value, 0)
+    assert tag == 0x90
+    tag, modulus, _ = read_tlv(value, at)
+    assert tag == 0x91 and len(modulus) == 256
+    return RSAPublicNumbers(int.from_bytes(exponent, "big"), int.from_bytes(modulus, "big"))
+
+
+def pkcs1_payload(key: RSAPublicNumbers, signature: bytes) -> bytes:
+    """What an RSA PKCS#1 v1.5 type-1 signature carries (the padding checked in full)."""
+    block = pow(int.from_bytes(signature, "big"), key.e, key.n).to_bytes(256, "big")
+    assert block[:2] == b"\x00\x01"
+    separator = block.index(b"\x00", 2)
+    assert set(block[2:separator]) == {0xFF} and separator >= 10
+    return block[separator + 1 :]
+
+
+def sha256_info(data: bytes) -> bytes:
+    return bytes.fromhex("3031300D060960864801650304020105000420") + hashlib.sha256(data).digest()
+
+
+def cvc(certificate: bytes) -> tuple[bytes, bytes, RSAPublicNumbers, bytes, bytes]:
+    """(issuer key ID, subject key ID, certified key, body, signature) of a 7F21 CVC."""
+    assert certificate[:5] == bytes.fromhex("7F21820233") and len(certificate) == 568
+    tag, body, at = read_tlv(certificate, 5)
+    assert tag == 0x5F4E and len(body) == 297
+    tag, signature, _ = read_tlv(certificate, at)
+    assert tag == 0x5F37 and len(signature) == 256
+    return body[:16], body[16:32], card_key(body[32:]), body, signature
+
+
+@pytest.mark.parametrize("name", CARD_PROFILES)
+def test_text_ap_integrity_record_verifies_with_its_certificate(name) -> None:
+    text = load_profile(name).text
+    record = text.integrity_record
+    assert len(record) == 336 and record[:5] == bytes.fromhex("FF3082014B")
+    fields = children(record)
+    assert list(fields) == [0xDF31, 0xDF32, 0xDF33]
+    # DF31: SHA-256 of EF 0001 as stored, the two FF of filler included
+    assert len(text.my_number_record) == 17
+    assert fields[0xDF31][3:] == hashlib.sha256(text.my_number_record).digest()
+    # DF32: SHA-256 of EF 0002's record from DF22 on: no DF21 table, no filler
+    _, body, _ = read_tlv(text.attributes_record, 0)
+    _, _, after_table = read_tlv(body, 0)
+    assert fields[0xDF32][3:] == hashlib.sha256(body[after_table:]).digest()
+    issuer, subject, key, cvc_body, cvc_signature = cvc(text.certificate)
+    assert issuer[:7] == b"9000033" and subject[:7] == b"9100033"
+    signature = fields[0xDF33][5:]
+    assert pkcs1_payload(key, signature) == sha256_info(fields[0xDF31] + fields[0xDF32])
+    # the certificate itself: signed by the synthetic CV CA the profile names
+    assert text.cv_ca.key_id == issuer
+    assert pkcs1_payload(card_key(text.cv_ca.public_key), cvc_signature) == sha256_info(cvc_body)
+
+
+@pytest.mark.parametrize("name", CARD_PROFILES)
+def test_text_ap_info_has_the_real_shape(name) -> None:
+    info = load_profile(name).text.ap_info
+    assert len(info) == 256 and info[:5] == bytes.fromhex("FF4082009F")
+    fields = children(info)
+    assert fields[0xDF41] == bytes.fromhex("DF4104") + bytes.fromhex("01030E01")
+    assert len(fields[0xDF42]) == 3 + 16 and fields[0xDF42][3:10] == b"9000034"
+    assert fields[0xDF43][:5] == bytes.fromhex("DF43820080")
+    assert fields[0xDF43][5 + 32 :] == b"\xff" * 96
+    assert set(info[164:]) == {0xFF}
+
+
+@pytest.mark.parametrize("name", CARD_PROFILES)
+def test_visual_ap_records_verify_with_its_certificate(name) -> None:
+    visual = load_profile(name).visual
+    issuer, subject, key, cvc_body, cvc_signature = cvc(visual.certificate)
+    assert issuer[:7] == b"9000023" and subject[:7] == b"9100023"
+    assert pkcs1_payload(card_key(visual.cv_ca.public_key), cvc_signature) == sha256_info(cvc_body)
+    face_key = value_at(visual.card_face, 0xDF24)
+    age = visual.age_record
+    assert len(age) == 547 and age[:5] == bytes.fromhex("FF1082021E")
+    for record, signature_tag, key_tag in ((age, 0xDF13, 0xDF12),
+                                           (visual.my_number_image, 0xDF43, 0xDF42)):
+        fields = children(record)
+        signed = b"".join(raw for tag, raw in fields.items() if tag != signature_tag)
+        assert list(fields)[-1] == signature_tag
+        assert pkcs1_payload(key, fields[signature_tag][5:]) == sha256_info(signed)
+        assert value_at(record, key_tag) == face_key  # the card's own key, as in DF24
+    assert value_at(age, 0xDF11) == load_profile(name).holder.birth_date.encode()
+    assert value_at(visual.my_number_image, 0xDF41).startswith(PNG_MAGIC)
+
+
+@pytest.mark.parametrize("name", CARD_PROFILES)
+def test_visual_ap_basic_info_has_the_real_shape(name) -> None:
+    info = load_profile(name).visual.basic_info
+    assert len(info) == 320 and info[:5] == bytes.fromhex("FF3082013B")
+    fields = children(info)
+    assert list(fields) == [0xDF31, 0xDF32, 0xDF33, 0xDF34, 0xDF35]
+    assert fields[0xDF31][3:] == bytes.fromhex("06030E01")
+    assert fields[0xDF34][3:] == b"99000"
+    assert fields[0xDF35][:5] == bytes.fromhex("DF35820110")
+
+
 @pytest.mark.parametrize("name", CARD_PROFILES)
 def test_card_face_signature_covers_three_digest_groups(name) -> None:
-    face = load_profile(name).visual.card_face
+    visual = load_profile(name).visual
+    face = visual.card_face
     _, body, end = read_tlv(face, 0)
     tlvs: dict[int, bytes] = {}
     at = end - len(body)
@@ -122,14 +233,11 @@ def test_card_face_signature_covers_three_digest_groups(name) -> None:
         tlvs[tag] = face[start:at]
     groups = ((0xDF22, 0xDF23, 0xDF24), (0xDF25, 0xDF26), (0xDF27,))
     digests = b"".join(hashlib.sha256(b"".join(tlvs[t] for t in g)).digest() for g in groups)
-    public = value_at(face, 0xDF24)
-    assert public[:5] == bytes.fromhex("9003010001")
-    modulus = int.from_bytes(public[9:], "big")
-    signature = int.from_bytes(value_at(face, 0xDF28), "big")
-    key = RSAPublicNumbers(65537, modulus)
-    block = pow(signature, key.e, key.n).to_bytes(256, "big")
+    assert value_at(face, 0xDF24)[:5] == bytes.fromhex("9003010001")
+    # signed by the key the AP's certificate (EF 0004) certifies, not by the card's own key
+    _, _, key, _, _ = cvc(visual.certificate)
     expected_info = bytes.fromhex("3071300D060960864801650304020105000460") + digests
-    assert block == b"\x00\x01" + b"\xff" * (256 - 3 - len(expected_info)) + b"\x00" + expected_info
+    assert pkcs1_payload(key, value_at(face, 0xDF28)) == expected_info
 
 
 @pytest.mark.parametrize(("name", "verify_b"), [
