@@ -141,8 +141,10 @@ def contains(outer: Rect, inner: Rect) -> bool:
     return ox <= ix and oy <= iy and ix + iw <= ox + ow and iy + ih <= oy + oh
 
 
-# the tactile keypad, in units: keys of about 16 mm on a 7-inch 800x480 panel
+# the tactile keypad, in units: keys of about 16 mm on a 7-inch 800x480 panel; a portrait
+# panel has the width for larger ones
 TACTILE_KEY = 84
+TACTILE_KEY_PORTRAIT = 96
 TACTILE_GAP = 10
 
 
@@ -150,7 +152,8 @@ def tactile_keypad(layout: Layout) -> Rect:
     """The 3x4 keypad with the centre of its 5 key at the centre of the panel, on every
     screen that has a keypad: a finger finds the home key from the panel's edges, and a
     raised dot stuck on the glass there marks it (as on a phone's or an ATM's 5)."""
-    key, gap = layout.px(TACTILE_KEY), layout.px(TACTILE_GAP)
+    key = layout.px(TACTILE_KEY_PORTRAIT if layout.portrait else TACTILE_KEY)
+    gap = layout.px(TACTILE_GAP)
     cx, cy = layout.width // 2, layout.height // 2
     left = cx - key // 2 - gap - key
     top = cy - key // 2 - gap - key

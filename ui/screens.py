@@ -235,7 +235,7 @@ def _keypad_screen(c: Canvas, view: View, info: ScreenInfo, title: str, entered:
         if c.layout.portrait:
             words = (x, y, w, py - gap - y)
             below = (x, py + ph + gap, w, y + h - py - ph - gap)
-            boxes, actions = cut_top(below, c.px(60), c.px(12))
+            boxes, actions = cut_top(below, c.px(52), c.px(12))
             cells = columns(actions, len(buttons) + info.voice_on, c.px(16))
         else:
             words = (x, y, px - gap - x, h)
