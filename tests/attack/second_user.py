@@ -1,5 +1,6 @@
-"""A real second, unprivileged user for the attacker's processes (TEST-BENCH: the venv's
-interpreter links into root's home, so the attacker runs Debian's /usr/bin/python3)."""
+"""A real second, unprivileged user for the attacker's processes. The venv's
+interpreter links into root's home, which a second user cannot enter, so the attacker runs
+Debian's /usr/bin/python3."""
 
 from __future__ import annotations
 
