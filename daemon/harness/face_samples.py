@@ -3,7 +3,8 @@ faces, chip photos and live frames made from them, synthetic card faces and the 
 face card carrying a real chip photo. Held in memory only; nothing personal (public photos of
 public figures, fictional card data).
 
-Faces (reference face-auth.md §2), each pinned, downloaded once with pip into a cache
+Faces (docs/face-auth.md, "Models, sample faces and their sources"), each pinned, downloaded
+once with pip into a cache
 directory ($MYNA_FACE_CACHE, default ~/.cache/myna-reader/faces; CI caches it) and read from
 the archive; nothing is installed:
 - face_recognition 1.3.0 sdist: obama.jpg, obama2.jpg, obama3.jpg (one person, three photos),
@@ -240,7 +241,7 @@ SIGNED_GROUPS = ((0xDF22, 0xDF23, 0xDF24), (0xDF25, 0xDF26), (0xDF27,))
 def face_card_profile(photo_jp2: bytes) -> CardProfile:
     """The bundled synthetic `face-card` (no PIN set) whose 券面AP photo (DF27) is
     `photo_jp2`, re-signed with the profile's own throwaway card key exactly as
-    hw-fixtures/generate.py signs it (reference §5.2)."""
+    hw-fixtures/generate.py signs it (docs/card-protocol.md §10.7)."""
     doc = json.loads((resources.files("myna_reader.fixtures") / "profiles" /
                       "face-card.json").read_text(encoding="utf-8"))
     visual = doc["visual"]

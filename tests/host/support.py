@@ -114,7 +114,7 @@ class Events:
 
 
 class Console:
-    """The reference terminal (cli_host.Terminal) running in a thread, output collected."""
+    """The reference terminal (daemon/link/terminal.py's Terminal) in a thread, output kept."""
 
     def __init__(self, url: str, **options: Any) -> None:
         self._lock = threading.Lock()

@@ -1,4 +1,4 @@
-"""HostLink over TCP on 127.0.0.1 against the reference console (cli_host.Terminal)."""
+"""HostLink over TCP on 127.0.0.1 against the reference terminal (daemon/link/terminal.py)."""
 
 from __future__ import annotations
 

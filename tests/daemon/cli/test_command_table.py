@@ -40,4 +40,4 @@ def test_help_loads_no_command_group() -> None:
                           check=True)
     count = int(done.stdout.split()[-1])
     assert "readers" in done.stdout
-    assert count <= 8, count  # myna_reader, daemon, cli, cli.errors, errors, version, drivers(.errors)
+    assert count <= 8, count  # the package roots, cli, its errors, daemon.errors, version
