@@ -43,8 +43,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
                    help="the source tree to build when no --wheel-dir (default .)")
     p.add_argument("--min-version", default=None, metavar="V",
                    help="the oldest installed version this bundle may replace (default any)")
-    p.add_argument("--downgrade", action="store_true",
-                   help="sign this bundle as a permitted downgrade")
+    p.add_argument("--downgrade-from", metavar="V",
+                   help="sign this bundle as a downgrade that replaces version V only")
     p.set_defaults(handler=cmd_build)
 
     p = actions.add_parser("install", help="verify and install a bundle, roll back if unhealthy")
@@ -129,13 +129,15 @@ def cmd_build(args: argparse.Namespace) -> int:
         if args.wheel_dir is not None:
             manifest = update_bundle.build_bundle(args.wheel_dir, args.out, args.key,
                                                   min_version=args.min_version,
-                                                  downgrade=args.downgrade, progress=bar)
+                                                  downgrade_from=args.downgrade_from,
+                                                  progress=bar)
         else:
             with tempfile.TemporaryDirectory(prefix="myna-wheels-") as tmp:
                 _pip_wheel(args.source, Path(tmp))
                 manifest = update_bundle.build_bundle(Path(tmp), args.out, args.key,
                                                       min_version=args.min_version,
-                                                      downgrade=args.downgrade, progress=bar)
+                                                      downgrade_from=args.downgrade_from,
+                                                      progress=bar)
     except BundleError as exc:
         bar.finish()
         return _refused(exc)

@@ -232,10 +232,12 @@ class Manifest:
     key_id: str
     platforms: tuple[str, ...]
     files: Mapping[str, FileEntry] = field(default_factory=dict)
+    replaces: str | None = None  # a downgrade's: the one installed version it may replace
 
     def to_bytes(self) -> bytes:
         data = {"format": FORMAT, "name": PROJECT, "version": self.version,
                 "min_version": self.min_version, "downgrade": self.downgrade,
+                "replaces": self.replaces,
                 "built": self.built, "key_id": self.key_id, "platforms": list(self.platforms),
                 "files": {name: {"sha256": e.sha256, "size": e.size}
                           for name, e in sorted(self.files.items())}}
@@ -251,12 +253,17 @@ class Manifest:
                      for name, e in dict(data["files"]).items()}
             manifest = cls(str(data["version"]), str(data["min_version"]),
                            data["downgrade"] is True, str(data["built"]), str(data["key_id"]),
-                           tuple(str(p) for p in data["platforms"]), files)
+                           tuple(str(p) for p in data["platforms"]), files,
+                           None if data.get("replaces") is None else str(data["replaces"]))
         except (ValueError, KeyError, TypeError, AttributeError, OverflowError,
                 RecursionError) as exc:
             raise ManifestFormatError(f"the manifest is malformed ({exc!r})") from None
         parse_version(manifest.version)
         parse_version(manifest.min_version)
+        if manifest.downgrade:
+            if manifest.replaces is None:  # else it could be replayed over any later release
+                raise ManifestFormatError("a downgrade bundle must name the version it replaces")
+            parse_version(manifest.replaces)
         return manifest
 
     def project_wheel(self) -> str:
@@ -282,9 +289,10 @@ def _hash_file(path: Path, progress: Progress | None, done: int, total: int) -> 
 
 
 def build_bundle(wheel_dir: Path, out: Path, key_path: Path, *, min_version: str | None = None,
-                 downgrade: bool = False, progress: Progress | None = None,
+                 downgrade_from: str | None = None, progress: Progress | None = None,
                  now: datetime | None = None) -> Manifest:
-    """Sign WHEEL_DIR/*.whl (one must be the project's) into the bundle OUT."""
+    """Sign WHEEL_DIR/*.whl (one must be the project's) into the bundle OUT; with
+    `downgrade_from`, as a downgrade that replaces that one version only."""
     key = load_private_key(key_path)
     wheels = sorted(wheel_dir.glob("*.whl"))
     names = [parse_wheel_name(w.name) for w in wheels]
@@ -305,8 +313,10 @@ def build_bundle(wheel_dir: Path, out: Path, key_path: Path, *, min_version: str
         done += wheel.stat().st_size
     platforms = sorted({p for n in names for p in n.platforms})
     stamp = (now or datetime.now(UTC)).isoformat(timespec="seconds").replace("+00:00", "Z")
-    manifest = Manifest(version, floor, downgrade, stamp, key_id(key.public_key()),
-                        tuple(platforms), files)
+    if downgrade_from is not None:
+        parse_version(downgrade_from)
+    manifest = Manifest(version, floor, downgrade_from is not None, stamp,
+                        key_id(key.public_key()), tuple(platforms), files, downgrade_from)
     raw = manifest.to_bytes()
     tmp = out.with_name(f".{out.name}.tmp")
     try:
@@ -348,6 +358,25 @@ def _check_name(name: str) -> None:
         raise UnsafePathError(f"refused: the bundle holds an absolute path ({name})")
     if ".." in path.parts or "\\" in name:
         raise UnsafePathError(f"refused: a path escapes the bundle ({name})")
+
+
+_EXTENDED_HEADERS = (tarfile.XHDTYPE, tarfile.XGLTYPE, tarfile.SOLARIS_XHDTYPE,
+                     tarfile.GNUTYPE_LONGNAME, tarfile.GNUTYPE_LONGLINK)
+
+
+def _bounded_headers(limit: int) -> type[tarfile.TarInfo]:
+    """A TarInfo whose extended headers (pax, GNU long names) are refused when they claim
+    more than `limit` bytes: tarfile reads such a header whole into memory, before anything
+    is verified, so an unsigned archive could otherwise make the reader allocate gigabytes."""
+
+    class BoundedTarInfo(tarfile.TarInfo):
+        def _proc_member(self, tarfile_: tarfile.TarFile) -> tarfile.TarInfo:
+            if self.type in _EXTENDED_HEADERS and self.size > limit:
+                raise BundleTooLargeError(f"refused: a tar header of {self.size} bytes, over "
+                                          f"the limit of {limit}")
+            return super()._proc_member(tarfile_)  # type: ignore[misc,no-any-return]
+
+    return BoundedTarInfo
 
 
 def _read_structure(tar: tarfile.TarFile, size: int, limits: Limits) -> dict[str, tarfile.TarInfo]:
@@ -456,7 +485,8 @@ def open_bundle(path: Path, trusted: Mapping[str, Ed25519PublicKey], dest: Path 
                                   f"{limits.bundle_bytes}")
     try:
         # uncompressed only: no decompression bomb; closed by the `with` below
-        tar = tarfile.open(path, "r:")  # noqa: SIM115
+        tar = tarfile.open(path, "r:",  # noqa: SIM115
+                           tarinfo=_bounded_headers(limits.manifest_bytes))
     except (tarfile.ReadError, EOFError) as exc:
         raise BundleTruncatedError(f"refused: not a bundle, or truncated ({exc})") from None
     with tar:

@@ -22,8 +22,10 @@ import contextlib
 import fcntl
 import hashlib
 import json
+import logging
 import os
 import platform
+import pwd
 import shutil
 import socket
 import subprocess
@@ -38,7 +40,7 @@ from typing import Any
 
 from myna_reader.daemon.engine import AuditEvent, AuditOutcome, AuditRecord
 from myna_reader.daemon.errors import DaemonError
-from myna_reader.daemon.store.audit import AuditLog
+from myna_reader.daemon.store.audit import AuditError, AuditLog
 
 # Everything is imported here, never lazily: once `current` is switched, this process's own
 # prefix (/opt/myna-reader/current) names the new release, whose modules must not mix in.
@@ -53,7 +55,10 @@ from myna_reader.daemon.update.bundle import (
     parse_wheel_name,
 )
 
+log = logging.getLogger(__name__)
+
 SERVICE = "myna-reader.service"
+SERVICE_ACCOUNT = "myna-reader"
 MARKER = ".myna-release"  # install.sh's: the release is complete; holds what it was built from
 RELEASE_MANIFEST = "update-manifest.json"
 STATE_FILE = "update-state.json"
@@ -260,12 +265,34 @@ def _note(layout: Layout, state: dict[str, Any], action: str, version: str | Non
     _audit(layout, outcome, version)
 
 
+def _service_user(layout: Layout) -> tuple[int, int] | None:
+    """Who owns the state directory: the service's user (install.sh made it so)."""
+    try:
+        info = layout.state_dir.stat()
+    except FileNotFoundError:
+        return None
+    return info.st_uid, info.st_gid
+
+
+def _service_account() -> tuple[int, int] | None:
+    """The service's account (systemd/myna-reader.sysusers), when this machine has one."""
+    try:
+        entry = pwd.getpwnam(SERVICE_ACCOUNT)
+    except KeyError:
+        return None
+    return entry.pw_uid, entry.pw_gid
+
+
 def _audit(layout: Layout, outcome: AuditOutcome, version: str | None) -> None:
-    log = AuditLog(layout.state_dir)
-    log.append(AuditRecord(AuditEvent.UPDATE, None, outcome, release=version))
-    owner = layout.state_dir.stat()
-    if os.geteuid() == 0 and log.path.stat().st_uid != owner.st_uid:
-        os.chown(log.path, owner.st_uid, owner.st_gid)  # the service must keep appending
+    """The update's audit line, in the service user's own directory: as root, only into a
+    plain file (no link planted there is followed), handed to that user by descriptor. An
+    audit line that cannot be written does not undo the update: it is logged."""
+    try:
+        owner = _service_user(layout) if os.geteuid() == 0 else None
+        audit_log = AuditLog(layout.state_dir, owner=owner)
+        audit_log.append(AuditRecord(AuditEvent.UPDATE, None, outcome, release=version))
+    except (OSError, AuditError) as exc:
+        log.warning("the update's audit line was not written: %s", exc)
 
 
 @contextlib.contextmanager
@@ -314,8 +341,18 @@ def run_self_check(layout: Layout, version: str, timeout: float) -> str | None:
             command = [str(layout.release(version) / "bin/python"), "-I", "-m", SELF_CHECK_ENTRY,
                        "update", "self-check", "--root", str(layout.root), "--expect", version]
             env = {**os.environ, "NOTIFY_SOCKET": address}
+            # nothing of a new release runs as root (its .pth files run at interpreter start):
+            # the check runs as the service's user, who may reach the notify socket
+            user: dict[str, Any] = {}
+            account = _service_account() if os.geteuid() == 0 else None
+            if account is not None:
+                uid, gid = account
+                os.chown(tmp, uid, gid)
+                os.chown(address, uid, gid)
+                user = {"user": uid, "group": gid, "extra_groups": []}
             with subprocess.Popen(command, env=env, stdout=subprocess.PIPE,  # noqa: S603
-                                  stderr=subprocess.STDOUT, text=True, cwd="/") as proc:
+                                  stderr=subprocess.STDOUT, text=True, cwd="/",
+                                  **user) as proc:
                 ready = _wait_ready(sock, proc, time.monotonic() + timeout)
                 hung = proc.poll() is None and not ready
                 if hung:
@@ -373,7 +410,11 @@ def _check_fits(manifest: Manifest, installed: str | None) -> None:
     if new < old and not manifest.downgrade:
         raise DowngradeRefusedError(
             f"refused: {manifest.version} is older than the installed {installed} (a downgrade "
-            "needs a bundle signed as one: update build --downgrade)")
+            f"needs a bundle signed as one: update build --downgrade-from {installed})")
+    if new < old and manifest.replaces != installed:
+        raise DowngradeRefusedError(
+            f"refused: this downgrade to {manifest.version} replaces {manifest.replaces} only, "
+            f"not the installed {installed}")
     if old < parse_version(manifest.min_version):
         raise UpgradePathError(f"refused: {manifest.version} replaces {manifest.min_version} "
                                f"or later; install that first (installed: {installed})")

@@ -115,7 +115,7 @@ def bundles(tmp_path_factory: pytest.TempPathFactory, dependency_wheels: list[Pa
         update_bundle.build_bundle(wheel_dir, made[name], keys.vendor)
     made["1.0.0-downgrade"] = work / "1.0.0-downgrade.bundle"
     update_bundle.build_bundle(work / "wheels-1.0.0", made["1.0.0-downgrade"], keys.vendor,
-                               downgrade=True)
+                               downgrade_from="1.1.0")
     made["1.0.0-other-key"] = work / "1.0.0-other-key.bundle"
     update_bundle.build_bundle(work / "wheels-1.0.0", made["1.0.0-other-key"], keys.other)
     return made

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import tarfile
 from pathlib import Path
 
 import pytest
 
+from myna_reader.daemon.update import bundle as update_bundle
 from myna_reader.daemon.update import install as update_install
 from myna_reader.daemon.update.install import (
     DowngradeRefusedError,
@@ -18,6 +20,7 @@ from myna_reader.daemon.update.install import (
     install,
     rollback,
 )
+from tests.update.conftest import Keys
 
 
 def linked(layout: Layout) -> str:
@@ -106,3 +109,18 @@ def test_a_downgrade_needs_a_bundle_signed_as_one(layout: Layout,
     done = install(bundles["1.0.0-downgrade"], layout)
     assert (done.outcome, done.previous) == ("installed", "1.1.0")
     assert reported_version(layout) == "1.0.0"
+
+
+def test_a_downgrade_bundle_replaces_only_the_version_it_names(
+        layout: Layout, bundles: dict[str, Path], keys: Keys, tmp_path: Path) -> None:
+    """A downgrade bundle cannot be replayed over another release than the one it was signed
+    to replace."""
+    install(bundles["1.1.0"], layout)
+    other = tmp_path / "1.0.0-for-1.0.5.bundle"
+    wheels = tmp_path / "wheels"
+    with tarfile.open(bundles["1.0.0"]) as tar:
+        tar.extractall(wheels, filter="data")
+    update_bundle.build_bundle(wheels / "wheels", other, keys.vendor, downgrade_from="1.0.5")
+    with pytest.raises(DowngradeRefusedError, match=r"replaces 1\.0\.5 only"):
+        install(other, layout)
+    assert linked(layout) == "releases/1.1.0"

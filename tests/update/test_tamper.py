@@ -10,6 +10,7 @@ import io
 import json
 import os
 import tarfile
+import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 
@@ -197,3 +198,22 @@ def test_the_limits_hold_for_members_and_manifest(bundles: dict[str, Path], keys
     with pytest.raises(ub.BundleTooLargeError, match=r"more than 3 files"):
         ub.open_bundle(good, trusted, limits=ub.Limits(members=3))
     assert ub.open_bundle(good, trusted).version == "1.0.0"
+
+
+def test_an_unsigned_tar_header_over_the_bound_is_refused_before_it_is_read(
+        tmp_path: Path, keys: Keys) -> None:
+    """A pax header claiming 64 MiB: refused from its size alone, without reading it in."""
+    bundle = tmp_path / "huge-header.bundle"
+    with tarfile.open(bundle, "w", format=tarfile.PAX_FORMAT) as tar:
+        info = tarfile.TarInfo("manifest.json")
+        info.pax_headers = {"comment": "x" * (64 << 20)}
+        tar.addfile(info, io.BytesIO(b""))
+    tracemalloc.start()
+    try:
+        with pytest.raises(ub.BundleTooLargeError, match="a tar header of"):
+            ub.open_bundle(bundle, ub.load_trusted_keys(
+                keys.vendor.parent))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 << 20  # the 64 MiB header was never read into memory
