@@ -109,6 +109,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
     answers = scenarios.Answers(pin=args.pin or REPLAY_PIN, passcode=args.passcode or "",
                                 agree=_agree(args.disagree))
     summary = play(flow, reader, answers)
+    if reader.divergence is not None:  # even where the engine made an error screen of it
+        raise reader.divergence
     if not reader.finished:
         raise CliError(f"{path}: the confirmation ended before the transcript did")
     print(json.dumps({"scenario": transcript.header.scenario, **summary}, ensure_ascii=False))

@@ -47,6 +47,8 @@ class ReplayReader(Reader):
         self._exchanges = 0
         self._present = False
         self._lock = threading.Lock()
+        #: The first divergence, kept: a caller above may turn the error into an outcome.
+        self.divergence: TranscriptDivergenceError | None = None
 
     @property
     def name(self) -> str:
@@ -98,7 +100,9 @@ class ReplayReader(Reader):
             assert step is None or isinstance(step, Step)
             index = self._exchanges + 1
             if step is None or not step.matches(apdu):
-                raise TranscriptDivergenceError(describe_divergence(index, step, apdu))
+                error = TranscriptDivergenceError(describe_divergence(index, step, apdu))
+                self.divergence = self.divergence or error
+                raise error
             self._cursor += 1
             self._exchanges += 1
         if self._realtime and step.ms:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from support.pcscd import PcscdInstance
 
+from myna_reader.daemon.cli import main
 from myna_reader.drivers.apdu import Command
 from myna_reader.drivers.backends.base import ReaderEventKind
 from myna_reader.drivers.backends.pcsc import PcscReader, list_readers, pcsc_error
@@ -281,3 +283,16 @@ def test_close_wakes_an_event_wait(reader: PcscReader) -> None:
     reader.close()
     waiter.join(timeout=10)
     assert results == [None]
+
+
+@pytest.mark.parametrize("argv", [["card", "info"], ["record", "--flow", "staff", "--out"]])
+def test_an_absent_reader_fails_at_once_in_one_line(
+        argv: list[str], pcscd: PcscdInstance, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    if argv[0] == "record":
+        argv = [*argv, str(tmp_path / "t.jsonl")]
+    assert main([*argv, "--reader", "pcsc:nosuch"]) == 1
+    [line] = capsys.readouterr().err.strip().splitlines()  # no "Place the card" prompt: no wait
+    assert line.startswith("myna-reader: no PC/SC reader matching 'nosuch' (readers seen: ")
+    assert pcscd.reader_name in line
+    assert not (tmp_path / "t.jsonl").exists()
