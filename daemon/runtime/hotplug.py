@@ -161,6 +161,10 @@ class HotplugMonitor:
                                                 name="hotplug")
 
     def start(self) -> None:
+        """Returns once the monitor receives: the netlink socket is bound here, in this
+        thread (pyudev's observer would bind it only once its thread runs, and an event sent
+        in between is lost; a test that plugs right after start() then saw no event)."""
+        self._monitor.start()  # idempotent: the observer's own start() does nothing more
         self._observer.start()
 
     def stop(self) -> None:
