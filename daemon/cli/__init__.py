@@ -36,6 +36,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "host": ("host", "the reference terminal console for the host link"),
     "doctor": ("doctor", "check the reader, display, sound, link, passcode, config"),
     "update": ("update", "signed application updates (build, install, status, rollback)"),
+    "metrics": ("metrics", "fleet metrics from the audit log and update state (Prometheus)"),
 }
 
 
@@ -89,4 +90,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILURE
     except KeyboardInterrupt:
         return 130
-
