@@ -212,7 +212,8 @@ install_release() {
         python3 -m compileall -q -f ${root:+-s "$root" -p /} "$release/lib" >/dev/null
         echo "$stamp" > "$release/.myna-release"
     fi
-    record_good "$version"
+    # a good release for the updater: the first `update install` keeps it for rollback
+    "$here/record-release-good" "$opt/update-state.json" "$version"
     if [ "$(readlink "$opt/current" 2>/dev/null)" != "releases/$version" ]; then
         ln -sfn "releases/$version" "$opt/current.new"
         mv -Tf "$opt/current.new" "$opt/current"
@@ -227,34 +228,6 @@ relocate() {
         | while read -r file; do
             sed -i "s#$root$deployed#$deployed#g" "$file"
         done
-}
-
-# the release as a good one in the updater's state (daemon/update/install.py), so the first
-# `update install` keeps it for rollback; the system's python3, not the release's
-record_good() {
-    python3 - "$opt/update-state.json" "$1" <<'PY'
-import json, os, sys
-path, version = sys.argv[1], sys.argv[2]
-try:
-    with open(path) as f:
-        state = json.load(f)
-except FileNotFoundError:
-    state = {}
-state.setdefault("pending", None)
-state.setdefault("last", None)
-good = [v for v in state.get("good", []) if v != version] + [version]
-if good == state.get("good"):
-    sys.exit(0)
-state["good"] = good
-tmp = f"{path}.{os.getpid()}.tmp"
-with open(tmp, "w") as f:
-    json.dump(state, f, indent=1, sort_keys=True)
-    f.write("\n")
-    f.flush()
-    os.fsync(f.fileno())
-os.chmod(tmp, 0o644)
-os.replace(tmp, path)
-PY
 }
 
 # the voice prompts are synthesised once per release, offline (ui/make_voice.py), by the
