@@ -19,14 +19,41 @@ from myna_reader.drivers.mynumber_ids import JPKI_AID, JpkiEF
 from myna_reader.drivers.recorder import Recorder
 from myna_reader.drivers.sim.profile import load_profile
 from myna_reader.drivers.transcript import Header, load, parse_lines, write
+from myna_reader.fixtures.record_transcripts import DRIVER_FLOWS, play_driver_flow
 
-TRANSCRIPTS = sorted((Path(__file__).parents[2] / "hw-fixtures" / "transcripts").glob("*.jsonl"))
+ALL_TRANSCRIPTS = sorted(
+    (Path(__file__).parents[2] / "hw-fixtures" / "transcripts").glob("*.jsonl"))
+TRANSCRIPTS = [p for p in ALL_TRANSCRIPTS if load(p).header.flow not in DRIVER_FLOWS]
+DRIVER_TRANSCRIPTS = [p for p in ALL_TRANSCRIPTS if p not in TRANSCRIPTS]
 
 
 def test_there_is_a_transcript_for_every_scenario_family() -> None:
     names = {p.stem for p in TRANSCRIPTS}
     assert {"pin-standard", "staff-standard", "pin-blocked", "face-card-pin",
             "android-phone-pin", "android-phone-staff", "expired-staff"} <= names
+    assert {p.stem for p in DRIVER_TRANSCRIPTS} == {
+        "android-phone-driver-pin", "iphone-driver-refused", "iphone-driver-authenticated"}
+
+
+DRIVER_EXPECTED = {  # what each phone path gives at the driver level, and its APDU floor
+    "android-phone-driver-pin": ({"token": "ANDROID", "tries_left": 3, "signature": 256}, 16),
+    "iphone-driver-refused": ({"token": "IPHONE", "refused": "PhoneNotAuthenticatedError",
+                               "sw": "6982"}, 13),
+    "iphone-driver-authenticated": ({"token": "IPHONE", "signature": 256}, 13),
+}
+
+
+@pytest.mark.parametrize("path", DRIVER_TRANSCRIPTS, ids=lambda p: p.stem)
+def test_each_phone_transcript_replays_through_the_driver(path: Path) -> None:
+    transcript = load(path)
+    reader = ReplayReader(transcript)
+    outcome = play_driver_flow(transcript.header.flow, reader, "4321")
+    expected, apdus = DRIVER_EXPECTED[path.stem]
+    assert outcome == expected
+    assert len(transcript.steps) == apdus  # SELECT AP, token, [PIN], certificate, signature
+    assert reader.finished
+    for line in path.read_text(encoding="utf-8").splitlines():
+        assert "0020008004" not in line or "XXXXXXXX" in line
 
 
 EXPECTED = {  # scenario: (method of the result, or the error code the terminal receives)

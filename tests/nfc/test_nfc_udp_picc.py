@@ -1,7 +1,7 @@
-"""The responder's Type B / ISO-DEP bytes, frame by frame, in the udp driver's datagram format.
+"""The responder's Type A, Type B and ISO-DEP bytes, frame by frame, in the udp driver's format.
 
-nfcpy never sends S(DESELECT) or ALLB_REQ, so this side of the PICC is driven by hand here:
-the test is the reader, writing the frames ISO/IEC 14443-3/-4 define.
+nfcpy never sends S(DESELECT), ALLB_REQ, HLTA or WUPA, so this side of the PICC is driven by hand
+here: the test is the reader, writing the frames ISO/IEC 14443-3/-4 define.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pytest
 
 from myna_reader.drivers.mynumber_ids import JPKI_AID
 from myna_reader.drivers.sim.card import SimulatedCard
-from myna_reader.drivers.sim.nfc_udp import CardResponder
+from myna_reader.drivers.sim.nfc_udp import CardResponder, Technology
 
 pytestmark = pytest.mark.nfc
 
@@ -26,13 +26,14 @@ SILENCE_S = 0.2
 class Pcd:
     """A bare reader: one UDP socket, frames in nfcpy's "<brty> <hex>" text."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, brty: bytes = b"106B") -> None:
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.settimeout(SILENCE_S)
         self.addr = ("127.0.0.1", port)
+        self.brty = brty
 
     def send(self, frame: bytes) -> None:
-        self.sock.sendto(b"106B " + frame.hex().encode(), self.addr)
+        self.sock.sendto(self.brty + b" " + frame.hex().encode(), self.addr)
 
     def exchange(self, frame: bytes) -> bytes | None:
         self.send(frame)
@@ -40,7 +41,7 @@ class Pcd:
             brty, hex_frame = self.sock.recvfrom(4096)[0].split()
         except TimeoutError:
             return None
-        assert brty == b"106B"
+        assert brty == self.brty
         return bytes.fromhex(hex_frame.decode())
 
     def field_off(self) -> None:
@@ -52,6 +53,55 @@ def pcd(make_responder: Callable[..., CardResponder]) -> Iterator[Pcd]:
     reader = Pcd(make_responder().port)
     yield reader
     reader.sock.close()
+
+
+@pytest.fixture
+def pcd_a(make_responder: Callable[..., CardResponder]) -> Iterator[Pcd]:
+    reader = Pcd(make_responder(technology=Technology.A).port, b"106A")
+    yield reader
+    reader.sock.close()
+
+
+REQA, WUPA, HLTA = b"\x26", b"\x52", bytes.fromhex("5000")
+UID_BCC = bytes.fromhex("084D594E") + bytes([0x08 ^ 0x4D ^ 0x59 ^ 0x4E])
+
+
+def activate_a(pcd: Pcd) -> bytes | None:
+    """REQA, anticollision, SELECT and RATS (FSDI 8, CID 0), as nfcpy's udp driver sends them."""
+    assert pcd.exchange(REQA) == bytes.fromhex("0400")
+    assert pcd.exchange(bytes.fromhex("9320")) == UID_BCC
+    assert pcd.exchange(bytes.fromhex("9370") + UID_BCC) == bytes.fromhex("20")
+    return pcd.exchange(bytes.fromhex("E080"))
+
+
+def test_type_a_anticollision_select_and_ats(pcd_a: Pcd) -> None:
+    # ATS: TL 5, T0 78 (TA TB TC, FSCI 8), TA 80 (106 kbps), TB A0 (FWI 10), TC 02 (CID)
+    assert activate_a(pcd_a) == bytes.fromhex("05 78 80 A0 02")
+    select = bytes.fromhex("00A4040C0A") + JPKI_AID
+    assert pcd_a.exchange(b"\x02" + select) == b"\x02\x90\x00"  # ISO-DEP as on Type B
+
+
+def test_type_a_wrong_uid_and_halt(pcd_a: Pcd) -> None:
+    assert pcd_a.exchange(REQA) == bytes.fromhex("0400")
+    assert pcd_a.exchange(bytes.fromhex("9320")) == UID_BCC
+    assert pcd_a.exchange(bytes.fromhex("9370 01020304 04")) is None  # another card's UID
+    assert pcd_a.exchange(bytes.fromhex("9370") + UID_BCC) == bytes.fromhex("20")
+    assert pcd_a.exchange(HLTA) is None
+    assert pcd_a.exchange(REQA) is None  # a halted card answers WUPA only
+    assert pcd_a.exchange(WUPA) == bytes.fromhex("0400")
+
+
+def test_each_type_hears_only_its_own_frames(make_responder: Callable[..., CardResponder],
+                                             pcd: Pcd) -> None:
+    port_a = make_responder(technology=Technology.A).port
+    as_b = Pcd(port_a, b"106B")
+    as_a = Pcd(pcd.addr[1], b"106A")
+    try:
+        assert as_b.exchange(SENSB_REQ) is None  # a phone does not answer Type B polling
+        assert as_a.exchange(REQA) is None  # nor the plastic card Type A polling
+    finally:
+        as_b.sock.close()
+        as_a.sock.close()
 
 
 def activate(pcd: Pcd) -> None:

@@ -18,8 +18,13 @@ from myna_reader.drivers.backends.base import ReaderEventKind
 from myna_reader.drivers.errors import CardTimeoutError
 from myna_reader.drivers.mynumber_ids import JPKI_AID, JpkiEF
 from myna_reader.drivers.sim.card import SimulatedCard
-from myna_reader.drivers.sim.nfc_udp import SIGNATURE_TIMING, CardResponder, CardTiming
-from myna_reader.drivers.sim.profile import CardProfile
+from myna_reader.drivers.sim.nfc_udp import (
+    SIGNATURE_TIMING,
+    CardResponder,
+    CardTiming,
+    Technology,
+)
+from myna_reader.drivers.sim.profile import CardProfile, load_profile
 
 pytestmark = pytest.mark.nfc
 
@@ -116,6 +121,20 @@ def test_activation_gives_type_b_atr_and_select_answers(
         timings.append(time.perf_counter() - started)
     print(f"\nnfc udp: SELECT round trip median {statistics.median(timings) * 1e3:.3f} ms, "
           f"max {max(timings) * 1e3:.3f} ms over {len(timings)}")
+
+
+def test_a_phone_is_activated_as_type_a(
+    make_responder: Callable[..., CardResponder], make_reader: Callable[..., Any]
+) -> None:
+    phone = SimulatedCard(load_profile("iphone"))
+    reader = make_reader(make_responder(card=phone, technology=Technology.A))
+    # Type A: REQA, anticollision, SELECT, RATS/ATS by nfcpy itself, then ISO-DEP
+    assert reader.connect() == bytes.fromhex("3B 80 80 01 01")
+    assert ok(reader, SELECT_JPKI) == b""
+    label = ok(reader, bytes.fromhex("00B0860020"))  # SFI read of EF 0006: the token label
+    assert label.startswith(b"JPKIAPIOSTOKEN ")
+    certificate = ok(reader, bytes.fromhex("00B08A00000000"))  # EF 000A, one extended read
+    assert certificate == phone.profile.jpki.auth_cert
 
 
 def test_card_placed_later_is_sensed(
