@@ -119,6 +119,9 @@ def assemble(config: DaemonConfig, *, reader: Callable[[], Reader] | None = None
                     secret=_link_secret(config, endpoint),
                     issue_passcode=runner.issue_passcode)
     runner.link = link
+    from myna_reader.daemon.runtime.metrics import start_metrics  # the one metrics hook
+
+    start_metrics(config.state_dir, runner, link)  # only where MYNA_METRICS_TEXTFILE is set
     try:
         yield Daemon(config, app, runner, link, notifier, watchdog)
     finally:
