@@ -203,6 +203,7 @@ class _Runner(Protocol):
 
 
 class _Link(Protocol):
+    @property
     def connected(self) -> bool: ...
 
 
@@ -237,7 +238,7 @@ class TextfileWriter:
     def write_once(self) -> None:
         for line in self.audit.new_lines():
             self.metrics.audit_line(line)
-        self.metrics.link(self.link.connected())
+        self.metrics.link(self.link.connected)
         self.metrics.update_state(self.layout)
         write_atomic(self.path, self.metrics.exposition(), mode=PUBLIC_FILE)
 
