@@ -81,11 +81,7 @@ class CardVerifiableCertificate:
     subject: KeyId
     public_key: rsa.RSAPublicKey
     body: bytes  # exactly what `signature` covers
-    signature: bytes
-
-    def signed_by(self, ca_key: rsa.RSAPublicKey) -> bool:
-        """Whether the CA key `issuer` names signed this certificate."""
-        return verifies(ca_key, self.body, self.signature)
+    signature: bytes  # by the CA key `issuer` names, which is not on the card
 
 
 def parse_cvc(raw: bytes) -> CardVerifiableCertificate:

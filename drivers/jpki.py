@@ -54,10 +54,6 @@ class TokenKind(enum.Enum):
         return known.get(text, cls.UNKNOWN)
 
     @property
-    def is_phone(self) -> bool:
-        return self in (TokenKind.ANDROID, TokenKind.IPHONE)
-
-    @property
     def pin_on_reader(self) -> bool:
         """Whether the auth PIN is typed on the reader: the card and Android, not an iPhone
         (its holder authenticates on the phone, and it answers no PIN key on the reader)."""

@@ -284,10 +284,6 @@ class SimulatedCard:
         self._reset_session()
         self._powered = False
 
-    @property
-    def holder_authenticated(self) -> bool:
-        return self._holder_authenticated
-
     def authenticate_holder(self) -> None:
         """The holder authenticates on the phone (Face ID / Touch ID): an iPhone's keys and
         signing certificate open until the phone leaves the reader after a signature."""
@@ -311,10 +307,6 @@ class SimulatedCard:
             if app.name == ap:
                 return app.tries[key_ef]
         raise KeyError(f"the card has no AP named {ap!r}")
-
-    def is_verified(self, ap: str, key_ef: int) -> bool:
-        return any(app.name == ap and (aid, key_ef) in self._verified
-                   for aid, app in self._apps.items())
 
     # --- dispatch ------------------------------------------------------------------------------
 

@@ -79,8 +79,7 @@ class CounterMachine(RuleBasedStateMachine):
         for ef, (_, limit) in KEYS.items():
             left = self.card.tries_left("jpki", ef)
             assert 0 <= left <= limit
-            assert left == self.tries[ef]
-            assert self.card.is_verified("jpki", ef) == (ef in self.verified)
+            assert left == self.tries[ef]  # the verified state: the `sign` rule checks it
 
 
 CounterMachine.TestCase.settings = settings(max_examples=60, stateful_step_count=25,
