@@ -1,6 +1,6 @@
 """The display loop: shows the engine's views, turns touches into intents, plays sound.
 
-It draws only when something visible changed (a new view, the language, a pressed button)
+It draws only when something visible changed (a new view, a pressed button)
 or an animation runs; otherwise it sleeps between short looks for events (`App._wait`), so
 an idle reader costs next to no CPU. Views and cues arrive from other threads as pygame user events
 (`post_view`, `post_cue`: pygame.event.post is thread-safe); engine intents leave through
@@ -66,7 +66,6 @@ class App:
         if settings.fullscreen:
             pygame.mouse.set_visible(False)
         self.canvas_surface = pygame.Surface((width, height))
-        self.language = settings.language
         self.volume = settings.volume
         self.audio = Audio(settings.volume)
         voice_dir = Path(settings.voice_dir) if settings.voice_dir else None
@@ -145,16 +144,13 @@ class App:
         previous, self.view = self.view, view
         if view != previous:
             self._dirty = True
-            self.voice.say(prompts_for(previous, view), self.language)
+            self.voice.say(prompts_for(previous, view), view.language)  # the session's
 
     def _intent(self, intent: Intent) -> None:
         if not isinstance(intent, UiIntent):
             self.on_intent(intent)
             return
-        if intent.action is UiAction.LANGUAGE:
-            self.language = Lang.EN if self.language is Lang.JA else Lang.JA
-            self._say_again()  # the screen's prompt, now in the language chosen
-        elif intent.action is UiAction.REPEAT:
+        if intent.action is UiAction.REPEAT:
             self._say_again()
         elif intent.action is UiAction.VOICE:
             self.voice.enabled = not self.voice.enabled
@@ -168,7 +164,7 @@ class App:
 
     def _say_again(self) -> None:
         if self.view is not None:
-            self.voice.say(screen_prompts(self.view), self.language)
+            self.voice.say(screen_prompts(self.view), self.view.language)
 
     def info(self) -> ScreenInfo:
         return ScreenInfo(facility=self.settings.facility_name, version=__version__,
@@ -182,7 +178,7 @@ class App:
             return
         new_screen = self.view != self._drawn_view
         canvas = Canvas(self.canvas_surface, self.layout, self.fonts,
-                        self.messages[self.language], pressed=self.input.pressed,
+                        self.messages[self.view.language], pressed=self.input.pressed,
                         anim=self.anim)
         self.frame = render(self.view, canvas, self.info())
         self._drawn_view = self.view

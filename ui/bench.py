@@ -17,6 +17,7 @@ import statistics
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import pygame
 
@@ -24,7 +25,9 @@ from myna_reader.daemon.engine import (
     Button,
     CardPlaced,
     CardProbed,
+    CertificateRead,
     Engine,
+    PinCounterRead,
     ReaderAttached,
     Show,
     TokenKind,
@@ -64,7 +67,9 @@ class _Rig:
 
     def to_pin_pad(self) -> None:
         self._feed(CardPlaced("bench-1", time.time()))
-        self._feed(CardProbed("bench-1", TokenKind.PLASTIC_CARD, auth_cert=True, pin_tries=3))
+        self._feed(CardProbed("bench-1", TokenKind.PLASTIC_CARD, auth_cert=True))
+        self._feed(CertificateRead("bench-1", b"cert", "00", datetime(2100, 1, 1, tzinfo=UTC)))
+        self._feed(PinCounterRead("bench-1", tries=3))
         self.app.draw()
 
     def element(self, element_id: str) -> Element:

@@ -1,8 +1,9 @@
 """What a touch, a click or a key becomes: an engine event, or a setting of the display itself.
 
 Engine intents are the engine's own events (`Pressed`, `DigitPressed`); the UI only chooses
-which. Language and voice settings change how things are shown or said, never the flow, so
-they stay in the UI (`UiIntent`).
+which. The patient's language is the session's, so 日本語 / English is an engine press too.
+Voice settings and "say it again" change how things are said, never the flow, so they stay
+in the UI (`UiIntent`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from myna_reader.daemon.engine import DigitPressed, Pressed
 
 
 class UiAction(StrEnum):
-    LANGUAGE = "language"  # switch between Japanese and English
     VOICE = "voice"  # voice guidance on/off (technician screen)
     VOLUME_DOWN = "volume-down"
     VOLUME_UP = "volume-up"

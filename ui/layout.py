@@ -141,9 +141,9 @@ def contains(outer: Rect, inner: Rect) -> bool:
     return ox <= ix and oy <= iy and ix + iw <= ox + ow and iy + ih <= oy + oh
 
 
-# the tactile keypad, in units: keys of about 16 mm on a 7-inch 800x480 panel; a portrait
+# the tactile keypad, in units: keys of about 15 mm on a 7-inch 800x480 panel; a portrait
 # panel has the width for larger ones
-TACTILE_KEY = 84
+TACTILE_KEY = 80
 TACTILE_KEY_PORTRAIT = 96
 TACTILE_GAP = 10
 

@@ -8,15 +8,12 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Iterator, Mapping
-from enum import StrEnum
 from importlib import resources
 
+from myna_reader.daemon.engine import Language
 from myna_reader.daemon.errors import DaemonError
 
-
-class Lang(StrEnum):
-    JA = "ja"
-    EN = "en"
+Lang = Language  # a catalog per language of the session (the engine's vocabulary)
 
 
 class CatalogError(DaemonError):

@@ -6,9 +6,13 @@ the most); `VARIANTS` adds the other states the tests render at every size.
 
 from __future__ import annotations
 
+from datetime import date
+
 from myna_reader.daemon.engine import (
     ALL_CODES,
     DEFAULT_CONSENT_PAGES,
+    CertificateLife,
+    ConsentItem,
     ConsentView,
     DoneView,
     ErrorView,
@@ -17,6 +21,7 @@ from myna_reader.daemon.engine import (
     Mode,
     NoReaderView,
     PinView,
+    PrescriptionView,
     ReadingView,
     Screen,
     StaffLockedView,
@@ -24,6 +29,7 @@ from myna_reader.daemon.engine import (
     StaffStandbyView,
     StandbyView,
     TechnicianView,
+    TokenKind,
     View,
 )
 
@@ -43,7 +49,10 @@ GALLERY: dict[Screen, View] = {
     Screen.CONSENT: ConsentView(mode=Mode.STAFF, page_index=len(DEFAULT_CONSENT_PAGES) - 1,
                                 page_count=len(DEFAULT_CONSENT_PAGES), page_id=_LAST_PAGE.id,
                                 items=_LAST_PAGE.items, back_button=True),
-    Screen.DONE: DoneView(remove_card=True),
+    Screen.PRESCRIPTION: PrescriptionView(back_button=True),
+    # 資格情報のみ: the longest notice, after the confirmation
+    Screen.DONE: DoneView(remove_card=True, certificate_life=CertificateLife.GRACE,
+                          certificate_expiry=date(2026, 5, 17), grace_until=date(2026, 8, 17)),
     Screen.ERROR: ErrorView(code="006", ask_staff=True),
     Screen.TECHNICIAN: TechnicianView(reader="Virtual PCD 00 00", passcode_provisioned=True),
 }
@@ -66,6 +75,14 @@ VARIANTS: tuple[View, ...] = (
       for i, page in enumerate(DEFAULT_CONSENT_PAGES) for mode in Mode),
     DoneView(remove_card=False),
     DoneView(mode=Mode.STAFF),
+    DoneView(remove_card=False, certificate_life=CertificateLife.EXPIRING,
+             certificate_expiry=date(2026, 5, 17)),
+    ReadingView(token=TokenKind.IPHONE),
+    PinView(digits=2, tries_left=3, token=TokenKind.ANDROID),
+    PrescriptionView(mode=Mode.STAFF),
+    ConsentView(page_index=0, page_count=1, page_id="clinical-records",
+                items=(ConsentItem.CLINICAL_RECORDS,)),
+    ErrorView(code="006", ask_staff=True, token=TokenKind.ANDROID),
     *(ErrorView(code=code.code, ask_staff=code.ask_staff) for code in ALL_CODES),
     ErrorView(code="999"),
     TechnicianView(),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
 import pygame
 
@@ -18,6 +19,7 @@ from myna_reader.daemon.engine import (
     PASSCODE_LENGTH,
     PIN_LENGTH,
     Button,
+    CertificateLife,
     ConsentView,
     DoneView,
     ErrorView,
@@ -25,6 +27,7 @@ from myna_reader.daemon.engine import (
     Mode,
     NoReaderView,
     PinView,
+    PrescriptionView,
     Pressed,
     ReadingView,
     Screen,
@@ -33,6 +36,7 @@ from myna_reader.daemon.engine import (
     StaffStandbyView,
     StandbyView,
     TechnicianView,
+    TokenKind,
     View,
 )
 from myna_reader.ui.fonts import Weight
@@ -115,8 +119,9 @@ def _header(c: Canvas, view: View, title: str, gesture: bool = False) -> Rect:
     # the standby title is the facility's name from the config: any break as a last resort
     text_block(c, title, title_area, SIZE_TITLE, Weight.BOLD, PAPER, middle=True,
                anywhere=gesture)
-    button(c, Element(UiAction.LANGUAGE.value, "toggle", c.msg.text("common.language"), toggle,
-                      UiIntent(UiAction.LANGUAGE), repeatable=True), Style.TOGGLE,
+    # the patient's language belongs to the session: the engine switches it (and back after)
+    button(c, Element(Button.LANGUAGE.value, "button", c.msg.text("common.language"), toggle,
+                      Pressed(Button.LANGUAGE), repeatable=True), Style.TOGGLE,
            size=SIZE_BODY)
     return inset(rest, c.px(16))
 
@@ -186,7 +191,9 @@ def reading(c: Canvas, view: ReadingView, info: ScreenInfo) -> None:
     content = _header(c, view, m.text("face.title" if face else "reading.title"))
     main, actions = cut_bottom(content, _button_height(c), c.px(12))
     words, bar = cut_bottom(main, c.px(44), c.px(16))
-    message = m.text(f"face.{face.value}") if face else m.text("reading.message")
+    phone = view.token is not None and view.token.phone
+    message = (m.text(f"face.{face.value}") if face
+               else m.text("reading.phone_message" if phone else "reading.message"))
     text_block(c, message, words, SIZE_HERO - 4, Weight.BOLD, center=True, middle=True)
     progress(c, inset(bar, main[2] // 8, 0))
     if view.cancel_button:
@@ -223,7 +230,7 @@ def _keypad_screen(c: Canvas, view: View, info: ScreenInfo, title: str, entered:
     """The PIN and passcode pads: what happened and the prompt (one size: a warning is never
     smaller than the prompt), the masked boxes, the keypad, 中止 (and 戻る, もう一度聞く)."""
     content = _header(c, view, title)
-    gap = c.px(16)
+    gap = c.px(12)
     buttons: list[tuple[Button, str, Style]] = [(Button.CANCEL, "common.cancel",
                                                   Style.SECONDARY)]
     if back:
@@ -273,7 +280,8 @@ def pin(c: Canvas, view: PinView, info: ScreenInfo) -> None:
         said.append((m.text("pin.one_try_left"), Weight.BOLD, WARN))
     elif view.tries_left is not None:
         said.append((m.text("pin.tries_left", tries=view.tries_left), Weight.REGULAR, INK))
-    said.append((m.text("pin.prompt"), Weight.BOLD, INK))
+    prompt = "pin.prompt_phone" if view.token is TokenKind.ANDROID else "pin.prompt"
+    said.append((m.text(prompt), Weight.BOLD, INK))
     _keypad_screen(c, view, info, m.text("pin.title"), view.digits, PIN_LENGTH, said,
                    view.back_button, keys_enabled=True)
 
@@ -350,10 +358,50 @@ def consent(c: Canvas, view: ConsentView, info: ScreenInfo) -> None:
         _action_row(c, actions, buttons + answers)
 
 
+def prescription(c: Canvas, view: PrescriptionView, info: ScreenInfo) -> None:
+    """処方箋の発行方法: two equal choices, as the method screen offers its two."""
+    m = c.msg
+    content = _header(c, view, m.text("prescription.title"))
+    main, actions = cut_bottom(content, _button_height(c), c.px(12))
+    words, choices = cut_top(main, c.px(80), c.px(16))
+    text_block(c, m.text("prescription.question"), words, SIZE_BODY, Weight.BOLD)
+    offered = [(Button.PRESCRIPTION_ELECTRONIC, "prescription.electronic"),
+               (Button.PRESCRIPTION_PAPER, "prescription.paper")]
+    cells = (rows if c.layout.portrait else columns)(choices, len(offered), c.px(24))
+    for (button_id, key), cell in zip(offered, cells, strict=True):
+        button(c, Element(button_id.value, "button", m.text(key), cell, Pressed(button_id)),
+               Style.PRIMARY, size=SIZE_HERO - 8)
+    buttons = [(Button.CANCEL, "common.cancel", Style.SECONDARY)] if view.mode is Mode.STAFF else []
+    buttons += [(Button.BACK, "common.back", Style.SECONDARY)] if view.back_button else []
+    _action_row(c, actions, buttons, align_right=False)
+
+
+def _day(c: Canvas, day: date) -> str:
+    return c.msg.text("done.date", year=day.year, month=day.month, day=day.day,
+                      month_name=day.strftime("%B"))
+
+
+def certificate_notice(c: Canvas, view: DoneView) -> str | None:
+    """The done screen's line about an expiring (or, in its grace, expired) certificate."""
+    if view.certificate_expiry is None:
+        return None
+    expiry = _day(c, view.certificate_expiry)
+    if view.certificate_life is CertificateLife.GRACE and view.grace_until is not None:
+        return c.msg.text("done.qualification_only", date=expiry,
+                          until=_day(c, view.grace_until))
+    return c.msg.text("done.expiring", date=expiry)
+
+
 def done(c: Canvas, view: DoneView, info: ScreenInfo) -> None:
     m = c.msg
     content = _header(c, view, m.text("done.title"))
     main, actions = cut_bottom(content, _button_height(c), c.px(12))
+    notice = certificate_notice(c, view)
+    if notice is not None:  # told after the confirmation, never in its way
+        main, note = cut_bottom(main, main[3] * 2 // 5, c.px(12))
+        panel(c, note)
+        text_block(c, notice, inset(note, c.px(16)), SIZE_BODY - 2, Weight.BOLD, WARN,
+                   middle=True)
     hero, rest = cut_top(main, main[3] // 2, c.px(12))
     text_block(c, m.text("done.title"), hero, SIZE_HERO + 8, Weight.BOLD, center=True,
                middle=True)
@@ -377,7 +425,10 @@ def error(c: Canvas, view: ErrorView, info: ScreenInfo) -> None:
     if view.ask_staff:
         rest, ask = cut_bottom(rest, c.px(48), c.px(8))
         text_block(c, m.text("error.ask_staff"), ask, SIZE_TITLE, Weight.BOLD)
-    text_block(c, m.text(f"error.next.{key}"), rest, SIZE_BODY, middle=True)
+    phone_key = f"error.next_phone.{key}"
+    phone = view.token is not None and view.token.phone and m.has(phone_key)
+    text_block(c, m.text(phone_key if phone else f"error.next.{key}"), rest, SIZE_BODY,
+               middle=True)
     _action_row(c, actions, [(Button.OK, "common.close", Style.SECONDARY)])
 
 
@@ -427,6 +478,7 @@ RENDERERS: dict[Screen, Renderer] = {
     Screen.STAFF_LOCKED: staff_locked,  # type: ignore[dict-item]
     Screen.STAFF_STANDBY: staff_standby,  # type: ignore[dict-item]
     Screen.CONSENT: consent,  # type: ignore[dict-item]
+    Screen.PRESCRIPTION: prescription,  # type: ignore[dict-item]
     Screen.DONE: done,  # type: ignore[dict-item]
     Screen.ERROR: error,  # type: ignore[dict-item]
     Screen.TECHNICIAN: technician,  # type: ignore[dict-item]

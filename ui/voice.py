@@ -20,6 +20,7 @@ from myna_reader.daemon.engine import (
     MethodView,
     NoReaderView,
     PinView,
+    PrescriptionView,
     ReadingView,
     StaffLockedView,
     StaffPasscodeView,
@@ -33,6 +34,7 @@ from myna_reader.ui.messages import Lang
 from myna_reader.ui.sound import VOICE_CHANNEL, Audio
 
 SPOKEN_TRIES = (2, 3)  # tries-left counts with a prompt; one left has its own warning
+PHONE_VARIANTS = frozenset({"error-006"})  # a phone is told another way on
 
 
 def screen_prompts(view: View) -> list[str]:
@@ -42,8 +44,8 @@ def screen_prompts(view: View) -> list[str]:
             return ["no-reader"]
         case StandbyView(remove_card=remove):
             return ["standby-remove-card" if remove else "standby"]
-        case ReadingView(face_prompt=None):
-            return ["reading"]
+        case ReadingView(face_prompt=None, token=token):
+            return ["reading-phone" if token is not None and token.phone else "reading"]
         case ReadingView(face_prompt=prompt) if prompt is not None:
             return [f"face-{prompt.value}"]
         case MethodView(face_failed=failed):
@@ -64,10 +66,16 @@ def screen_prompts(view: View) -> list[str]:
             return ["staff-standby-remove-card" if remove else "staff-standby"]
         case ConsentView(items=items):
             return ["consent", *(f"consent-item-{item.value}" for item in items)]
-        case DoneView(remove_card=remove):
-            return ["done", "done-remove-card"] if remove else ["done"]
-        case ErrorView(code=code, ask_staff=ask):
+        case PrescriptionView():
+            return ["prescription"]
+        case DoneView(remove_card=remove, certificate_expiry=expiry, grace_until=grace):
+            notice = ([] if expiry is None
+                      else ["done-qualification-only" if grace else "done-expiring"])
+            return ["done", *notice, *(["done-remove-card"] if remove else [])]
+        case ErrorView(code=code, ask_staff=ask, token=token):
             first = f"error-{code}" if code in BY_CODE else "error"
+            if token is not None and token.phone and first in PHONE_VARIANTS:
+                first += "-phone"
             return [first, "ask-staff"] if ask else [first]
         case TechnicianView():
             return ["technician"]

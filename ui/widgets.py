@@ -143,15 +143,17 @@ def fit_stack(canvas: Canvas, texts: list[str], rect: Rect, size: float, weights
 def fit(canvas: Canvas, text: str, rect: Rect, size: float, weight: Weight,
         face: Face = Face.TEXT, whole: bool = False,
         anywhere: bool = False) -> tuple[pygame.font.Font, list[str], int]:
-    """The largest size <= `size` at which `text` is set in `rect`: (font, lines, size)."""
+    """The largest size <= `size` at which `text` is set in `rect`: (font, lines, size).
+    `whole` (terms) tries every size unbroken first, then breaks by phrase as any text."""
     _, _, width, height = rect
-    px = canvas.px(size)
-    while px >= canvas.px(MIN_SIZE):
-        font = canvas.fonts.get(px, weight, face)
-        lines = _set(text, width, font, whole, anywhere)
-        if lines is not None and len(lines) * line_height(font) <= height:
-            return font, lines, px
-        px -= max(1, px // 16)
+    for unbroken in (True, False) if whole else (False,):
+        px = canvas.px(size)
+        while px >= canvas.px(MIN_SIZE):
+            font = canvas.fonts.get(px, weight, face)
+            lines = _set(text, width, font, unbroken, anywhere)
+            if lines is not None and len(lines) * line_height(font) <= height:
+                return font, lines, px
+            px -= max(1, px // 16)
     raise LayoutError(f"text does not fit {rect} at {MIN_SIZE}px or more: {text!r}")
 
 
@@ -231,7 +233,7 @@ def button(canvas: Canvas, element: Element, style: Style, enabled: bool = True,
     if style is not Style.PRIMARY or not enabled:
         pygame.draw.rect(canvas.surface, INK if enabled else MUTED, rect,
                          width=max(2, canvas.px(3)), border_radius=radius)
-    text_block(canvas, element.label, inset(element.rect, canvas.px(8)), size, Weight.BOLD,
+    text_block(canvas, element.label, inset(element.rect, canvas.px(4)), size, Weight.BOLD,
                ink, center=True, middle=True, in_element=element.id, face=face)
     if enabled:
         canvas.elements.append(element)

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pygame
 import pytest
-from support.xserver import XServerUnavailableError, running_xvfb
-from ui_support import INFO
+from tests.support.xserver import XServerUnavailableError, running_xvfb
+from tests.ui.ui_support import INFO
 
 from myna_reader.ui.app import load_fonts
 from myna_reader.ui.fonts import FontSet
@@ -37,11 +37,13 @@ def fonts(messages: dict[Lang, Messages]) -> FontSet:
 
 @pytest.fixture(scope="session")
 def voice_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The prompts synthesised with Debian's Open JTalk (fails, never skips, without it)."""
+    """The prompts synthesised into DIR/ja with Debian's Open JTalk and DIR/en with Piper
+    (fails, never skips, without them); returns DIR."""
     if shutil.which("open_jtalk") is None:
         pytest.fail("open_jtalk is missing: apt-get install open-jtalk open-jtalk-mecab-naist-jdic")
-    out = tmp_path_factory.mktemp("voice-ja")
-    build(out, engine="open-jtalk")
+    out = tmp_path_factory.mktemp("voice")
+    build(out / "ja", Lang.JA, engine="open-jtalk")
+    build(out / "en", Lang.EN, engine="piper")
     return out
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import queue
+from dataclasses import replace
+from datetime import UTC, datetime
 
 import pygame
 import pytest
@@ -11,8 +13,11 @@ from myna_reader.daemon.engine import (
     Button,
     CardPlaced,
     CardProbed,
+    CertificateRead,
     DigitPressed,
     Engine,
+    Language,
+    PinCounterRead,
     PinView,
     Pressed,
     ReaderAttached,
@@ -23,6 +28,7 @@ from myna_reader.daemon.engine import (
 )
 from myna_reader.ui.app import App
 from myna_reader.ui.fonts import FontCoverageError
+from myna_reader.ui.intents import UiAction, UiIntent
 from myna_reader.ui.samples import GALLERY
 from myna_reader.ui.settings import UiSettings
 
@@ -73,13 +79,40 @@ def test_draws_only_when_something_changed(app) -> None:
     assert "staff" not in {e.id for e in app.frame.elements}
 
 
-def test_language_switch_is_the_displays_own(app) -> None:
-    app.post_view(GALLERY[Screen.DONE])
+def test_language_is_the_sessions(app) -> None:
+    """日本語 / English goes to the engine; the screen follows the language its view carries."""
+    view = GALLERY[Screen.DONE]
+    app.post_view(view)
     app.step()
     tap(app, "language")
-    assert app.intents.empty()  # the engine never hears of it
+    assert app.intents.get_nowait() == Pressed(Button.LANGUAGE)
+    assert next(e.label for e in app.frame.elements if e.id == "language") == "English"
+    app.post_view(replace(view, language=Language.EN))
+    app.step()
     assert next(e.label for e in app.frame.elements if e.id == "language") == "日本語"
     assert next(e.label for e in app.frame.elements if e.id == Button.OK.value) == "Close"
+    app.post_view(view)
+    app.step()
+    assert next(e.label for e in app.frame.elements if e.id == Button.OK.value) == "閉じる"
+
+
+def test_voice_follows_the_views_language_and_repeats(voice_dir, tmp_path) -> None:
+    """Prompts play from the folder of the view's language; the repeat key says them again."""
+    intents: queue.Queue = queue.Queue()
+    app = App(UiSettings(voice=True, voice_dir=str(voice_dir)), intents.put)
+    try:
+        played: list[str] = []
+        app.audio.play = lambda channel, path: played.append(  # type: ignore[method-assign]
+            f"{path.parent.name}/{path.stem}") is None
+        app.show(replace(GALLERY[Screen.STANDBY], language=Language.EN))
+        assert played[0] == "en/standby"
+        app.show(GALLERY[Screen.STANDBY])
+        assert played[-1] == "ja/standby"
+        app._intent(UiIntent(UiAction.REPEAT))
+        assert played[-1] == "ja/standby" and len(played) == 3
+        assert intents.empty()
+    finally:
+        pygame.display.quit()
 
 
 def test_technician_voice_and_volume_settings(app) -> None:
@@ -102,7 +135,9 @@ def test_real_engine_drives_the_pad(app) -> None:
 
     feed(ReaderAttached("sim"))
     feed(CardPlaced("s1", 1.0))
-    feed(CardProbed("s1", TokenKind.PLASTIC_CARD, auth_cert=True, pin_tries=3))
+    feed(CardProbed("s1", TokenKind.PLASTIC_CARD, auth_cert=True))
+    feed(CertificateRead("s1", b"cert", "00", datetime(2100, 1, 1, tzinfo=UTC)))
+    feed(PinCounterRead("s1", tries=3))
     app.step()
     for digit in (1, 2):
         tap(app, f"digit-{digit}")

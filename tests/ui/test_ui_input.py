@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pygame
 import pytest
-from ui_support import draw
+from tests.ui.ui_support import draw
 
 from myna_reader.daemon.engine import (
     Button,
@@ -52,7 +52,7 @@ def test_finger_taps_become_engine_events(rotation, fonts, messages) -> None:
     assert tap(mapper, "digit-7", 1.0) == DigitPressed(7)
     assert tap(mapper, Button.DELETE.value, 2.0) == Pressed(Button.DELETE)
     assert tap(mapper, Button.OK.value, 3.0) == Pressed(Button.OK)
-    assert tap(mapper, "language", 4.0) == UiIntent(UiAction.LANGUAGE)
+    assert tap(mapper, "language", 4.0) == Pressed(Button.LANGUAGE)
 
 
 def test_mouse_clicks_and_synthesised_touch_mouse(fonts, messages) -> None:

@@ -7,7 +7,7 @@ from itertools import combinations
 
 import pygame
 import pytest
-from ui_support import draw
+from tests.ui.ui_support import draw
 
 from myna_reader.daemon.engine import Screen
 from myna_reader.ui.fonts import FontCoverageError, FontSet, choose_fonts, missing_chars
@@ -74,9 +74,12 @@ def test_missing_glyph_shows_as_a_box_that_metrics_do_not_reveal(fonts: FontSet)
     assert pixels(chosen, "確") != pixels(chosen, "職")
 
 
-def test_chosen_font_is_biz_ud_gothic(fonts: FontSet) -> None:
-    assert fonts.family == "BIZ UDGothic"
-    assert all("BIZUDGothic" in path for path in fonts.files.values())
+def test_chosen_fonts_are_biz_ud_gothic(fonts: FontSet) -> None:
+    """Proportional BIZ UDPGothic for text, fixed-width BIZ UDGothic for the keypad digits."""
+    assert fonts.family == "BIZ UDPGothic"
+    assert all("BIZUDPGothic" in path for path in fonts.files.values())
+    assert fonts.mono_family == "BIZ UDGothic"
+    assert all("BIZUDGothic" in path for path in fonts.mono_files.values())
 
 
 def test_rotation_maps_touches_back(fonts, messages) -> None:

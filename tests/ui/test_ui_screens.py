@@ -6,7 +6,7 @@ import argparse
 import json
 
 import pytest
-from ui_support import INFO, draw
+from tests.ui.ui_support import INFO, draw
 
 from myna_reader.daemon.cli import screens as cli_screens
 from myna_reader.daemon.engine import (

@@ -8,12 +8,15 @@ import wave
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
 from myna_reader.daemon.engine import Cue, PinView, StaffPasscodeView
 from myna_reader.ui.make_sounds import write_cues
-from myna_reader.ui.make_voice import prompt_texts
+from myna_reader.ui.make_voice import missing_prompts, prompt_texts
+from myna_reader.ui.messages import Lang
 from myna_reader.ui.samples import ALL_VIEWS
 from myna_reader.ui.sound import Audio, play_cue, sounds_dir
-from myna_reader.ui.voice import VoicePlayer, prompts_for, screen_prompts
+from myna_reader.ui.voice import SPOKEN_TRIES, VoicePlayer, prompts_for, screen_prompts
 
 DIGIT = re.compile(r"[0-9０-９]")
 KEYPAD_VIEWS = [v for v in ALL_VIEWS if isinstance(v, PinView | StaffPasscodeView)]
@@ -27,23 +30,31 @@ def keypad_prompt_keys() -> set[str]:
     return keys
 
 
-def test_every_screen_state_has_its_prompt_files(voice_dir: Path) -> None:
+@pytest.mark.parametrize("lang", list(Lang))
+def test_every_screen_state_has_its_prompt_files(lang, voice_dir: Path) -> None:
     for view in ALL_VIEWS:
         keys = screen_prompts(view)
         assert keys, view
         for key in keys:
-            with wave.open(str(voice_dir / f"{key}.wav"), "rb") as audio:
+            with wave.open(str(voice_dir / lang.value / f"{key}.wav"), "rb") as audio:
                 assert audio.getnframes() > audio.getframerate() // 4, key  # real speech
+    assert missing_prompts(voice_dir) == {lang: [] for lang in Lang}
 
 
-def test_keypad_prompts_carry_no_digit_in_the_synthesised_text(voice_dir: Path) -> None:
-    manifest = json.loads((voice_dir / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["engine"] == "open-jtalk"
+@pytest.mark.parametrize(("lang", "engine"), [(Lang.JA, "open-jtalk"), (Lang.EN, "piper")])
+def test_keypad_prompts_carry_no_digit_in_the_synthesised_text(lang, engine,
+                                                               voice_dir: Path) -> None:
+    manifest = json.loads((voice_dir / lang.value / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["engine"] == engine
     spoken = manifest["prompts"]
-    keys = keypad_prompt_keys()
+    keys = keypad_prompt_keys() | {f"pin-tries-left-{n}" for n in SPOKEN_TRIES}
     assert {"pin", "pin-wrong", "pin-one-try-left", "count-0", "count-4"} <= keys
     for key in keys:
         assert not DIGIT.search(spoken[key]), (key, spoken[key])
+
+
+def test_the_voice_catalogs_hold_the_same_prompts() -> None:
+    assert set(prompt_texts(Lang.JA)) == set(prompt_texts(Lang.EN))
 
 
 def test_digit_changes_speak_the_count_only() -> None:
@@ -56,7 +67,7 @@ def test_digit_changes_speak_the_count_only() -> None:
 
 
 def test_every_prompt_used_is_in_the_catalog() -> None:
-    texts = prompt_texts()
+    texts = prompt_texts(Lang.JA)
     used = {k for v in ALL_VIEWS for k in screen_prompts(v)} | keypad_prompt_keys()
     assert used <= set(texts)
 
@@ -73,7 +84,7 @@ def test_cues_and_voice_play_through_the_mixer(voice_dir: Path) -> None:
     assert audio.ok
     assert play_cue(audio, Cue.DONE)
     player = VoicePlayer(audio, voice_dir)
-    player.say(["consent", "consent-item-pharmaceutical"])
+    player.say(["consent", "consent-item-pharmaceutical"], Lang.EN)
     assert player.speaking
     player.stop()
     assert not player.speaking

@@ -14,7 +14,7 @@ from pathlib import Path
 import pygame
 import pytest
 from PIL import ImageGrab
-from support.xserver import click
+from tests.support.xserver import click
 
 from myna_reader.daemon.engine import Screen
 from myna_reader.daemon.version import __version__

@@ -1,4 +1,4 @@
-"""Helpers shared by the UI tests (tests/ui is on sys.path under pytest's prepend mode)."""
+"""Helpers shared by the UI tests."""
 
 from __future__ import annotations
 
