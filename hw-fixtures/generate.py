@@ -598,9 +598,18 @@ def _cv_ca(authority: CvAuthority) -> dict[str, str]:
             "public_key": card_public_key(authority.ca_key).hex()}
 
 
-def make_profile(name: str, cas: dict[str, TestCa], cv: dict[str, CvAuthority],
-                 serial: int) -> dict[str, Any]:
+def make_cv_authorities() -> dict[str, CvAuthority]:
+    """The 券面AP's CA / record key as 9000023 / 9100023, the text AP's as 9000033 / 9100033:
+    the numbers of the real hierarchy (5000023, 5000033) under a first digit no card uses."""
+    return {"visual": make_cv_authority("9000023", "9100023"),
+            "text": make_cv_authority("9000033", "9100033")}
+
+
+def make_profile(name: str, cas: dict[str, TestCa], serial: int,
+                 cv: dict[str, CvAuthority] | None = None) -> dict[str, Any]:
+    """One profile's JSON document; `cv` shares CV CAs between profiles (fresh ones if None)."""
     holder, variant = HOLDERS[name], VARIANTS[name]
+    cv = cv or make_cv_authorities()
     auth_key = new_key()
     validity = EXPIRED_VALIDITY if variant.expired else USER_VALIDITY
     sign_key = new_key() if variant.has_sign_cert else None
@@ -676,14 +685,11 @@ def generate(out_dir: Path) -> list[Path]:
     """Write every profile into `out_dir`; returns the paths written."""
     out_dir.mkdir(parents=True, exist_ok=True)
     cas = {kind: make_ca(kind) for kind in ("auth", "sign")}
-    # 券面AP CA / record key as 9000023 / 9100023, the text AP's as 9000033 / 9100033: the
-    # numbers of the real hierarchy (5000023, 5000033) under a first digit no card uses.
-    cv = {"visual": make_cv_authority("9000023", "9100023"),
-          "text": make_cv_authority("9000033", "9100033")}
+    cv = make_cv_authorities()
     written = []
     for index, name in enumerate(VARIANTS):
         path = out_dir / f"{name}.json"
-        doc = make_profile(name, cas, cv, serial=0x5000 + 0x10 * index)
+        doc = make_profile(name, cas, serial=0x5000 + 0x10 * index, cv=cv)
         path.write_text(json.dumps(doc, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
         written.append(path)
     return written
