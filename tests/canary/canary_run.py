@@ -250,8 +250,9 @@ def record_text_ap(profile: Path, out: Path) -> None:
     text = MyNumberCard(CardChannel(reader, (recorder,))).text()
     text.pin_tries()
     text.verify_pin(canary.PIN)
-    assert text.my_number() == my_number()  # the card really holds the canaries
-    assert text.basic_four().address == canary.ADDRESS
+    check = text.check_integrity()  # reads EF 0001-0004: the canaries and their digests
+    assert check.my_number == my_number()  # the card really holds the canaries
+    assert check.basic_four.address == canary.ADDRESS
     recorder.card_event(ReaderEventKind.CARD_REMOVED)
     with out.open("w", encoding="utf-8") as fh:
         write(recorder.transcript(Header(scenario="text-ap", profile="canary")), fh)
