@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from support.pcscd import PcscdInstance, PcscdUnavailableError, private_pcscd
+
+from tests.support.pcscd import PcscdInstance, PcscdUnavailableError, private_pcscd
 
 
 @pytest.fixture(scope="session")

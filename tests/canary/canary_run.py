@@ -24,8 +24,6 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
-import canary_values as canary
-
 from myna_reader.daemon.engine import (
     Button,
     PinView,
@@ -50,6 +48,7 @@ from myna_reader.drivers.channel import CardChannel, trace_to_log
 from myna_reader.drivers.recorder import Recorder
 from myna_reader.drivers.transcript import Header, write
 from myna_reader.fixtures import generate
+from tests.canary import canary_values as canary
 
 log = logging.getLogger("myna_reader.daemon.runtime.runner")
 

@@ -16,9 +16,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import canary_run
-import canary_values as canary
 import pytest
+
+from tests.canary import canary_run
+from tests.canary import canary_values as canary
 
 CANARIES = (*canary.CODES, canary_run.my_number(), canary.FAMILY, canary.GIVEN,
             f"{canary.FAMILY}\u3000{canary.GIVEN}", canary.ADDRESS)

@@ -17,7 +17,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import pytest
-from support.pcscd import PcscdInstance
 
 from myna_reader.drivers.backends.base import Reader, ReaderEvent, ReaderEventKind
 from myna_reader.drivers.backends.replay import ReplayReader
@@ -31,6 +30,7 @@ from myna_reader.drivers.mynumber_ids import JPKI_AID
 from myna_reader.drivers.sim.card import SimulatedCard
 from myna_reader.drivers.sim.profile import CardProfile, load_profile
 from myna_reader.drivers.transcript import CardEvent, Entry, Header, Step, Transcript, masked_hex
+from tests.support.pcscd import PcscdInstance
 
 EVENT_TIMEOUT_S = 5.0  # bounds a wait so that a lost event fails instead of hanging
 SELECT_JPKI = bytes.fromhex("00A4040C0A") + JPKI_AID

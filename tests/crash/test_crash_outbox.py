@@ -13,10 +13,9 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from crash_support import ROUNDS, Op, kill_at_random
-from crash_writer import result_for
-
 from myna_reader.daemon.store.outbox import OUTBOX_FILE, Outbox
+from tests.crash.crash_support import ROUNDS, Op, kill_at_random
+from tests.crash.crash_writer import result_for
 
 
 @dataclass(frozen=True)

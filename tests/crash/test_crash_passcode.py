@@ -13,11 +13,10 @@ import random
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from crash_support import ROUNDS, Op, kill_at_random, leftover_temp_files
-from crash_writer import CHEAP_SCRYPT, code_for
-
 from myna_reader.daemon.engine import LockoutPolicy, Secret
 from myna_reader.daemon.store.passcode import PASSCODE_FILE, PasscodeStore, ScryptParams
+from tests.crash.crash_support import ROUNDS, Op, kill_at_random, leftover_temp_files
+from tests.crash.crash_writer import CHEAP_SCRYPT, code_for
 
 MAX_FAILURES = LockoutPolicy().max_failures
 

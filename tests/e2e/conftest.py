@@ -17,7 +17,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from counter_support import (
+
+from myna_reader.drivers.backends.pcsc import PcscReader
+from myna_reader.drivers.sim.vpcd import VpcdBridge
+from tests.e2e.counter_support import (
     CLI,
     SIZE,
     WATCHDOG_USEC,
@@ -28,13 +31,10 @@ from counter_support import (
     WatchedCard,
     process_running,
 )
-from pcsc.waits import wait_until_absent
-from support.notify import bind_notify_socket, receive
-from support.pcscd import PcscdInstance
-from support.xserver import XServerUnavailableError, running_xvfb
-
-from myna_reader.drivers.backends.pcsc import PcscReader
-from myna_reader.drivers.sim.vpcd import VpcdBridge
+from tests.pcsc.waits import wait_until_absent
+from tests.support.notify import bind_notify_socket, receive
+from tests.support.pcscd import PcscdInstance
+from tests.support.xserver import XServerUnavailableError, running_xvfb
 
 
 def _free_port() -> int:

@@ -22,11 +22,11 @@ from typing import Any
 
 import pytest
 from PIL import Image, ImageChops
-from support.xserver import click, grab
 
 from myna_reader.drivers.sim.card import SimulatedCard
 from myna_reader.drivers.sim.profile import load_profile
 from myna_reader.drivers.sim.vpcd import VpcdBridge
+from tests.support.xserver import click, grab
 
 CLI = Path(sys.executable).with_name("myna-reader")
 SIZE = "800x480"

@@ -18,13 +18,13 @@ import time
 from typing import Any
 
 import pytest
-from counter_support import WATCHDOG_USEC, Counter
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from myna_reader.daemon.engine import DEFAULT_CONSENT_PAGES, ConsentItem
 from myna_reader.ui.input import DEBOUNCE_S
+from tests.e2e.counter_support import WATCHDOG_USEC, Counter
 
 pytestmark = [pytest.mark.x11, pytest.mark.pcscd]
 

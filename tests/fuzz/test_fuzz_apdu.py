@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from fuzz_strategies import FUZZ, FUZZ_SLOW
-from fuzz_targets import (
+from hypothesis import given
+from hypothesis import strategies as st
+
+from myna_reader.daemon.engine import CardJobFailed, Signed
+from tests.fuzz.fuzz_strategies import FUZZ, FUZZ_SLOW
+from tests.fuzz.fuzz_targets import (
     MutatingReader,
     ScriptedReader,
     apdu_bytes,
     card_mutation,
     run_card_jobs,
 )
-from hypothesis import given
-from hypothesis import strategies as st
-
-from myna_reader.daemon.engine import CardJobFailed, Signed
 
 _STATUS_WORDS = [0x9000, 0x6A82, 0x6982, 0x6984, 0x6983, 0x63C0, 0x63C1, 0x63C2, 0x6300,
                  0x6700, 0x6B00, 0x6282, 0x6985, 0x6A86, 0x6D00, 0x6E00, 0x6F00, 0x6400]

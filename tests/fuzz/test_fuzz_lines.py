@@ -6,8 +6,14 @@ import contextlib
 import json
 
 import pytest
-from fuzz_strategies import FUZZ, json_values, mutated
-from fuzz_targets import (
+from hypothesis import given
+from hypothesis import strategies as st
+
+from myna_reader.daemon.link.protocol import MAX_LINE_BYTES, HostProtocolError, parse_terminal_line
+from myna_reader.daemon.runtime.config import ConfigError, config_from_mapping, load_config
+from myna_reader.drivers.transcript import TranscriptError, parse_lines
+from tests.fuzz.fuzz_strategies import FUZZ, json_values, mutated
+from tests.fuzz.fuzz_targets import (
     HOST_LINE_SEEDS,
     MANIFEST_SEED,
     config_bytes,
@@ -17,12 +23,6 @@ from fuzz_targets import (
     transcript_bytes,
     transcript_seeds,
 )
-from hypothesis import given
-from hypothesis import strategies as st
-
-from myna_reader.daemon.link.protocol import MAX_LINE_BYTES, HostProtocolError, parse_terminal_line
-from myna_reader.daemon.runtime.config import ConfigError, config_from_mapping, load_config
-from myna_reader.drivers.transcript import TranscriptError, parse_lines
 
 _DEEP = 20_000  # deeper than the json and tomllib parsers' recursion limits, inside a line
 

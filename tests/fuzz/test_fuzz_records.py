@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import pytest
-from fuzz_strategies import FUZZ, mutated
-from fuzz_targets import (
-    certificate_bytes,
-    certificate_seeds,
-    record_bytes,
-    record_seeds,
-    tlv_bytes,
-)
 from hypothesis import given
 from hypothesis import strategies as st
 
 from myna_reader.drivers.certificate import parse_certificate
 from myna_reader.drivers.errors import CertificateError
 from myna_reader.drivers.records import parse_basic_four
+from tests.fuzz.fuzz_strategies import FUZZ, mutated
+from tests.fuzz.fuzz_targets import (
+    certificate_bytes,
+    certificate_seeds,
+    record_bytes,
+    record_seeds,
+    tlv_bytes,
+)
 
 
 @FUZZ

@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 
 import pytest
-from support.pcscd import PcscdInstance
 
 from myna_reader.daemon.runtime.hotplug import (
     ReaderListChange,
@@ -13,6 +12,7 @@ from myna_reader.daemon.runtime.hotplug import (
     diff_readers,
     pcsc_reader_names,
 )
+from tests.support.pcscd import PcscdInstance
 
 pytestmark = pytest.mark.pcscd
 

@@ -11,14 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
-from support.pcscd import PcscdInstance
 
 from myna_reader.drivers.backends.pcsc import PcscReader
 from myna_reader.drivers.sim.card import CardModel, SimulatedCard
 from myna_reader.drivers.sim.profile import load_profile
 from myna_reader.drivers.sim.vpcd import VpcdBridge
-
-from .waits import wait_until_absent
+from tests.pcsc.waits import wait_until_absent
+from tests.support.pcscd import PcscdInstance
 
 
 @pytest.fixture

@@ -19,15 +19,14 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
-from support.pcscd import PcscdInstance, apdu_commands
 
 from myna_reader.drivers.backends.base import ReaderEventKind
 from myna_reader.drivers.backends.pcsc import PcscReader
 from myna_reader.drivers.mynumber_ids import JPKI_AID, JpkiEF
 from myna_reader.drivers.sim.card import SimulatedCard
 from myna_reader.drivers.sim.vpcd import VpcdBridge
-
-from .waits import wait_for
+from tests.pcsc.waits import wait_for
+from tests.support.pcscd import PcscdInstance, apdu_commands
 
 pytestmark = [pytest.mark.pcscd, pytest.mark.opensc]
 

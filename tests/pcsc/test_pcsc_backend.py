@@ -8,7 +8,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from support.pcscd import PcscdInstance
 
 from myna_reader.daemon.cli import main
 from myna_reader.drivers.apdu import Command
@@ -26,8 +25,8 @@ from myna_reader.drivers.mynumber_ids import JPKI_AID, JpkiEF
 from myna_reader.drivers.readers import open_reader
 from myna_reader.drivers.sim.card import SimulatedCard
 from myna_reader.drivers.sim.vpcd import VpcdBridge
-
-from .waits import insert_and_connect, wait_for
+from tests.pcsc.waits import insert_and_connect, wait_for
+from tests.support.pcscd import PcscdInstance
 
 pytestmark = pytest.mark.pcscd
 

@@ -10,7 +10,6 @@ import threading
 from typing import IO
 
 import pytest
-from support.pcscd import PcscdInstance
 
 from myna_reader.drivers.backends.base import ReaderEventKind
 from myna_reader.drivers.backends.pcsc import PcscReader
@@ -19,8 +18,8 @@ from myna_reader.drivers.certificate import parse_certificate
 from myna_reader.drivers.channel import CardChannel
 from myna_reader.drivers.jpki import PhoneNotAuthenticatedError
 from myna_reader.drivers.sim.profile import load_profile
-
-from .waits import EVENT_TIMEOUT_S, wait_for, wait_until_absent
+from tests.pcsc.waits import EVENT_TIMEOUT_S, wait_for, wait_until_absent
+from tests.support.pcscd import PcscdInstance
 
 pytestmark = pytest.mark.pcscd
 

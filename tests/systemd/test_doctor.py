@@ -11,12 +11,12 @@ import re
 from pathlib import Path
 
 import pytest
-from support.pcscd import PcscdInstance
 
 from myna_reader.daemon.cli import doctor as cli_doctor
 from myna_reader.daemon.runtime.config import DaemonConfig, LinkConfig
 from myna_reader.daemon.runtime.doctor import check_link
 from myna_reader.daemon.store.passcode import PasscodeStore, parse_passcode
+from tests.support.pcscd import PcscdInstance
 
 LINE = re.compile(r"^(OK   [a-z ]+: .+|FAIL [a-z ]+: .+ — fix: .+)$")
 CHECKS = ["version", "config", "pcscd", "reader", "nfc devices", "display", "sdl video", "touch",

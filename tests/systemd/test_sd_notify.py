@@ -15,9 +15,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support.notify import bind_notify_socket, receive
 
 from myna_reader.daemon.runtime.sd_notify import Notifier, watchdog_interval
+from tests.support.notify import bind_notify_socket, receive
 
 CHILD = """
 import sys

@@ -13,14 +13,14 @@ from pathlib import Path
 
 import pygame
 import pytest
-from tests.support.xserver import XServerUnavailableError, running_xvfb
-from tests.ui.ui_support import INFO
 
 from myna_reader.ui.app import load_fonts
 from myna_reader.ui.fonts import FontSet
 from myna_reader.ui.make_voice import build
 from myna_reader.ui.messages import Lang, Messages, load_messages
 from myna_reader.ui.settings import UiSettings
+from tests.support.xserver import XServerUnavailableError, running_xvfb
+from tests.ui.ui_support import INFO
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pygame
 import pytest
-from tests.ui.ui_support import draw
 
 from myna_reader.daemon.engine import (
     Button,
@@ -19,6 +18,7 @@ from myna_reader.ui.input import DEBOUNCE_S, InputMapper
 from myna_reader.ui.intents import UiAction, UiIntent
 from myna_reader.ui.layout import Layout
 from myna_reader.ui.samples import GALLERY
+from tests.ui.ui_support import draw
 
 
 def mapper_for(view, fonts, messages, rotation: int = 0) -> InputMapper:

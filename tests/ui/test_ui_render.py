@@ -7,13 +7,13 @@ from itertools import combinations
 
 import pygame
 import pytest
-from tests.ui.ui_support import draw
 
 from myna_reader.daemon.engine import Screen
 from myna_reader.ui.fonts import FontCoverageError, FontSet, choose_fonts, missing_chars
 from myna_reader.ui.layout import MIN_TARGET_PX, SIZES, Layout, contains, overlaps
 from myna_reader.ui.messages import Lang
 from myna_reader.ui.samples import ALL_VIEWS, GALLERY
+from tests.ui.ui_support import draw
 
 CASES = [(size, lang, index) for size in SIZES for lang in Lang for index in range(len(ALL_VIEWS))]
 

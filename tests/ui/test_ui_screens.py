@@ -6,7 +6,6 @@ import argparse
 import json
 
 import pytest
-from tests.ui.ui_support import INFO, draw
 
 from myna_reader.daemon.cli import screens as cli_screens
 from myna_reader.daemon.engine import (
@@ -27,6 +26,7 @@ from myna_reader.daemon.engine import (
 )
 from myna_reader.ui.messages import Lang, load_catalog_file
 from myna_reader.ui.samples import GALLERY
+from tests.ui.ui_support import INFO, draw
 
 STAFF_SENTENCE = "資格確認を開始します。目視で本人確認を行いマイナンバーカードを置いてください。"
 

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import atheris
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/fuzz: fuzz_targets
+sys.path.insert(0, str(Path(__file__).resolve().parents[3]))  # the repository: tests.fuzz
 
 with atheris.instrument_imports():
-    import fuzz_targets
+    from tests.fuzz import fuzz_targets
 
 
 def main() -> int:
