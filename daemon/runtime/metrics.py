@@ -16,6 +16,7 @@ metrics` prints the audit-derived part for a reader whose daemon is not running.
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import os
@@ -242,15 +243,18 @@ class TextfileWriter:
         self.metrics.update_state(self.layout)
         write_atomic(self.path, self.metrics.exposition(), mode=PUBLIC_FILE)
 
+    def write_logged(self) -> None:
+        try:
+            self.write_once()
+            self._last_error = ""
+        except OSError as exc:
+            if str(exc) != self._last_error:
+                log.warning("metrics: %s not written (%s)", self.path, exc.strerror or exc)
+            self._last_error = str(exc)
+
     def _loop(self) -> None:
         while True:
-            try:
-                self.write_once()
-                self._last_error = ""
-            except OSError as exc:
-                if str(exc) != self._last_error:
-                    log.warning("metrics: %s not written (%s)", self.path, exc.strerror or exc)
-                self._last_error = str(exc)
+            self.write_logged()
             time.sleep(self.interval_s)
 
 
@@ -264,4 +268,5 @@ def start_metrics(state_dir: Path, runner: _Runner, link: _Link,
     runner.display = ObservedDisplay(runner.display, metrics)
     writer = TextfileWriter(Path(target), metrics, state_dir, link, Layout(Path("/")))
     writer.thread.start()
+    atexit.register(writer.write_logged)  # the last figures, when the daemon stops
     return writer
