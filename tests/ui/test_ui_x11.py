@@ -14,15 +14,16 @@ from pathlib import Path
 import pygame
 import pytest
 from PIL import ImageGrab
-from tests.support.xserver import click
 
 from myna_reader.daemon.engine import Screen
 from myna_reader.daemon.version import __version__
+from myna_reader.ui.fonts import FontSet
 from myna_reader.ui.layout import Layout
-from myna_reader.ui.messages import Lang
+from myna_reader.ui.messages import Lang, Messages
 from myna_reader.ui.samples import GALLERY
 from myna_reader.ui.screens import ScreenInfo, render
 from myna_reader.ui.widgets import HEADER, Canvas
+from tests.support.xserver import click
 
 pytestmark = pytest.mark.x11
 HARNESS = Path(__file__).with_name("x_harness.py")
@@ -94,10 +95,7 @@ def test_clicks_reach_the_engine(screen: Screen, harness: Harness) -> None:
     for element in engine_elements:
         harness.click(element["rect"])
         assert harness.expect("INTENT") == expected(element), element
-    toggle = next(e for e in elements if e["id"] == "language")
-    harness.click(toggle["rect"])
-    switched = harness.expect("FRAME")
-    assert next(e for e in switched if e["id"] == "language")["label"] == "日本語"
+    assert "language" in {e["id"] for e in engine_elements}  # the session's: the engine's
 
 
 def test_rotated_panel_maps_clicks(xvfb: str) -> None:
@@ -112,7 +110,8 @@ def test_rotated_panel_maps_clicks(xvfb: str) -> None:
         h.close()
 
 
-def test_screenshot_is_the_rendered_frame(harness: Harness, xvfb: str, fonts, messages) -> None:
+def test_screenshot_is_the_rendered_frame(harness: Harness, xvfb: str, fonts: FontSet,
+                                          messages: dict[Lang, Messages]) -> None:
     """What the X server shows is, pixel for pixel, the render function's frame."""
     harness.show(Screen.STAFF_STANDBY)
     harness.show(Screen.STANDBY)
