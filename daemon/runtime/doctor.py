@@ -19,7 +19,7 @@ import signal
 import stat
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -182,15 +182,15 @@ def sdl_video_drivers() -> tuple[str, list[str]]:
     return ".".join(map(str, pygame.get_sdl_version())), names
 
 
-def unit_video_drivers() -> dict[str, str]:
+def unit_video_drivers(dirs: Sequence[Path] = UNIT_DIRS) -> dict[str, str]:
     """unit -> the SDL_VIDEODRIVER it sets, for each installed myna-reader unit (drop-ins
-    included). None installed: the environment's choice, or the unit's default."""
+    in the last of `dirs` included). None installed: the environment's, or the default."""
     found: dict[str, str] = {}
     for unit in UNITS:
-        files = [d / unit for d in UNIT_DIRS if (d / unit).is_file()]
+        files = [d / unit for d in dirs if (d / unit).is_file()]
         if not files:
             continue
-        files += sorted(Path(f"{UNIT_DIRS[-1]}/{unit}.d").glob("*.conf"))
+        files += sorted((dirs[-1] / f"{unit}.d").glob("*.conf"))
         for path in files:
             for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
                 for word in line.strip().removeprefix("Environment=").split():
@@ -203,17 +203,18 @@ def unit_video_drivers() -> dict[str, str]:
     return found
 
 
-def check_sdl_video() -> Check:
+def check_sdl_video(dirs: Sequence[Path] = UNIT_DIRS) -> Check:
     """The SDL pygame runs on has the video driver the unit asks for (KMSDRM on a Pi without
     a desktop: the PyPI pygame wheel lacks it, pygame-ce's and Debian's SDL have it)."""
     version, drivers = sdl_video_drivers()
     have = {d.lower() for d in drivers}
-    wanted = unit_video_drivers()
-    missing = {unit: d for unit, d in wanted.items() if d.lower() not in have}
+    wanted = unit_video_drivers(dirs)
+    missing = {unit for unit, d in wanted.items() if d.lower() not in have}
     listed = f"SDL {version} drivers {', '.join(drivers)}"
-    uses = ", ".join(f"{unit} uses {d}" for unit, d in wanted.items())
+    uses = "; ".join(f"{unit} uses {d}" + (", which this SDL lacks" if unit in missing else "")
+                     for unit, d in wanted.items())
     if missing:
-        return _fail("sdl video", f"{listed}; {uses}, which this SDL lacks",
+        return _fail("sdl video", f"{listed}; {uses}",
                      "install the release's pygame-ce (its SDL has KMSDRM and Wayland): "
                      "reinstall with systemd/install.sh or the .deb")
     return _ok("sdl video", f"{listed}; {uses}")
