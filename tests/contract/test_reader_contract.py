@@ -146,10 +146,10 @@ def run_contract(request: pytest.FixtureRequest) -> Iterator[Callable[[Body], No
             responder = CardResponder(card, technology=Technology[profile.rf],
                                       present=False).start()
             cleanups.append(responder.close)
-            reader = NfcReader(f"udp:127.0.0.1:{responder.port}", poll_interval=0.05,
-                               presence_interval=0.1)
-            cleanups.append(reader.close)
-            body(Bench(reader, responder.insert, responder.remove, profile,
+            nfc_reader = NfcReader(f"udp:127.0.0.1:{responder.port}", poll_interval=0.05,
+                                   presence_interval=0.1)
+            cleanups.append(nfc_reader.close)
+            body(Bench(nfc_reader, responder.insert, responder.remove, profile,
                        card.authenticate_holder))
 
     yield run
