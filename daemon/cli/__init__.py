@@ -12,6 +12,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
+from typing import NoReturn
 
 from myna_reader.daemon.cli.errors import EXIT_FAILURE, EXIT_USAGE, CliError
 from myna_reader.daemon.errors import DaemonError
@@ -36,13 +37,58 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "host": ("host", "the reference terminal console for the host link"),
     "doctor": ("doctor", "check the reader, display, sound, link, passcode, config"),
     "update": ("update", "signed application updates (build, install, status, rollback)"),
+    "status": ("status", "the running reader: screen, mode, reader, terminal, lock, last errors"),
+    "audit": ("audit", "the audit log: confirmations, staff mode, lockouts, updates"),
     "metrics": ("metrics", "fleet metrics from the audit log and update state (Prometheus)"),
 }
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, with an unknown option named as such, by the parser of the (sub)command it
+    was given to. argparse alone reports a missing COMMAND before an unknown option, and an
+    unknown option of a subcommand with the top level's usage."""
+
+    def parse_known_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
+                         namespace: argparse.Namespace | None = None
+                         ) -> tuple[argparse.Namespace, list[str]]:
+        self._given = list(sys.argv[1:] if args is None else args)
+        return super().parse_known_args(args, namespace)
+
+    def parse_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
+                   namespace: argparse.Namespace | None = None) -> argparse.Namespace:
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            _innermost(self, parsed).error(f"unrecognized arguments: {' '.join(extras)}")
+        return parsed
+
+    def error(self, message: str) -> NoReturn:
+        unknown = [word for word in getattr(self, "_given", []) if not self._knows(word)]
+        if unknown and message.startswith("the following arguments are required"):
+            message = f"unrecognized arguments: {' '.join(unknown)}"
+        super().error(message)
+
+    def _knows(self, word: str) -> bool:
+        """False for an option word this parser has no option for (`-vv` is `-v` twice)."""
+        if not word.startswith("-") or word in ("-", "--"):
+            return True
+        name = word.split("=", 1)[0] if word.startswith("--") else word[:2]
+        return name in self._option_string_actions
+
+
+def _innermost(parser: argparse.ArgumentParser, args: argparse.Namespace
+               ) -> argparse.ArgumentParser:
+    """The parser of the deepest subcommand named in `args`."""
+    while True:
+        subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        chosen = getattr(args, subs[0].dest, None) if subs else None
+        if chosen not in (subs[0].choices if subs else {}):
+            return parser
+        parser = subs[0].choices[chosen]
+
+
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser with `command`'s group in full and the others by name (all when None)."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="myna-reader",
         description="Firmware for the My Number health-insurance card reader.")
     parser.add_argument("--version", action="version", version=f"myna-reader {__version__}")
@@ -70,9 +116,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")  # pygame's banner is not ours
     words = sys.argv[1:] if argv is None else list(argv)
     args = build_parser(_command_of(words) or "").parse_args(words)
-    logging.basicConfig(
-        level=(logging.WARNING, logging.INFO, logging.DEBUG)[min(args.verbose, 2)],
-        format="%(levelname)s %(name)s: %(message)s")
+    from myna_reader.daemon.runtime.logs import setup_logging  # after parsing: --help stays light
+
+    setup_logging(("warning", "info", "debug")[min(args.verbose, 2)])
     handler: Handler = args.handler
     try:
         return handler(args)
@@ -90,3 +136,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILURE
     except KeyboardInterrupt:
         return 130
+

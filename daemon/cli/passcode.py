@@ -2,18 +2,24 @@
 
 The code is read from standard input (when it is not a terminal) or asked twice on the tty
 without echo; never from the command line, where `ps` and shell history would keep it.
-`status` says whether one is provisioned, when, and any lock; never the code.
+`status` says whether one is provisioned, when, and any lock; never the code, and it writes
+nothing (not even the store's lock file). A code anyone would try first (one digit repeated,
+a run such as 1234 or 9876, a repeated pair such as 1212 or 1122) is refused: the lockout's
+bound (docs/session.md) assumes a code that is not among the first guesses. The running
+reader notices a set or a clear within a second (it watches the store's file).
 """
 
 from __future__ import annotations
 
 import argparse
 import getpass
+import itertools
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 from myna_reader.daemon.cli.errors import CliError
+from myna_reader.daemon.engine import Secret
 from myna_reader.daemon.runtime.config import DEFAULT_STATE_DIR
 from myna_reader.daemon.store.passcode import PasscodeFormatError, PasscodeStore, parse_passcode
 
@@ -45,13 +51,25 @@ def _store(args: argparse.Namespace) -> PasscodeStore:
     return PasscodeStore(args.state_dir)
 
 
+def guessable(code: Secret) -> bool:
+    """A code among the first an attacker types: aaaa, a run up or down, abab, aabb."""
+    d = [int(c) for c in code.reveal()]
+    steps = {b - a for a, b in itertools.pairwise(d)}
+    return (steps in ({0}, {1}, {-1}) or (d[0] == d[2] and d[1] == d[3])
+            or (d[0] == d[1] and d[2] == d[3]))
+
+
 def cmd_set(args: argparse.Namespace) -> int:
     try:
         code = parse_passcode(_read_code())
     except PasscodeFormatError as exc:
         raise CliError(f"{exc}; nothing was changed") from None
+    if guessable(code):
+        raise CliError("that passcode is among the first anyone would try (a repeated digit, "
+                       "a run such as 1234, a repeated pair); choose another; nothing was "
+                       "changed")
     _store(args).set(code)
-    print("staff passcode set; the previous one no longer works")
+    print("staff passcode set; the previous one no longer works, and any lock is lifted")
     return 0
 
 
@@ -61,16 +79,20 @@ def _when(wall: float | None) -> str:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    state = _store(args).status()
+    state = _store(args).peek()
     print(f"provisioned   {'yes' if state.provisioned else 'no'}")
     if state.provisioned:
         print(f"issued        {_when(state.issued_at)}")
         print(f"failed tries  {state.failures}")
         print(f"locked until  {_when(state.locked_until_wall) if state.locked_for_s else '-'}")
+    else:
+        print("staff mode needs a passcode: issue one from the terminal, or "
+              "myna-reader passcode set")
     return 0
 
 
 def cmd_clear(args: argparse.Namespace) -> int:
-    removed = _store(args).clear()
+    store = _store(args)
+    removed = store.peek().provisioned and store.clear()
     print("staff passcode removed" if removed else "no staff passcode was set")
     return 0
