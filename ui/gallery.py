@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pygame
 
 from myna_reader.daemon.engine import Screen
 from myna_reader.ui.app import load_fonts
-from myna_reader.ui.layout import Layout
+from myna_reader.ui.layout import KeypadLayout, Layout
 from myna_reader.ui.messages import Lang, load_messages
 from myna_reader.ui.samples import GALLERY
 from myna_reader.ui.screens import ScreenInfo, render
@@ -25,7 +26,7 @@ SAMPLE_INFO = ScreenInfo(version="0.1.0", link="tcp://127.0.0.1:7060")
 
 
 def export(out: Path, size: tuple[int, int] = (800, 480), lang: Lang = Lang.JA,
-           rotation: int = 0) -> list[Path]:
+           rotation: int = 0, keypad: KeypadLayout = KeypadLayout.STANDARD) -> list[Path]:
     """Write the PNG and JSON of every screen id; returns the files written."""
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     pygame.display.init()
@@ -37,8 +38,9 @@ def export(out: Path, size: tuple[int, int] = (800, 480), lang: Lang = Lang.JA,
     written = []
     for screen in Screen:
         surface = pygame.Surface(size)
-        frame = render(GALLERY[screen], Canvas(surface, layout, fonts, messages[lang]),
-                       SAMPLE_INFO)
+        view = replace(GALLERY[screen], language=lang)
+        frame = render(view, Canvas(surface, layout, fonts, messages[lang]),
+                       replace(SAMPLE_INFO, keypad=keypad))
         if rotation == 180:
             surface = pygame.transform.rotate(surface, 180)
         png, data = out / f"{screen.value}.png", out / f"{screen.value}.json"

@@ -2,7 +2,7 @@
 
 Break opportunities come from BudouX's phrase boundaries (bunsetsu: "カードを|読み取って
 います。") and from spaces between Latin words; nothing else, so a word is never split
-mid-way. Kinsoku (JIS X 4051 line-start and line-end rules) then removes the opportunities
+mid-way (nor a number, where BudouX would). Kinsoku (JIS X 4051 line-start and line-end rules) then removes the opportunities
 that would start a line with 。、」） or small kana, or end one with 「（. The breaker fills
 lines greedily and then balances each paragraph (the narrowest width that needs no more
 lines), so a paragraph never ends on a lone line of one or two characters when the phrase
@@ -69,6 +69,9 @@ def _may_break(before: str, after: str) -> bool:
     last, first = before.rstrip()[-1:], after[:1]
     if not last or first.isspace() or last in NO_LINE_END or first in NO_LINE_START:
         return False  # spaces stay at the end of the line they follow
+    touching = before[-1]  # no space between: one word or number
+    if touching.isascii() and touching.isalnum() and first.isascii() and first.isalnum():
+        return False  # inside a number or a word ("（202|6年": BudouX splits digits at times)
     if before.endswith(" "):
         # a space breaks between Latin words, not inside a Japanese sentence ("あと 2 回")
         return _is_latin(last) and _is_latin(first)

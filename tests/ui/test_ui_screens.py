@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 import pytest
 
@@ -24,22 +25,25 @@ from myna_reader.daemon.engine import (
     StandbyView,
     TechnicianView,
 )
-from myna_reader.ui.messages import Lang, load_catalog_file
+from myna_reader.ui.fonts import FontSet
+from myna_reader.ui.layout import KeypadLayout
+from myna_reader.ui.messages import Lang, Messages, load_catalog_file
 from myna_reader.ui.samples import GALLERY
+from myna_reader.ui.screens import Frame
 from tests.ui.ui_support import INFO, draw
 
 STAFF_SENTENCE = "資格確認を開始します。目視で本人確認を行いマイナンバーカードを置いてください。"
 
 
-def ids(frame) -> set[str]:
+def ids(frame: Frame) -> set[str]:
     return {e.id for e in frame.elements}
 
 
-def texts(frame) -> list[str]:
+def texts(frame: Frame) -> list[str]:
     return [t.text for t in frame.texts]
 
 
-def label(frame, element_id: str) -> str:
+def label(frame: Frame, element_id: str) -> str:
     return next(e.label for e in frame.elements if e.id == element_id)
 
 
@@ -54,7 +58,8 @@ def test_catalog_holds_the_procedure_sentences_exactly() -> None:
 
 
 @pytest.mark.parametrize("staff", [True, False])
-def test_standby_staff_button_only_when_provisioned(staff, fonts, messages) -> None:
+def test_standby_staff_button_only_when_provisioned(staff: bool, fonts: FontSet,
+                                                    messages: dict[Lang, Messages]) -> None:
     frame, _ = draw(StandbyView(staff_button=staff), fonts, messages)
     assert (Button.STAFF.value in ids(frame)) is staff
     if staff:
@@ -65,7 +70,7 @@ def test_standby_staff_button_only_when_provisioned(staff, fonts, messages) -> N
 
 
 @pytest.mark.parametrize("digits", [0, 3, 4])
-def test_pin_pad(digits, fonts, messages) -> None:
+def test_pin_pad(digits: int, fonts: FontSet, messages: dict[Lang, Messages]) -> None:
     frame, _ = draw(PinView(digits=digits, tries_left=2, back_button=True), fonts, messages)
     keys = {e.intent for e in frame.elements if isinstance(e.intent, DigitPressed)}
     assert keys == {DigitPressed(d) for d in range(10)}
@@ -80,7 +85,7 @@ def test_pin_pad(digits, fonts, messages) -> None:
                     "あと 2 回入力できます。"}
 
 
-def test_pin_last_try_warning(fonts, messages) -> None:
+def test_pin_last_try_warning(fonts: FontSet, messages: dict[Lang, Messages]) -> None:
     frame, _ = draw(PinView(digits=0, tries_left=1, one_try_left=True, wrong=True),
                     fonts, messages)
     assert "暗証番号が違います。" in texts(frame)
@@ -88,7 +93,8 @@ def test_pin_last_try_warning(fonts, messages) -> None:
     assert Button.BACK.value not in ids(frame)
 
 
-def test_passcode_pad_locks_keys_while_checking(fonts, messages) -> None:
+def test_passcode_pad_locks_keys_while_checking(fonts: FontSet,
+                                                messages: dict[Lang, Messages]) -> None:
     checking, _ = draw(StaffPasscodeView(digits=4, checking=True), fonts, messages)
     assert ids(checking) == {"language", Button.CANCEL.value}
     wrong, _ = draw(StaffPasscodeView(digits=1, wrong=True, failures_left=2), fonts, messages)
@@ -96,7 +102,7 @@ def test_passcode_pad_locks_keys_while_checking(fonts, messages) -> None:
     assert any("あと 2 回" in t for t in texts(wrong))
 
 
-def test_staff_standby_sentence_and_cancel(fonts, messages) -> None:
+def test_staff_standby_sentence_and_cancel(fonts: FontSet, messages: dict[Lang, Messages]) -> None:
     frame, _ = draw(StaffStandbyView(mode=Mode.STAFF), fonts, messages)
     assert STAFF_SENTENCE in texts(frame)
     assert label(frame, Button.CANCEL.value) == "中止"
@@ -104,7 +110,7 @@ def test_staff_standby_sentence_and_cancel(fonts, messages) -> None:
 
 
 @pytest.mark.parametrize("page", [0, 1])
-def test_consent_page(page, fonts, messages) -> None:
+def test_consent_page(page: int, fonts: FontSet, messages: dict[Lang, Messages]) -> None:
     view = ConsentView(page_index=page, page_count=3, page_id="p",
                        items=(ConsentItem.PHARMACEUTICAL, ConsentItem.OPERATION),
                        back_button=page > 0)
@@ -116,13 +122,13 @@ def test_consent_page(page, fonts, messages) -> None:
     assert "・薬剤情報\n・手術情報" in texts(frame)
 
 
-def test_done(fonts, messages) -> None:
+def test_done(fonts: FontSet, messages: dict[Lang, Messages]) -> None:
     frame, _ = draw(DoneView(remove_card=True), fonts, messages)
     assert "確認が完了しました" in texts(frame)
     assert "カードをお取りください" in texts(frame)
 
 
-def test_error_shows_code_and_next_step(fonts, messages) -> None:
+def test_error_shows_code_and_next_step(fonts: FontSet, messages: dict[Lang, Messages]) -> None:
     frame, _ = draw(ErrorView(code="002", ask_staff=True), fonts, messages)
     assert "【002:マイナンバーカードではありません】" in texts(frame)
     assert "受付にお声がけください。" in texts(frame)
@@ -131,7 +137,7 @@ def test_error_shows_code_and_next_step(fonts, messages) -> None:
     assert "受付にお声がけください。" not in texts(quiet)
 
 
-def test_technician_info_and_settings(fonts, messages) -> None:
+def test_technician_info_and_settings(fonts: FontSet, messages: dict[Lang, Messages]) -> None:
     frame, _ = draw(TechnicianView(reader="Virtual PCD 00 00", passcode_provisioned=True),
                     fonts, messages)
     assert "カードリーダー：Virtual PCD 00 00" in texts(frame)
@@ -140,13 +146,13 @@ def test_technician_info_and_settings(fonts, messages) -> None:
     assert {"voice", "volume-down", "volume-up", Button.OK.value} <= ids(frame)
 
 
-def test_english_is_complete(fonts, messages) -> None:
+def test_english_is_complete(fonts: FontSet, messages: dict[Lang, Messages]) -> None:
     frame, _ = draw(GALLERY[Screen.STAFF_STANDBY], fonts, messages, lang=Lang.EN)
     assert label(frame, "language") == "日本語"
     assert label(frame, Button.CANCEL.value) == "Cancel"
 
 
-def test_screens_command_writes_every_screen(tmp_path) -> None:
+def test_screens_command_writes_every_screen(tmp_path: Path) -> None:
     parser = argparse.ArgumentParser()
     cli_screens.add_parser(parser.add_subparsers())
     args = parser.parse_args(["screens", "--out", str(tmp_path), "--size", "1024x600"])
@@ -162,17 +168,42 @@ def test_screens_command_writes_every_screen(tmp_path) -> None:
         e for e in standby if e["id"] == "staff").items()
 
 
-def test_gallery_in_docs_is_current(tmp_path) -> None:
-    """docs/screens holds what `myna-reader screens` writes today (element lists compared)."""
-    from pathlib import Path
+def test_screens_command_refuses_what_run_refuses(tmp_path: Path) -> None:
+    from myna_reader.daemon.cli.errors import CliError
 
+    parser = argparse.ArgumentParser()
+    cli_screens.add_parser(parser.add_subparsers())
+    args = parser.parse_args(["screens", "--out", str(tmp_path), "--size", "640x480"])
+    with pytest.raises(CliError, match="use one of 800x480, 1024x600, 720x1280"):
+        args.handler(args)
+    assert list(tmp_path.iterdir()) == []  # nothing written
+
+
+# docs/screens: folder -> (size, language, keypad) of the `myna-reader screens` run that wrote it
+DOC_GALLERIES = {
+    "": ((800, 480), Lang.JA, KeypadLayout.STANDARD),
+    "en": ((800, 480), Lang.EN, KeypadLayout.STANDARD),
+    "720x1280-ja": ((720, 1280), Lang.JA, KeypadLayout.STANDARD),
+    "720x1280-en": ((720, 1280), Lang.EN, KeypadLayout.STANDARD),
+    "tactile": ((800, 480), Lang.JA, KeypadLayout.TACTILE),
+    "tactile-720x1280-en": ((720, 1280), Lang.EN, KeypadLayout.TACTILE),
+}
+
+
+@pytest.mark.parametrize("folder", list(DOC_GALLERIES),
+                         ids=[f or "800x480-ja" for f in DOC_GALLERIES])
+def test_gallery_in_docs_is_current(folder: str, tmp_path: Path) -> None:
+    """docs/screens holds what `myna-reader screens` writes today (element lists compared)."""
     from myna_reader.ui.gallery import export
 
     docs = Path(__file__).resolve().parents[2] / "docs" / "screens"
-    export(tmp_path)
+    size, lang, keypad = DOC_GALLERIES[folder]
+    export(tmp_path, size, lang, keypad=keypad)
     readme = (docs / "README.md").read_text(encoding="utf-8")
+    assert not folder or f"({folder}/" in readme
     for screen in Screen:
         fresh = (tmp_path / f"{screen.value}.json").read_text(encoding="utf-8")
-        assert (docs / f"{screen.value}.json").read_text(encoding="utf-8") == fresh, screen
-        assert (docs / f"{screen.value}.png").exists()
+        assert (docs / folder / f"{screen.value}.json").read_text(encoding="utf-8") == fresh, (
+            folder, screen)
+        assert (docs / folder / f"{screen.value}.png").exists()
         assert f"{screen.value}.png" in readme

@@ -9,15 +9,16 @@ never end with 「（, and a paragraph never ends on a lone line of one or two c
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import replace
 
 import budoux
 import pytest
 
 from myna_reader.daemon.engine import PinView, StaffPasscodeView, StandbyView, View
-from myna_reader.ui.fonts import Face
+from myna_reader.ui.fonts import Face, FontSet
 from myna_reader.ui.layout import SIZES, KeypadLayout, Layout
-from myna_reader.ui.messages import Lang, load_catalog_file
+from myna_reader.ui.messages import Lang, Messages, load_catalog_file
 from myna_reader.ui.samples import ALL_VIEWS
 from myna_reader.ui.screens import ScreenInfo, render
 from myna_reader.ui.widgets import Canvas, DrawnText
@@ -27,6 +28,7 @@ PARSER = budoux.load_default_japanese_parser()
 NO_START = set("、。，．・：；？！ー）」』】〕…‥ぁぃぅぇぉっゃゅょァィゥェォッャュョ,.:;!?)]")
 NO_END = set("（「『【〔([")
 LATIN = re.compile(r"[\x21-\x7e]")
+ALNUM = re.compile(r"[A-Za-z0-9]")
 BARE = ScreenInfo(voice_on=False)  # no facility, no link, voice off: the other texts
 TACTILE = replace(INFO, keypad=KeypadLayout.TACTILE)
 # the bad breaks the issue lists, each as (end of one line, start of the next)
@@ -44,7 +46,8 @@ def views() -> list[View]:
     return [*ALL_VIEWS, StandbyView()]
 
 
-def frames(size: tuple[int, int], lang: Lang, fonts, messages) -> list[DrawnText]:
+def frames(size: tuple[int, int], lang: Lang, fonts: FontSet,
+           messages: dict[Lang, Messages]) -> list[DrawnText]:
     import pygame
 
     drawn: list[DrawnText] = []
@@ -86,6 +89,8 @@ def bad_breaks(text: DrawnText) -> list[str]:
                 break
             if end not in allowed and end + (len(paragraph[end:]) - len(rest)) not in allowed:
                 problems.append(f"break inside a phrase: {line!r} | {rest[:8]!r}")
+            if line and ALNUM.fullmatch(line[-1]) and ALNUM.fullmatch(paragraph[end:end + 1]):
+                problems.append(f"break inside a number or word: {line!r} | {rest[:8]!r}")
             if rest[0] in NO_START:
                 problems.append(f"line starts with {rest[0]!r}: {rest[:8]!r}")
             if line and line[-1] in NO_END:
@@ -108,8 +113,9 @@ def appears(pieces: list[str], drawn: set[str]) -> bool:
 
 @pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
 @pytest.mark.parametrize("lang", list(Lang))
-def test_every_catalog_string_breaks_only_between_phrases(size, lang, fonts, messages,
-                                                          record_property) -> None:
+def test_every_catalog_string_breaks_only_between_phrases(
+        size: tuple[int, int], lang: Lang, fonts: FontSet, messages: dict[Lang, Messages],
+        record_property: Callable[[str, object], None]) -> None:
     drawn = frames(size, lang, fonts, messages)
     problems = {f"{t.text!r}: {p}" for t in drawn for p in bad_breaks(t)}
     assert not problems, "\n".join(sorted(problems))
@@ -134,13 +140,15 @@ def test_the_check_sees_bad_breaks() -> None:
     assert bad_breaks(lines("暗証番号が違います", "。次に"))
     assert bad_breaks(lines("利用者証明用の暗証番号（", "数字4桁）を"))
     assert bad_breaks(lines("Do not ag", "ree"))
+    assert bad_breaks(lines("電子証明書の有効期限（202", "6年5月17日）が過ぎています。"))
     assert bad_breaks(lines("Please place your My Number Card on the reader", "ok", sep=" "))
     assert not bad_breaks(lines("カードを", "読み取っています。"))
     assert not bad_breaks(lines("Please place", "your card", sep=" "))
 
 
 @pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
-def test_known_bad_breaks_are_gone(size, fonts, messages) -> None:
+def test_known_bad_breaks_are_gone(size: tuple[int, int], fonts: FontSet,
+                                   messages: dict[Lang, Messages]) -> None:
     drawn = frames(size, Lang.JA, fonts, messages)
     for text in drawn:
         for first, second in zip(text.lines, text.lines[1:], strict=False):
@@ -149,7 +157,8 @@ def test_known_bad_breaks_are_gone(size, fonts, messages) -> None:
                                                                                 text.lines)
 
 
-def test_latin_and_running_text_use_the_proportional_face(fonts, messages) -> None:
+def test_latin_and_running_text_use_the_proportional_face(fonts: FontSet,
+                                                          messages: dict[Lang, Messages]) -> None:
     """Only the keypad's digits are drawn in the fixed-width face."""
     assert fonts.family == "BIZ UDPGothic"
     assert fonts.mono_family == "BIZ UDGothic"
