@@ -9,6 +9,7 @@ from __future__ import annotations
 import abc
 import enum
 from dataclasses import dataclass
+from typing import Self
 
 
 class ReaderEventKind(enum.Enum):
@@ -71,7 +72,7 @@ class Reader(abc.ABC):
     def close(self) -> None:  # noqa: B027 - optional hook, most backends hold nothing more
         """Release the reader itself."""
 
-    def __enter__(self) -> Reader:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

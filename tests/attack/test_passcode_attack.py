@@ -15,14 +15,21 @@ import math
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pygame
 import pytest
 
-from myna_reader.daemon.engine import LockoutPolicy, Screen, SessionConfig, StaffPasscodeView, View
+from myna_reader.daemon.engine import (
+    Event,
+    LockoutPolicy,
+    Screen,
+    SessionConfig,
+    StaffPasscodeView,
+    View,
+)
 from myna_reader.daemon.runtime.runner import Runner
 from myna_reader.daemon.store.audit import AuditLog
 from myna_reader.daemon.store.passcode import Clocks, PasscodeStore
@@ -88,14 +95,17 @@ class Touchscreen:
         return self.until(f"screen {screen.value}", lambda v: v.screen is screen)
 
 
+Counter = tuple[Touchscreen, FakeClock, PasscodeStore, AuditLog]
+
+
 @pytest.fixture
-def reader_at_the_counter(tmp_path: Path):
+def reader_at_the_counter(tmp_path: Path) -> Iterator[Counter]:
     clock = FakeClock()
     store = PasscodeStore(tmp_path, clocks=Clocks(wall=clock.wall, boottime=clock.monotonic,
                                                    boot_id=lambda: "boot-1"))
     store.set(SECRET_CODE)
     audit = AuditLog(tmp_path, clock=clock.wall)
-    events: queue.Queue = queue.Queue()
+    events: queue.Queue[Event] = queue.Queue()
     app = App(UiSettings(voice=False), events.put)
     runner = Runner(config=SessionConfig(), open_reader=lambda: SimReader(present=False),
                     store=store, audit=audit, display=app, link=None, events=events,
@@ -120,7 +130,8 @@ def _guess(screen: Touchscreen, code: str) -> View:
         isinstance(v, StaffPasscodeView) and (v.digits == 4 or v.checking)))
 
 
-def test_five_guesses_per_lock_window_through_the_touchscreen(reader_at_the_counter) -> None:
+def test_five_guesses_per_lock_window_through_the_touchscreen(
+        reader_at_the_counter: Counter) -> None:
     screen, clock, store, audit = reader_at_the_counter
     policy = LockoutPolicy()
     windows: list[list[str]] = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 
 import pytest
 
@@ -18,6 +19,7 @@ from myna_reader.drivers.card import (
 from myna_reader.drivers.files import CardFiles
 from myna_reader.drivers.jpki import PhoneNotAuthenticatedError
 from myna_reader.drivers.mynumber_ids import TEXT_AID, TextEF
+from tests.card.conftest import Script
 
 SELECT_JPKI = "00A4040C0AD392F000260100000001"
 SELECT_TEXT = "00A4040C0AD3921000310001010408"
@@ -39,7 +41,7 @@ def ok(data: bytes) -> bytes:
 # --- the canonical flow (docs/card-protocol.md §9) ----------------------------------------------
 
 
-def test_pin_mode_canonical_flow(scripted) -> None:
+def test_pin_mode_canonical_flow(scripted: Script) -> None:
     challenge = b"terminal nonce 0123456789"
     digest = hashlib.sha256(challenge).hexdigest().upper()
     signature = bytes(range(256))
@@ -68,7 +70,7 @@ def test_digest_info_bytes() -> None:
     assert sign_command(info).to_bytes() == bytes.fromhex("802A008033") + info + b"\x00"
 
 
-def test_iphone_refusal_is_its_own_error(scripted) -> None:
+def test_iphone_refusal_is_its_own_error(scripted: Script) -> None:
     digest = hashlib.sha256(b"nonce").hexdigest().upper()
     card, reader = scripted(
         (SELECT_JPKI, OK),
@@ -85,7 +87,7 @@ def test_iphone_refusal_is_its_own_error(scripted) -> None:
     assert reader.finished  # the token label was cached: no APDU after the refusal
 
 
-def test_a_card_refusing_the_signature_is_not_a_phone_error(scripted) -> None:
+def test_a_card_refusing_the_signature_is_not_a_phone_error(scripted: Script) -> None:
     card, _ = scripted(
         (SELECT_JPKI, OK),
         ("00A4020C020006", OK), ("00B0000020", ok(b"JPKIAPICCTOKEN2".ljust(32, b" "))),
@@ -114,7 +116,7 @@ def test_a_card_refusing_the_signature_is_not_a_phone_error(scripted) -> None:
         ("6300", PinStatus(tries_left=None)),
     ],
 )
-def test_empty_verify_answers(scripted, sw: str, status: PinStatus) -> None:
+def test_empty_verify_answers(scripted: Script, sw: str, status: PinStatus) -> None:
     card, reader = scripted((SELECT_JPKI, OK), ("00A4020C020018", OK), ("00200080", sw))
     got = card.jpki().auth_pin_tries()
     assert got == status
@@ -127,13 +129,13 @@ def test_empty_verify_answers(scripted, sw: str, status: PinStatus) -> None:
     [("6A82", errors.CardFileNotFoundError), ("6F00", errors.UnknownStatusError),
      ("6982", errors.SecurityStatusError)],
 )
-def test_empty_verify_other_status_words_are_typed(scripted, sw: str, error: type) -> None:
+def test_empty_verify_other_status_words_are_typed(scripted: Script, sw: str, error: type) -> None:
     card, _ = scripted((SELECT_JPKI, OK), ("00A4020C020018", OK), ("00200080", sw))
     with pytest.raises(error):
         card.jpki().auth_pin_tries()
 
 
-def test_repeated_tries_query_does_not_reselect(scripted) -> None:
+def test_repeated_tries_query_does_not_reselect(scripted: Script) -> None:
     card, reader = scripted((SELECT_JPKI, OK), ("00A4020C020018", OK), ("00200080", "63C3"),
                             ("00200080", "63C3"))
     jpki = card.jpki()
@@ -145,7 +147,7 @@ def test_repeated_tries_query_does_not_reselect(scripted) -> None:
 # --- VERIFY failures: typed, never retried ------------------------------------------------------
 
 
-def test_wrong_pin_is_not_retried(scripted) -> None:
+def test_wrong_pin_is_not_retried(scripted: Script) -> None:
     card, reader = scripted((SELECT_JPKI, OK), ("00A4020C020018", OK), ("00200080", "63C3"),
                             ("002000800439393939", "63C2"))
     jpki = card.jpki()
@@ -158,7 +160,7 @@ def test_wrong_pin_is_not_retried(scripted) -> None:
 
 
 @pytest.mark.parametrize("sw", ["63C0", "6984"])
-def test_blocked_pin(scripted, sw: str) -> None:
+def test_blocked_pin(scripted: Script, sw: str) -> None:
     card, _ = scripted((SELECT_JPKI, OK), ("00A4020C020018", OK), ("00200080", "63C1"),
                        ("002000800439393939", sw))
     jpki = card.jpki()
@@ -167,7 +169,7 @@ def test_blocked_pin(scripted, sw: str) -> None:
         jpki.verify_auth_pin("9999")
 
 
-def test_verify_refused_until_the_counter_is_read(scripted) -> None:
+def test_verify_refused_until_the_counter_is_read(scripted: Script) -> None:
     card, reader = scripted((SELECT_JPKI, OK), ("00A4020C020018", OK), ("00200080", "63C3"),
                             ("002000800431323334", OK), (SELECT_JPKI, OK))
     jpki = card.jpki()
@@ -183,7 +185,7 @@ def test_verify_refused_until_the_counter_is_read(scripted) -> None:
 
 
 @pytest.mark.parametrize("bad", ["", "123", "12345", "12a4", "１２３４", " 1234", "1234\n"])
-def test_bad_auth_pin_sends_nothing(scripted, bad: str) -> None:
+def test_bad_auth_pin_sends_nothing(scripted: Script, bad: str) -> None:
     card, _ = scripted((SELECT_JPKI, OK))
     jpki = card.jpki()
     with pytest.raises(PinFormatError) as caught:
@@ -194,7 +196,7 @@ def test_bad_auth_pin_sends_nothing(scripted, bad: str) -> None:
 
 
 @pytest.mark.parametrize("bad", ["5502172035228", "550217203522851", "5502172035228A", ""])
-def test_bad_collation_b_sends_nothing(scripted, bad: str) -> None:
+def test_bad_collation_b_sends_nothing(scripted: Script, bad: str) -> None:
     card, _ = scripted((SELECT_VISUAL, OK))
     visual = card.visual()
     with pytest.raises(PinFormatError):
@@ -202,7 +204,7 @@ def test_bad_collation_b_sends_nothing(scripted, bad: str) -> None:
     assert card.channel.apdu_count == 1
 
 
-def test_text_pin_format(scripted) -> None:
+def test_text_pin_format(scripted: Script) -> None:
     card, _ = scripted((SELECT_TEXT, OK))
     with pytest.raises(PinFormatError):
         card.text().verify_pin("12345")
@@ -212,7 +214,8 @@ def test_text_pin_format(scripted) -> None:
 # --- certificate reads ------------------------------------------------------------------------
 
 
-def test_short_read_of_a_1319_byte_certificate(scripted, certificate_of_size) -> None:
+def test_short_read_of_a_1319_byte_certificate(scripted: Script,
+                                               certificate_of_size: Callable[[int], bytes]) -> None:
     blob = certificate_of_size(1319) + b"\xff" * 200
     card, reader = scripted(
         (SELECT_JPKI, OK),
@@ -229,7 +232,8 @@ def test_short_read_of_a_1319_byte_certificate(scripted, certificate_of_size) ->
     assert card.channel.apdu_count == 2 + 6  # SELECT AP + SELECT EF + ceil(1319 / 256)
 
 
-def test_extended_read_is_one_apdu_and_trims_filler(scripted, certificate_of_size) -> None:
+def test_extended_read_is_one_apdu_and_trims_filler(
+        scripted: Script, certificate_of_size: Callable[[int], bytes]) -> None:
     blob = certificate_of_size(1319) + b"\xff" * 300
     card, reader = scripted(
         (SELECT_JPKI, OK), ("00A4020C02000A", OK), ("00B00000000000", ok(blob)), extended=True,
@@ -239,7 +243,8 @@ def test_extended_read_is_one_apdu_and_trims_filler(scripted, certificate_of_siz
     assert card.channel.apdu_count == 3
 
 
-def test_extended_short_read_continues_from_the_new_offset(scripted, certificate_of_size) -> None:
+def test_extended_short_read_continues_from_the_new_offset(
+        scripted: Script, certificate_of_size: Callable[[int], bytes]) -> None:
     blob = certificate_of_size(1319)
     card, reader = scripted(
         (SELECT_JPKI, OK), ("00A4020C02000B", OK),
@@ -251,7 +256,8 @@ def test_extended_short_read_continues_from_the_new_offset(scripted, certificate
     assert reader.finished
 
 
-def test_extended_refused_by_the_card_falls_back_to_short(scripted, certificate_of_size) -> None:
+def test_extended_refused_by_the_card_falls_back_to_short(
+        scripted: Script, certificate_of_size: Callable[[int], bytes]) -> None:
     blob = certificate_of_size(450)
     card, reader = scripted(
         (SELECT_JPKI, OK), ("00A4020C02000A", OK),
@@ -269,7 +275,8 @@ def test_extended_refused_by_the_card_falls_back_to_short(scripted, certificate_
     assert reader.finished
 
 
-def test_short_reads_continue_from_the_new_offset(scripted, certificate_of_size) -> None:
+def test_short_reads_continue_from_the_new_offset(
+        scripted: Script, certificate_of_size: Callable[[int], bytes]) -> None:
     blob = certificate_of_size(600)
     card, reader = scripted(
         (SELECT_JPKI, OK), ("00A4020C02000A", OK),
@@ -281,7 +288,7 @@ def test_short_reads_continue_from_the_new_offset(scripted, certificate_of_size)
     assert reader.finished
 
 
-def test_small_file_read_in_one_apdu(scripted) -> None:
+def test_small_file_read_in_one_apdu(scripted: Script) -> None:
     card, reader = scripted(
         (SELECT_TEXT, OK), ("00A4020C020011", OK), ("00200080", "63C3"),
         ("002000800431323334", OK),
@@ -296,7 +303,7 @@ def test_small_file_read_in_one_apdu(scripted) -> None:
     assert reader.finished
 
 
-def test_end_of_file_warning_with_data_then_length_beyond_file(scripted) -> None:
+def test_end_of_file_warning_with_data_then_length_beyond_file(scripted: Script) -> None:
     blob = ber_blob(600)[:500]
     card, _ = scripted(
         (SELECT_JPKI, OK), ("00A4020C02000A", OK),
@@ -307,7 +314,7 @@ def test_end_of_file_warning_with_data_then_length_beyond_file(scripted) -> None
         card.jpki().read_auth_certificate()
 
 
-def test_offset_beyond_file_after_a_short_read(scripted) -> None:
+def test_offset_beyond_file_after_a_short_read(scripted: Script) -> None:
     blob = ber_blob(600)[:500]
     card, reader = scripted(
         (SELECT_JPKI, OK), ("00A4020C02000A", OK),
@@ -320,26 +327,26 @@ def test_offset_beyond_file_after_a_short_read(scripted) -> None:
     assert reader.finished
 
 
-def test_file_ending_in_the_header(scripted) -> None:
+def test_file_ending_in_the_header(scripted: Script) -> None:
     card, _ = scripted((SELECT_JPKI, OK), ("00A4020C02000A", OK), ("00B0000000", "30826282"))
     with pytest.raises(errors.TlvError, match="truncated"):
         card.jpki().read_auth_certificate()
 
 
-def test_empty_file(scripted) -> None:
+def test_empty_file(scripted: Script) -> None:
     card, _ = scripted((SELECT_JPKI, OK), ("00A4020C02000A", OK), ("00B0000000", "6B00"))
     with pytest.raises(errors.TlvError):
         card.jpki().read_auth_certificate()
 
 
-def test_certificate_ef_holding_other_ber(scripted) -> None:
+def test_certificate_ef_holding_other_ber(scripted: Script) -> None:
     card, _ = scripted((SELECT_JPKI, OK), ("00A4020C02000A", OK),
                        ("00B0000000", ok(ber_blob(100))))
     with pytest.raises(errors.CertificateError):
         card.jpki().read_auth_certificate()
 
 
-def test_garbage_header(scripted) -> None:
+def test_garbage_header(scripted: Script) -> None:
     card, _ = scripted((SELECT_JPKI, OK), ("00A4020C02000A", OK),
                        ("00B0000000", ok(bytes.fromhex("3080") + bytes(50))))
     with pytest.raises(errors.TlvError, match="indefinite"):
@@ -351,13 +358,13 @@ def test_garbage_header(scripted) -> None:
     [("6F00", errors.UnknownStatusError), ("6982", errors.SecurityStatusError),
      ("90", errors.MalformedResponseError), ("", errors.MalformedResponseError)],
 )
-def test_bad_read_responses_are_typed(scripted, response: str, error: type) -> None:
+def test_bad_read_responses_are_typed(scripted: Script, response: str, error: type) -> None:
     card, _ = scripted((SELECT_JPKI, OK), ("00A4020C02000A", OK), ("00B0000000", response))
     with pytest.raises(error):
         card.jpki().read_auth_certificate()
 
 
-def test_not_a_my_number_card(scripted) -> None:
+def test_not_a_my_number_card(scripted: Script) -> None:
     card, _ = scripted((SELECT_JPKI, "6A82"), (SELECT_JPKI, "6A82"))
     assert not card.is_my_number_card()
     with pytest.raises(errors.CardFileNotFoundError):
@@ -367,7 +374,8 @@ def test_not_a_my_number_card(scripted) -> None:
 # --- selection memory and the per-session cache ----------------------------------------------
 
 
-def test_free_files_select_once_and_cache(scripted, certificate_of_size) -> None:
+def test_free_files_select_once_and_cache(scripted: Script,
+                                          certificate_of_size: Callable[[int], bytes]) -> None:
     label = b"JPKIAPICCTOKEN2".ljust(32, b" ")
     cert = certificate_of_size(450)
     card, reader = scripted(
@@ -391,7 +399,7 @@ def test_free_files_select_once_and_cache(scripted, certificate_of_size) -> None
     assert reader.finished
 
 
-def test_cached_files_cost_nothing_after_switching_aps(scripted) -> None:
+def test_cached_files_cost_nothing_after_switching_aps(scripted: Script) -> None:
     card, reader = scripted(
         (SELECT_JPKI, OK), ("00A4020C020006", OK),
         ("00B0000020", ok(b"JPKIAPIOSTOKEN".ljust(32, b" "))),
@@ -405,7 +413,7 @@ def test_cached_files_cost_nothing_after_switching_aps(scripted) -> None:
     assert card.channel.apdu_count == 4
 
 
-def test_switching_aps_reselects(scripted) -> None:
+def test_switching_aps_reselects(scripted: Script) -> None:
     card, reader = scripted(
         (SELECT_JPKI, OK), (SELECT_VISUAL, OK),  # card.jpki(), card.visual()
         (SELECT_JPKI, OK), ("00A4020C020018", OK), ("00200080", "63C3"),
@@ -419,7 +427,8 @@ def test_switching_aps_reselects(scripted) -> None:
     assert reader.finished
 
 
-def test_failed_select_is_not_remembered(scripted, certificate_of_size) -> None:
+def test_failed_select_is_not_remembered(scripted: Script,
+                                         certificate_of_size: Callable[[int], bytes]) -> None:
     cert = certificate_of_size(1024)
     card, reader = scripted(
         (SELECT_JPKI, OK), ("00A4020C02000B", "6A82"), ("00A4020C02000B", OK),
@@ -432,7 +441,8 @@ def test_failed_select_is_not_remembered(scripted, certificate_of_size) -> None:
     assert reader.finished
 
 
-def test_card_removed_mid_read_forgets_the_session(scripted, certificate_of_size) -> None:
+def test_card_removed_mid_read_forgets_the_session(
+        scripted: Script, certificate_of_size: Callable[[int], bytes]) -> None:
     cert = certificate_of_size(1024)
     card, reader = scripted(
         (SELECT_JPKI, OK), ("00A4020C02000A", OK),
@@ -447,7 +457,7 @@ def test_card_removed_mid_read_forgets_the_session(scripted, certificate_of_size
     assert reader.finished
 
 
-def test_token_kinds_and_availability(scripted) -> None:
+def test_token_kinds_and_availability(scripted: Script) -> None:
     card, _ = scripted(
         (SELECT_JPKI, OK),
         ("00A4020C020006", OK), ("00B0000020", ok(b"JPKIAPGPSETOKEN".ljust(32, b" "))),
@@ -468,7 +478,7 @@ def test_token_labels(label: bytes, kind: TokenKind) -> None:
     assert TokenKind.from_label(label.ljust(32, b" ")) is kind
 
 
-def test_short_availability_file(scripted) -> None:
+def test_short_availability_file(scripted: Script) -> None:
     card, reader = scripted((SELECT_JPKI, OK), ("00A4020C020008", OK),
                             ("00B0000003", ok(b"\x8f")), ("00B0000102", "6B00"))
     with pytest.raises(errors.FormatError, match="needs 2 bytes"):
@@ -476,7 +486,7 @@ def test_short_availability_file(scripted) -> None:
     assert reader.finished
 
 
-def test_collation_b_goes_to_ef_0012_of_the_visual_ap(scripted) -> None:
+def test_collation_b_goes_to_ef_0012_of_the_visual_ap(scripted: Script) -> None:
     card, reader = scripted(
         (SELECT_VISUAL, OK), ("00A4020C020012", OK), ("00200080", "63CA"),
         ("002000800E" + b"55021720352285".hex(), OK),
@@ -487,7 +497,7 @@ def test_collation_b_goes_to_ef_0012_of_the_visual_ap(scripted) -> None:
     assert reader.finished
 
 
-def test_divergence_is_caught_by_the_script(scripted) -> None:
+def test_divergence_is_caught_by_the_script(scripted: Script) -> None:
     # the script itself fails loudly when the driver sends other bytes (guards the harness)
     card, _ = scripted(("00A4040C0AD392F000260100000002", OK))
     with pytest.raises(TranscriptDivergenceError):

@@ -1,5 +1,6 @@
 """Command/response encoding: byte-exact ISO 7816-4 vectors and hypothesis round trips."""
 
+from collections.abc import Callable
 import contextlib
 
 import pytest
@@ -47,7 +48,7 @@ def test_encoding_vectors(command: Command, wire: str) -> None:
         lambda: Command.case3(0, 0, 0, 0, b""),
     ],
 )
-def test_unencodable_commands_raise_before_anything_is_sent(bad) -> None:
+def test_unencodable_commands_raise_before_anything_is_sent(bad: Callable[[], Command]) -> None:
     with pytest.raises(ApduEncodingError):
         bad()
 

@@ -52,7 +52,8 @@ def test_wrong_le_is_resent_once_with_the_cards_length() -> None:
         ("9F13", errors.UnknownStatusError, {"sw": 0x9F13}),
     ],
 )
-def test_status_words_raise_their_typed_error(sw: str, error: type, attrs: dict) -> None:
+def test_status_words_raise_their_typed_error(sw: str, error: type[Exception],
+                                             attrs: dict[str, object]) -> None:
     channel, _ = channel_for(("00A4020C020018", sw))
     with pytest.raises(error) as caught:
         channel.exchange(Command.case3(0, 0xA4, 2, 0x0C, b"\x00\x18"))

@@ -114,6 +114,7 @@ def test_recording_scrubs_every_personal_file_but_keeps_its_shape() -> None:
     visual = card.visual()
     visual.collation_b_tries()
     assert profile.visual is not None
+    assert profile.visual.verify_b.value is not None
     visual.verify_collation_b(profile.visual.verify_b.value.decode())
     real_face = visual.read_card_face()
     real_sign_cert = _sign_certificate(channel, b"ABC123")

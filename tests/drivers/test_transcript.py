@@ -45,7 +45,9 @@ def test_write_then_parse_is_identity_and_never_holds_the_pin() -> None:
 
 def test_replay_accepts_any_pin_of_the_right_shape_and_reports_removal() -> None:
     reader = ReplayReader(sample())
-    assert reader.wait_for_event(0).kind is ReaderEventKind.CARD_INSERTED
+    event = reader.wait_for_event(0)
+    assert event is not None
+    assert event.kind is ReaderEventKind.CARD_INSERTED
     assert reader.connect() == b"\x3b\x88"
     reader.transmit(bytes.fromhex("00A4040C0AD392F000260100000001"))
     assert reader.transmit(bytes.fromhex("002000800439393939")) == b"\x90\x00"

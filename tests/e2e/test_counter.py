@@ -13,6 +13,7 @@ The tests share one daemon and run in file order; each starts and ends at the st
 from __future__ import annotations
 
 import base64
+import functools
 import signal
 import time
 from typing import Any
@@ -47,7 +48,7 @@ def type_code(counter: Counter, screen: str, code: str) -> None:
     for digit in code:
         if digit == last[0]:  # a person's pace: the same key again is not a contact bounce
             time.sleep(max(0.0, last[1] + DEBOUNCE_S * 2 - time.monotonic()))
-        counter.changes(counter.text_area(screen), lambda d=digit: counter.press(screen, d),
+        counter.changes(counter.text_area(screen), functools.partial(counter.press, screen, digit),
                         f"digit on {screen}")
         last = (digit, time.monotonic())
     counter.shot(f"{screen}-entered")

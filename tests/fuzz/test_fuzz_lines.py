@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -91,7 +92,7 @@ def test_a_deeply_nested_transcript_is_a_transcript_error() -> None:
         parse_lines([header, "[" * _DEEP])
 
 
-def test_a_deeply_nested_config_is_a_config_error(tmp_path) -> None:
+def test_a_deeply_nested_config_is_a_config_error(tmp_path: Path) -> None:
     path = tmp_path / "config.toml"
     path.write_text("reader = " + "[" * _DEEP)
     with pytest.raises(ConfigError):

@@ -36,6 +36,7 @@ def short_read(offset: int) -> bytes:
 
 
 def verify_auth_pin(reader: Any, profile: CardProfile) -> None:
+    assert profile.jpki.auth_pin is not None
     pin = profile.jpki.auth_pin.value
     assert pin is not None
     assert reader.transmit(SELECT_JPKI) == SW_OK

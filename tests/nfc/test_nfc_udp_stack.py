@@ -67,6 +67,7 @@ def sign_command(message: bytes) -> bytes:
 
 
 def verify_and_sign(reader: Any, profile: CardProfile, message: bytes) -> bytes:
+    assert profile.jpki.auth_pin is not None
     pin = profile.jpki.auth_pin.value
     assert pin is not None
     ok(reader, SELECT_JPKI)

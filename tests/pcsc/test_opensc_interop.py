@@ -165,6 +165,7 @@ def test_pkcs11_signature_verifies_with_the_certificates_key(
     public_key.verify(
         signature_path.read_bytes(), message, padding.PKCS1v15(), hashes.SHA256()
     )
+    assert standard_card.profile.jpki.auth_pin is not None
     full = standard_card.profile.jpki.auth_pin.max_tries
     assert standard_card.tries_left("jpki", JpkiEF.AUTH_PIN) == full, "the right PIN spent a try"
 
@@ -183,6 +184,7 @@ def test_a_wrong_pin_through_opensc_spends_one_try_on_the_card(
     )
     assert done.returncode != 0
     assert "CKR_PIN_INCORRECT" in done.stdout + done.stderr
+    assert standard_card.profile.jpki.auth_pin is not None
     full = standard_card.profile.jpki.auth_pin.max_tries
     assert standard_card.tries_left("jpki", JpkiEF.AUTH_PIN) == full - 1
 

@@ -50,8 +50,12 @@ def test_signals_remove_and_place_the_served_card(
 
 def _lines(stream: IO[str]) -> queue.Queue[str]:
     lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(line.strip()) for line in stream],
-                     daemon=True).start()
+
+    def pump() -> None:
+        for line in stream:
+            lines.put(line.strip())
+
+    threading.Thread(target=pump, daemon=True).start()
     return lines
 
 

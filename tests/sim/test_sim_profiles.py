@@ -3,13 +3,17 @@
 import datetime as dt
 import json
 import re
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography import x509
 
+from myna_reader.drivers.sim.card import SimulatedCard
 from myna_reader.drivers.sim.profile import ProfileError, load_profile, profile_names
+from tests.sim.conftest import Send
 
 SELECT_JPKI = "00 A4 04 0C 0A D3 92 F0 00 26 01 00 00 00 01"
 SELECT_TEXT = "00 A4 04 0C 0A D3 92 10 00 31 00 01 01 04 08"
@@ -26,7 +30,7 @@ def test_the_eight_named_profiles_are_bundled() -> None:
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_profile_is_small_marked_synthetic_and_named(name) -> None:
+def test_profile_is_small_marked_synthetic_and_named(name: str) -> None:
     text = (PROFILES_DIR / f"{name}.json").read_text(encoding="utf-8")
     assert len(text.encode()) < 60_000
     assert json.loads(text)["synthetic"] is True
@@ -34,7 +38,7 @@ def test_profile_is_small_marked_synthetic_and_named(name) -> None:
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_atr_is_a_contactless_atr_with_a_valid_checksum(name) -> None:
+def test_atr_is_a_contactless_atr_with_a_valid_checksum(name: str) -> None:
     profile = load_profile(name)
     atr = profile.atr
     # Type B: 8 historical bytes from the ATQB; a phone (Type A): an ATS without any
@@ -47,7 +51,7 @@ def test_atr_is_a_contactless_atr_with_a_valid_checksum(name) -> None:
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_certificate_sizes_match_the_real_card(name) -> None:
+def test_certificate_sizes_match_the_real_card(name: str) -> None:
     jpki = load_profile(name).jpki
     for ca in (jpki.auth_ca_cert, jpki.sign_ca_cert):
         assert 1301 <= len(ca) <= 1319
@@ -58,7 +62,7 @@ def test_certificate_sizes_match_the_real_card(name) -> None:
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_user_certificates_chain_to_the_test_ca(name) -> None:
+def test_user_certificates_chain_to_the_test_ca(name: str) -> None:
     jpki = load_profile(name).jpki
     auth = x509.load_der_x509_certificate(jpki.auth_cert)
     auth.verify_directly_issued_by(x509.load_der_x509_certificate(jpki.auth_ca_cert))
@@ -87,7 +91,7 @@ def test_unknown_profile_names_the_known_ones() -> None:
         load_profile("nope")
 
 
-def test_profile_loads_from_a_path(tmp_path) -> None:
+def test_profile_loads_from_a_path(tmp_path: Path) -> None:
     doc = json.loads((PROFILES_DIR / "standard.json").read_text(encoding="utf-8"))
     doc["name"] = "copy"
     path = tmp_path / "copy.json"
@@ -102,7 +106,9 @@ def test_profile_loads_from_a_path(tmp_path) -> None:
     (lambda d: d.update(atr="XYZ"), r"profile\.atr is not hex"),
     (lambda d: d["jpki"]["auth_pin"].update(value="１２３４"), "must be ASCII"),
 ])
-def test_broken_profiles_raise_a_profile_error(tmp_path, mutate, message) -> None:
+def test_broken_profiles_raise_a_profile_error(tmp_path: Path,
+                                               mutate: Callable[[dict[str, Any]], object],
+                                               message: str) -> None:
     doc = json.loads((PROFILES_DIR / "standard.json").read_text(encoding="utf-8"))
     mutate(doc)
     path = tmp_path / "broken.json"
@@ -111,7 +117,7 @@ def test_broken_profiles_raise_a_profile_error(tmp_path, mutate, message) -> Non
         load_profile(str(path))
 
 
-def test_not_json_raises_a_profile_error(tmp_path) -> None:
+def test_not_json_raises_a_profile_error(tmp_path: Path) -> None:
     path = tmp_path / "bad.json"
     path.write_text("{", encoding="utf-8")
     with pytest.raises(ProfileError, match="not valid JSON"):
@@ -121,26 +127,29 @@ def test_not_json_raises_a_profile_error(tmp_path) -> None:
 # --- behaviour per profile ------------------------------------------------------------------
 
 
-def pin_query(send, ef: str) -> int:
+def pin_query(send: Send, ef: str) -> int:
     send(SELECT_JPKI)
     send(f"00 A4 02 0C 02 {ef}")
     return send("00 20 00 80")[1]
 
 
-def test_standard(make_card, send_to) -> None:
+def test_standard(make_card: Callable[..., SimulatedCard],
+                  send_to: Callable[[SimulatedCard], Send]) -> None:
     send = send_to(make_card("standard"))
     assert pin_query(send, "00 18") == 0x63C3
     assert pin_query(send, "00 1B") == 0x63C5
 
 
-def test_one_try_left(make_card, send_to) -> None:
+def test_one_try_left(make_card: Callable[..., SimulatedCard],
+                      send_to: Callable[[SimulatedCard], Send]) -> None:
     send = send_to(make_card("one-try-left"))
     assert pin_query(send, "00 18") == 0x63C1
     assert send("00 20 00 80 04 31 32 33 34")[1] == 0x9000
     assert send("00 20 00 80")[1] == 0x63C3
 
 
-def test_pin_blocked(make_card, send_to) -> None:
+def test_pin_blocked(make_card: Callable[..., SimulatedCard],
+                     send_to: Callable[[SimulatedCard], Send]) -> None:
     send = send_to(make_card("pin-blocked"))
     assert pin_query(send, "00 18") == 0x63C0
     assert send("00 20 00 80 04 31 32 33 34")[1] == 0x6984
@@ -148,7 +157,8 @@ def test_pin_blocked(make_card, send_to) -> None:
     assert send("00 B0 00 00 04")[1] == 0x9000  # the auth certificate is still readable
 
 
-def test_face_card_has_no_pins_and_no_signing_certificate(make_card, send_to) -> None:
+def test_face_card_has_no_pins_and_no_signing_certificate(
+        make_card: Callable[..., SimulatedCard], send_to: Callable[[SimulatedCard], Send]) -> None:
     card = make_card("face-card")
     send = send_to(card)
     assert pin_query(send, "00 18") == 0x63C0
@@ -164,13 +174,16 @@ def test_face_card_has_no_pins_and_no_signing_certificate(make_card, send_to) ->
     send(SELECT_TEXT)
     send("00 A4 02 0C 02 00 11")
     assert send("00 20 00 80")[1] == 0x63C0
+    assert card.profile.visual is not None
+    assert card.profile.visual.verify_b.value is not None
     b = card.profile.visual.verify_b.value.hex()
     send(SELECT_VISUAL)
     assert send(f"00 20 00 92 0E {b}")[1] == 0x9000  # face mode: 照合番号B opens the photo
     assert send("00 B0 82 00 00")[1] == 0x9000
 
 
-def test_under_15_has_no_signing_certificate(make_card, send_to) -> None:
+def test_under_15_has_no_signing_certificate(make_card: Callable[..., SimulatedCard],
+                                             send_to: Callable[[SimulatedCard], Send]) -> None:
     send = send_to(make_card("under-15"))
     send(SELECT_JPKI)
     send("00 A4 02 0C 02 00 08")
@@ -179,7 +192,8 @@ def test_under_15_has_no_signing_certificate(make_card, send_to) -> None:
     assert pin_query(send, "00 18") == 0x63C3
 
 
-def test_android_phone_needs_the_pin_for_the_auth_certificate(make_card, send_to) -> None:
+def test_android_phone_needs_the_pin_for_the_auth_certificate(
+        make_card: Callable[..., SimulatedCard], send_to: Callable[[SimulatedCard], Send]) -> None:
     card = make_card("android-phone")
     send = send_to(card)
     send(SELECT_JPKI)
@@ -194,6 +208,7 @@ def test_android_phone_needs_the_pin_for_the_auth_certificate(make_card, send_to
     assert send(SELECT_VISUAL)[1] == 0x6A82
 
 
-def test_expired_card_still_answers_like_a_card(make_card, send_to) -> None:
+def test_expired_card_still_answers_like_a_card(make_card: Callable[..., SimulatedCard],
+                                                send_to: Callable[[SimulatedCard], Send]) -> None:
     send = send_to(make_card("expired"))
     assert pin_query(send, "00 18") == 0x63C3

@@ -63,7 +63,8 @@ def test_removal_breaks_the_session_then_reinsertion_keeps_counters() -> None:
     reader.transmit(SELECT_JPKI)
     reader.transmit(SELECT_AUTH_PIN)
     assert reader.transmit(EMPTY_VERIFY) == b"\x63\xc2"
-    kinds = [reader.wait_for_event(0).kind for _ in range(3)]
+    events = [reader.wait_for_event(0) for _ in range(3)]
+    kinds = [event.kind for event in events if event is not None]
     assert kinds == [ReaderEventKind.CARD_INSERTED, ReaderEventKind.CARD_REMOVED,
                      ReaderEventKind.CARD_INSERTED]
 
@@ -92,7 +93,7 @@ def test_events_from_another_thread_reach_wait_for_event() -> None:
 
 
 @pytest.mark.parametrize(("unpower", "sign_sw"), [(True, b"\x69\x82"), (False, b"\x90\x00")])
-def test_disconnect_unpower_clears_verified_state(unpower, sign_sw) -> None:
+def test_disconnect_unpower_clears_verified_state(unpower: bool, sign_sw: bytes) -> None:
     reader = SimReader()
     reader.connect()
     reader.transmit(SELECT_JPKI)

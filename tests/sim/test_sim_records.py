@@ -7,11 +7,29 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicNumbers
 from PIL import Image
 
-from myna_reader.drivers.sim.profile import load_profile, profile_names
+from myna_reader.drivers.sim.profile import (
+    CardProfile,
+    TextApData,
+    VisualApData,
+    load_profile,
+    profile_names,
+)
 
 CARD_PROFILES = [name for name in profile_names() if load_profile(name).text is not None]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 JP2_MAGIC = bytes.fromhex("0000000C6A5020200D0A870A")
+
+
+def text_of(profile: CardProfile) -> TextApData:
+    """The text AP of a plastic-card profile (a phone token has none)."""
+    assert profile.text is not None
+    return profile.text
+
+
+def visual_of(profile: CardProfile) -> VisualApData:
+    """The visual AP of a plastic-card profile (a phone token has none)."""
+    assert profile.visual is not None
+    return profile.visual
 
 
 def read_tlv(data: bytes, at: int) -> tuple[int, bytes, int]:
@@ -56,7 +74,7 @@ def check_digit(body: str) -> int:
 
 
 @pytest.mark.parametrize("name", profile_names())
-def test_my_number_is_synthetic_with_a_valid_check_digit(name) -> None:
+def test_my_number_is_synthetic_with_a_valid_check_digit(name: str) -> None:
     number = load_profile(name).holder.my_number
     assert len(number) == 12
     assert number.isdigit()
@@ -68,17 +86,17 @@ def test_check_digit_against_the_known_example() -> None:
 
 
 @pytest.mark.parametrize("name", CARD_PROFILES)
-def test_text_my_number_record_is_17_physical_bytes(name) -> None:
+def test_text_my_number_record_is_17_physical_bytes(name: str) -> None:
     profile = load_profile(name)
-    record = profile.text.my_number_record
+    record = text_of(profile).my_number_record
     assert record == b"\xff\x10\x0c" + profile.holder.my_number.encode() + b"\xff\xff"
-    assert profile.text.verify_a.value == profile.holder.my_number.encode()
+    assert text_of(profile).verify_a.value == profile.holder.my_number.encode()
 
 
 @pytest.mark.parametrize("name", CARD_PROFILES)
-def test_text_attributes_layout(name) -> None:
+def test_text_attributes_layout(name: str) -> None:
     profile = load_profile(name)
-    record = profile.text.attributes_record
+    record = text_of(profile).attributes_record
     assert offsets_point_at(record, 0xDF22) == [0xDF22, 0xDF23, 0xDF24, 0xDF25]
     assert record[:2] == b"\xff\x20"
     assert value_at(record, 0xDF21)[:2] == b"\x00\x0e"  # short outer length: DF22 at 14
@@ -92,9 +110,9 @@ def test_text_attributes_layout(name) -> None:
 
 
 @pytest.mark.parametrize("name", CARD_PROFILES)
-def test_card_face_layout(name) -> None:
+def test_card_face_layout(name: str) -> None:
     profile = load_profile(name)
-    face = profile.visual.card_face
+    face = visual_of(profile).card_face
     assert face[:3] == b"\xff\x20\x82"
     assert offsets_point_at(face, 0xDF22) == list(range(0xDF22, 0xDF2B))
     assert value_at(face, 0xDF22) == profile.holder.birth_date.encode()
@@ -155,8 +173,8 @@ def cvc(certificate: bytes) -> tuple[bytes, bytes, RSAPublicNumbers, bytes, byte
 
 
 @pytest.mark.parametrize("name", CARD_PROFILES)
-def test_text_ap_integrity_record_verifies_with_its_certificate(name) -> None:
-    text = load_profile(name).text
+def test_text_ap_integrity_record_verifies_with_its_certificate(name: str) -> None:
+    text = text_of(load_profile(name))
     record = text.integrity_record
     assert len(record) == 336 and record[:5] == bytes.fromhex("FF3082014B")
     fields = children(record)
@@ -178,8 +196,8 @@ def test_text_ap_integrity_record_verifies_with_its_certificate(name) -> None:
 
 
 @pytest.mark.parametrize("name", CARD_PROFILES)
-def test_text_ap_info_has_the_real_shape(name) -> None:
-    info = load_profile(name).text.ap_info
+def test_text_ap_info_has_the_real_shape(name: str) -> None:
+    info = text_of(load_profile(name)).ap_info
     assert len(info) == 256 and info[:5] == bytes.fromhex("FF4082009F")
     fields = children(info)
     assert fields[0xDF41] == bytes.fromhex("DF4104") + bytes.fromhex("01030E01")
@@ -190,8 +208,8 @@ def test_text_ap_info_has_the_real_shape(name) -> None:
 
 
 @pytest.mark.parametrize("name", CARD_PROFILES)
-def test_visual_ap_records_verify_with_its_certificate(name) -> None:
-    visual = load_profile(name).visual
+def test_visual_ap_records_verify_with_its_certificate(name: str) -> None:
+    visual = visual_of(load_profile(name))
     issuer, subject, key, cvc_body, cvc_signature = cvc(visual.certificate)
     assert issuer[:7] == b"9000023" and subject[:7] == b"9100023"
     assert pkcs1_payload(card_key(visual.cv_ca.public_key), cvc_signature) == sha256_info(cvc_body)
@@ -210,8 +228,8 @@ def test_visual_ap_records_verify_with_its_certificate(name) -> None:
 
 
 @pytest.mark.parametrize("name", CARD_PROFILES)
-def test_visual_ap_basic_info_has_the_real_shape(name) -> None:
-    info = load_profile(name).visual.basic_info
+def test_visual_ap_basic_info_has_the_real_shape(name: str) -> None:
+    info = visual_of(load_profile(name)).basic_info
     assert len(info) == 320 and info[:5] == bytes.fromhex("FF3082013B")
     fields = children(info)
     assert list(fields) == [0xDF31, 0xDF32, 0xDF33, 0xDF34, 0xDF35]
@@ -221,8 +239,8 @@ def test_visual_ap_basic_info_has_the_real_shape(name) -> None:
 
 
 @pytest.mark.parametrize("name", CARD_PROFILES)
-def test_card_face_signature_covers_three_digest_groups(name) -> None:
-    visual = load_profile(name).visual
+def test_card_face_signature_covers_three_digest_groups(name: str) -> None:
+    visual = visual_of(load_profile(name))
     face = visual.card_face
     _, body, end = read_tlv(face, 0)
     tlvs: dict[int, bytes] = {}
@@ -245,8 +263,9 @@ def test_card_face_signature_covers_three_digest_groups(name) -> None:
     ("face-card", "23021720355520"),  # 1948-02-17 = 昭和23年
     ("under-15", "27061520300614"),  # 2015-06-15 = 平成27年
 ])
-def test_verification_number_b_is_era_birth_expiry_year_and_code(name, verify_b) -> None:
+def test_verification_number_b_is_era_birth_expiry_year_and_code(name: str,
+                                                                 verify_b: str) -> None:
     profile = load_profile(name)
-    assert profile.text.verify_b.value == verify_b.encode()
-    assert profile.visual.verify_b.value == verify_b.encode()
-    assert profile.visual.birth_key.value == verify_b[:6].encode()
+    assert text_of(profile).verify_b.value == verify_b.encode()
+    assert visual_of(profile).verify_b.value == verify_b.encode()
+    assert visual_of(profile).birth_key.value == verify_b[:6].encode()

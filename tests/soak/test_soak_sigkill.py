@@ -18,7 +18,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 from myna_reader.daemon.harness.soak import Tally
 from myna_reader.daemon.link.channel import STATE_SECRET_FILE, read_secret_file
@@ -41,7 +43,7 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _wait(predicate, what: str) -> None:
+def _wait(predicate: Callable[[], bool], what: str) -> None:
     deadline = time.monotonic() + WAIT_S
     while not predicate():
         assert time.monotonic() < deadline, f"gave up waiting for {what}"
@@ -55,13 +57,13 @@ class Hellos:
         self.tally = Tally()
         self.count = 0
 
-    def __call__(self, message) -> None:
+    def __call__(self, message: Mapping[str, Any]) -> None:
         self.tally(message)
         if message.get("type") == "hello":
             self.count += 1
 
 
-def _child(state: Path, port: int, sessions: int, seed: int, log: Path) -> subprocess.Popen:
+def _child(state: Path, port: int, sessions: int, seed: int, log: Path) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-m", "myna_reader.daemon.cli", "bench", "soak", "--sessions",
                str(sessions), "--seed", str(seed), "--faults", FAULTS, "--state-dir",
                str(state), "--link", f"tcp://127.0.0.1:{port}", "--json"]
@@ -80,7 +82,7 @@ def _check_state_files(state: Path) -> None:
         assert line["event"]
 
 
-def _kill_at_random(child: subprocess.Popen, seen: Hellos, after_s: float) -> None:
+def _kill_at_random(child: subprocess.Popen[bytes], seen: Hellos, after_s: float) -> None:
     """SIGKILL `child` `after_s` into its confirmations (once it has delivered one)."""
     hellos, taken = seen.count, len(seen.tally.taken)
     try:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import queue
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pygame
 import pytest
@@ -16,6 +18,7 @@ from myna_reader.daemon.engine import (
     CertificateRead,
     DigitPressed,
     Engine,
+    Event,
     Language,
     PinCounterRead,
     PinView,
@@ -28,23 +31,37 @@ from myna_reader.daemon.engine import (
 )
 from myna_reader.ui.app import App
 from myna_reader.ui.fonts import FontCoverageError
-from myna_reader.ui.intents import UiAction, UiIntent
+from myna_reader.ui.intents import EngineIntent, UiAction, UiIntent
 from myna_reader.ui.samples import GALLERY
+from myna_reader.ui.screens import Frame
 from myna_reader.ui.settings import UiSettings
 
 
+class RecordingApp(App):
+    """The app with the flips it made and the intents it sent, for the tests to look at."""
+
+    flips: list[float]
+    intents: queue.Queue[EngineIntent]
+
+    @property
+    def drawn(self) -> Frame:
+        """The frame on screen (a test steps the app before it looks)."""
+        assert self.frame is not None
+        return self.frame
+
+
 @pytest.fixture
-def app():
+def app() -> Iterator[RecordingApp]:
     flips: list[float] = []
-    intents: queue.Queue = queue.Queue()
-    app = App(UiSettings(voice=False), intents.put, on_flip=flips.append)
-    app.flips, app.intents = flips, intents  # type: ignore[attr-defined]
+    intents: queue.Queue[EngineIntent] = queue.Queue()
+    app = RecordingApp(UiSettings(voice=False), intents.put, on_flip=flips.append)
+    app.flips, app.intents = flips, intents
     yield app
     pygame.display.quit()
 
 
-def tap(app: App, element_id: str) -> None:
-    element = next(e for e in app.frame.elements if e.id == element_id)
+def tap(app: RecordingApp, element_id: str) -> None:
+    element = next(e for e in app.drawn.elements if e.id == element_id)
     x, y, w, h = element.rect
     for kind in (pygame.FINGERDOWN, pygame.FINGERUP):
         pygame.event.post(pygame.event.Event(kind, x=(x + w / 2) / 800, y=(y + h / 2) / 480,
@@ -53,7 +70,7 @@ def tap(app: App, element_id: str) -> None:
     app.step()
 
 
-def test_touch_reaches_the_intent_queue(app) -> None:
+def test_touch_reaches_the_intent_queue(app: RecordingApp) -> None:
     app.post_view(GALLERY[Screen.PIN])
     app.step()
     assert app.frame is not None
@@ -64,7 +81,7 @@ def test_touch_reaches_the_intent_queue(app) -> None:
     assert app.intents.empty()
 
 
-def test_draws_only_when_something_changed(app) -> None:
+def test_draws_only_when_something_changed(app: RecordingApp) -> None:
     view = StandbyView(staff_button=True)
     app.post_view(view)
     app.step()
@@ -76,34 +93,39 @@ def test_draws_only_when_something_changed(app) -> None:
     app.post_view(StandbyView(staff_button=False))
     app.step()
     assert len(app.flips) == drawn + 1
-    assert "staff" not in {e.id for e in app.frame.elements}
+    assert "staff" not in {e.id for e in app.drawn.elements}
 
 
-def test_language_is_the_sessions(app) -> None:
+def test_language_is_the_sessions(app: RecordingApp) -> None:
     """日本語 / English goes to the engine; the screen follows the language its view carries."""
     view = GALLERY[Screen.DONE]
     app.post_view(view)
     app.step()
     tap(app, "language")
     assert app.intents.get_nowait() == Pressed(Button.LANGUAGE)
-    assert next(e.label for e in app.frame.elements if e.id == "language") == "English"
+    assert next(e.label for e in app.drawn.elements if e.id == "language") == "English"
     app.post_view(replace(view, language=Language.EN))
     app.step()
-    assert next(e.label for e in app.frame.elements if e.id == "language") == "日本語"
-    assert next(e.label for e in app.frame.elements if e.id == Button.OK.value) == "Close"
+    assert next(e.label for e in app.drawn.elements if e.id == "language") == "日本語"
+    assert next(e.label for e in app.drawn.elements if e.id == Button.OK.value) == "Close"
     app.post_view(view)
     app.step()
-    assert next(e.label for e in app.frame.elements if e.id == Button.OK.value) == "閉じる"
+    assert next(e.label for e in app.drawn.elements if e.id == Button.OK.value) == "閉じる"
 
 
-def test_voice_follows_the_views_language_and_repeats(voice_dir, tmp_path) -> None:
+def test_voice_follows_the_views_language_and_repeats(voice_dir: Path, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """Prompts play from the folder of the view's language; the repeat key says them again."""
-    intents: queue.Queue = queue.Queue()
+    intents: queue.Queue[EngineIntent] = queue.Queue()
     app = App(UiSettings(voice=True, voice_dir=str(voice_dir)), intents.put)
     try:
         played: list[str] = []
-        app.audio.play = lambda channel, path: played.append(  # type: ignore[method-assign]
-            f"{path.parent.name}/{path.stem}") is None
+
+        def play(number: int, path: Path) -> bool:
+            played.append(f"{path.parent.name}/{path.stem}")
+            return True
+
+        monkeypatch.setattr(app.audio, "play", play)
         app.show(replace(GALLERY[Screen.STANDBY], language=Language.EN))
         assert played[0] == "en/standby"
         app.show(GALLERY[Screen.STANDBY])
@@ -115,20 +137,20 @@ def test_voice_follows_the_views_language_and_repeats(voice_dir, tmp_path) -> No
         pygame.display.quit()
 
 
-def test_technician_voice_and_volume_settings(app) -> None:
+def test_technician_voice_and_volume_settings(app: RecordingApp) -> None:
     app.post_view(GALLERY[Screen.TECHNICIAN])
     app.step()
     tap(app, "volume-up")
     tap(app, "voice")
-    texts = [t.text for t in app.frame.texts]
+    texts = [t.text for t in app.drawn.texts]
     assert "音声案内：オン　音量：90" in texts  # voice=False in settings -> toggled on
     assert app.intents.empty()
 
 
-def test_real_engine_drives_the_pad(app) -> None:
+def test_real_engine_drives_the_pad(app: RecordingApp) -> None:
     engine = Engine()
 
-    def feed(event) -> None:
+    def feed(event: Event) -> None:
         for effect in engine.feed(event, 0.0):
             if isinstance(effect, Show):
                 app.post_view(effect.view)

@@ -13,15 +13,19 @@ from myna_reader.daemon.engine import (
     Pressed,
     Screen,
     StandbyView,
+    View,
 )
+from myna_reader.ui.fonts import FontSet
 from myna_reader.ui.input import DEBOUNCE_S, InputMapper
-from myna_reader.ui.intents import UiAction, UiIntent
+from myna_reader.ui.intents import Intent, UiAction, UiIntent
 from myna_reader.ui.layout import Layout
+from myna_reader.ui.messages import Lang, Messages
 from myna_reader.ui.samples import GALLERY
 from tests.ui.ui_support import draw
 
 
-def mapper_for(view, fonts, messages, rotation: int = 0) -> InputMapper:
+def mapper_for(view: View, fonts: FontSet, messages: dict[Lang, Messages],
+               rotation: int = 0) -> InputMapper:
     frame, _ = draw(view, fonts, messages, rotation=rotation)
     mapper = InputMapper(Layout(800, 480, rotation))
     mapper.set_elements(frame.elements, new_screen=True)
@@ -39,7 +43,7 @@ def finger(kind: int, x: int, y: int, finger_id: int = 0) -> pygame.event.Event:
                               touch_id=1, pressure=1.0)
 
 
-def tap(mapper: InputMapper, element_id: str, now: float):
+def tap(mapper: InputMapper, element_id: str, now: float) -> Intent | None:
     x, y = center(mapper, element_id)
     assert mapper.handle(finger(pygame.FINGERDOWN, x, y), now) is None
     assert mapper.pressed == element_id
@@ -47,7 +51,8 @@ def tap(mapper: InputMapper, element_id: str, now: float):
 
 
 @pytest.mark.parametrize("rotation", [0, 180])
-def test_finger_taps_become_engine_events(rotation, fonts, messages) -> None:
+def test_finger_taps_become_engine_events(rotation: int, fonts: FontSet,
+                                          messages: dict[Lang, Messages]) -> None:
     mapper = mapper_for(PinView(digits=4), fonts, messages, rotation)
     assert tap(mapper, "digit-7", 1.0) == DigitPressed(7)
     assert tap(mapper, Button.DELETE.value, 2.0) == Pressed(Button.DELETE)
@@ -55,7 +60,8 @@ def test_finger_taps_become_engine_events(rotation, fonts, messages) -> None:
     assert tap(mapper, "language", 4.0) == Pressed(Button.LANGUAGE)
 
 
-def test_mouse_clicks_and_synthesised_touch_mouse(fonts, messages) -> None:
+def test_mouse_clicks_and_synthesised_touch_mouse(fonts: FontSet,
+                                                  messages: dict[Lang, Messages]) -> None:
     mapper = mapper_for(PinView(), fonts, messages)
     x, y = center(mapper, "digit-3")
     down = pygame.event.Event(pygame.MOUSEBUTTONDOWN, pos=(x, y), button=1, touch=False)
@@ -69,7 +75,7 @@ def test_mouse_clicks_and_synthesised_touch_mouse(fonts, messages) -> None:
     assert mapper.handle(copy_up, 2.1) is None
 
 
-def test_sliding_off_takes_the_tap_back(fonts, messages) -> None:
+def test_sliding_off_takes_the_tap_back(fonts: FontSet, messages: dict[Lang, Messages]) -> None:
     mapper = mapper_for(PinView(), fonts, messages)
     x, y = center(mapper, "digit-1")
     ox, oy = center(mapper, "digit-9")
@@ -78,7 +84,7 @@ def test_sliding_off_takes_the_tap_back(fonts, messages) -> None:
     assert mapper.pressed is None
 
 
-def test_second_finger_is_ignored(fonts, messages) -> None:
+def test_second_finger_is_ignored(fonts: FontSet, messages: dict[Lang, Messages]) -> None:
     mapper = mapper_for(PinView(), fonts, messages)
     x, y = center(mapper, "digit-1")
     ox, oy = center(mapper, "digit-2")
@@ -88,14 +94,15 @@ def test_second_finger_is_ignored(fonts, messages) -> None:
     assert mapper.handle(finger(pygame.FINGERUP, x, y, 0), 1.05) == DigitPressed(1)
 
 
-def test_bounce_is_one_press(fonts, messages) -> None:
+def test_bounce_is_one_press(fonts: FontSet, messages: dict[Lang, Messages]) -> None:
     mapper = mapper_for(PinView(), fonts, messages)
     assert tap(mapper, "digit-5", 1.0) == DigitPressed(5)
     assert tap(mapper, "digit-5", 1.0 + DEBOUNCE_S / 3) is None
     assert tap(mapper, "digit-5", 1.0 + DEBOUNCE_S * 2) == DigitPressed(5)
 
 
-def test_no_double_submit_until_the_screen_changes(fonts, messages) -> None:
+def test_no_double_submit_until_the_screen_changes(fonts: FontSet,
+                                                   messages: dict[Lang, Messages]) -> None:
     view = GALLERY[Screen.CONSENT]
     assert isinstance(view, ConsentView)
     mapper = mapper_for(view, fonts, messages)
@@ -107,11 +114,11 @@ def test_no_double_submit_until_the_screen_changes(fonts, messages) -> None:
     assert tap(mapper, Button.AGREE.value, 7.0) == Pressed(Button.AGREE)
 
 
-def test_usb_keypad(fonts, messages) -> None:
+def test_usb_keypad(fonts: FontSet, messages: dict[Lang, Messages]) -> None:
     """The numeric keypad by physical key (scancode): Num Lock on or off alike."""
     mapper = mapper_for(PinView(digits=4, back_button=True), fonts, messages)
 
-    def key(k: int, now: float, scancode: int = 0):
+    def key(k: int, now: float, scancode: int = 0) -> Intent | None:
         event = pygame.event.Event(pygame.KEYDOWN, key=k, scancode=scancode, mod=0, unicode="")
         return mapper.handle(event, now)
 
@@ -127,14 +134,14 @@ def test_usb_keypad(fonts, messages) -> None:
     assert key(pygame.K_a, 7.0) is None
 
 
-def test_keys_reach_only_what_is_shown(fonts, messages) -> None:
+def test_keys_reach_only_what_is_shown(fonts: FontSet, messages: dict[Lang, Messages]) -> None:
     mapper = mapper_for(StandbyView(staff_button=False), fonts, messages)
     for number, k in enumerate((pygame.K_1, pygame.K_RETURN, pygame.K_ESCAPE, pygame.K_BACKSPACE)):
         event = pygame.event.Event(pygame.KEYDOWN, key=k, mod=0, unicode="")
         assert mapper.handle(event, float(number)) is None
 
 
-def test_technician_gesture_needs_the_hold(fonts, messages) -> None:
+def test_technician_gesture_needs_the_hold(fonts: FontSet, messages: dict[Lang, Messages]) -> None:
     mapper = mapper_for(StandbyView(), fonts, messages)
     x, y = center(mapper, Button.TECHNICIAN.value)
     mapper.handle(finger(pygame.FINGERDOWN, x, y), 10.0)

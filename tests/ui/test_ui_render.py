@@ -11,7 +11,7 @@ import pytest
 from myna_reader.daemon.engine import Screen
 from myna_reader.ui.fonts import FontCoverageError, FontSet, choose_fonts, missing_chars
 from myna_reader.ui.layout import MIN_TARGET_PX, SIZES, Layout, contains, overlaps
-from myna_reader.ui.messages import Lang
+from myna_reader.ui.messages import Lang, Messages
 from myna_reader.ui.samples import ALL_VIEWS, GALLERY
 from tests.ui.ui_support import draw
 
@@ -24,7 +24,8 @@ def _default_font_path() -> str:
 
 @pytest.mark.parametrize(("size", "lang", "index"), CASES,
                          ids=[f"{s[0]}x{s[1]}-{lang}-{i}" for s, lang, i in CASES])
-def test_screen_is_drawn_whole(size, lang, index, fonts: FontSet, messages) -> None:
+def test_screen_is_drawn_whole(size: tuple[int, int], lang: Lang, index: int, fonts: FontSet,
+                               messages: dict[Lang, Messages]) -> None:
     view = ALL_VIEWS[index]
     frame, _ = draw(view, fonts, messages, size, lang)
     screen = Layout(*size).screen
@@ -43,15 +44,15 @@ def test_screen_is_drawn_whole(size, lang, index, fonts: FontSet, messages) -> N
         if text.in_element in labels:
             assert contains(labels[text.in_element].rect, text.rect), text
     free = [t for t in frame.texts if t.in_element is None]
-    for a, b in combinations(free, 2):
-        assert not overlaps(a.rect, b.rect), (a.text, b.text)
+    for one, other in combinations(free, 2):
+        assert not overlaps(one.rect, other.rect), (one.text, other.text)
     for text in free:
         for element in frame.elements:
             if element.role != "gesture":  # the hold area is the header title itself
                 assert not overlaps(text.rect, element.rect), (text.text, element.id)
 
 
-def test_coverage_check_sees_missing_glyphs(messages) -> None:
+def test_coverage_check_sees_missing_glyphs(messages: dict[Lang, Messages]) -> None:
     """pygame's own font has no kanji: the file-based check must say so, and refuse it."""
     texts = [t for catalog in messages.values() for t in catalog.all_texts()]
     default = _default_font_path()
@@ -82,7 +83,7 @@ def test_chosen_fonts_are_biz_ud_gothic(fonts: FontSet) -> None:
     assert all("BIZUDGothic" in path for path in fonts.mono_files.values())
 
 
-def test_rotation_maps_touches_back(fonts, messages) -> None:
+def test_rotation_maps_touches_back(fonts: FontSet, messages: dict[Lang, Messages]) -> None:
     layout = Layout(800, 480, rotation=180)
     frame, _ = draw(GALLERY[Screen.PIN], fonts, messages, rotation=180)
     for element in frame.elements:

@@ -31,7 +31,7 @@ def keypad_prompt_keys() -> set[str]:
 
 
 @pytest.mark.parametrize("lang", list(Lang))
-def test_every_screen_state_has_its_prompt_files(lang, voice_dir: Path) -> None:
+def test_every_screen_state_has_its_prompt_files(lang: Lang, voice_dir: Path) -> None:
     for view in ALL_VIEWS:
         keys = screen_prompts(view)
         assert keys, view
@@ -42,7 +42,7 @@ def test_every_screen_state_has_its_prompt_files(lang, voice_dir: Path) -> None:
 
 
 @pytest.mark.parametrize(("lang", "engine"), [(Lang.JA, "open-jtalk"), (Lang.EN, "piper")])
-def test_keypad_prompts_carry_no_digit_in_the_synthesised_text(lang, engine,
+def test_keypad_prompts_carry_no_digit_in_the_synthesised_text(lang: Lang, engine: str,
                                                                voice_dir: Path) -> None:
     manifest = json.loads((voice_dir / lang.value / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["engine"] == engine

@@ -16,6 +16,7 @@ os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 
 from myna_reader.daemon.engine import DigitPressed, Pressed, Screen
 from myna_reader.ui.app import App
+from myna_reader.ui.intents import EngineIntent
 from myna_reader.ui.layout import parse_size
 from myna_reader.ui.samples import GALLERY
 from myna_reader.ui.settings import UiSettings
@@ -23,7 +24,8 @@ from myna_reader.ui.settings import UiSettings
 
 def main() -> None:
     size, rotation = parse_size(sys.argv[1]), int(sys.argv[2])
-    intents: queue.Queue = queue.Queue()  # the engine's intent queue, as the runner has it
+    # the engine's intent queue, as the runner has it
+    intents: queue.Queue[EngineIntent] = queue.Queue()
     app = App(UiSettings(size=size, rotation=rotation, voice=False), intents.put)
 
     def commands() -> None:
@@ -41,7 +43,7 @@ def main() -> None:
         while not intents.empty():
             intent = intents.get()
             if isinstance(intent, Pressed):
-                data = {"button": intent.button.value}
+                data: dict[str, object] = {"button": intent.button.value}
             else:
                 assert isinstance(intent, DigitPressed)
                 data = {"digit": intent.digit}
