@@ -7,18 +7,23 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass, field
+from datetime import date
 
 from myna_reader.daemon.engine.consent import ConsentAnswer
 from myna_reader.daemon.engine.secret import Secret
-from myna_reader.daemon.engine.views import View
+from myna_reader.daemon.engine.views import Ending, View
 from myna_reader.daemon.engine.vocabulary import (
     AuditEvent,
     AuditOutcome,
+    CertificateLife,
     Cue,
     Method,
     Mode,
+    NoteEvent,
     Phase,
+    Prescription,
     Screen,
+    TokenKind,
 )
 
 # --- host messages -------------------------------------------------------------------------
@@ -35,12 +40,18 @@ class StatusMessage:
     reader: str | None
     staff_available: bool
     locked_until_wall: float | None
+    ended: Ending | None = None  # why the last screen ended on its own (a timeout, idle)
+    session_id: str | None = None  # the card session on screen
+    challenge_wanted: bool = False  # that session takes the terminal's challenge now
 
     def to_wire(self) -> dict[str, object]:
         return {"type": "status", "mode": self.mode.value, "screen": self.screen.value,
+                "session": self.session_id, "challenge_wanted": self.challenge_wanted,
                 "reader": self.reader, "staff_available": self.staff_available,
                 "lockout": (None if self.locked_until_wall is None
-                            else {"until": self.locked_until_wall})}
+                            else {"until": self.locked_until_wall}),
+                "ended": (None if self.ended is None else
+                          {"reason": self.ended.reason.value, "screen": self.ended.screen.value})}
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,13 +65,28 @@ class ResultMessage:
     consents: tuple[ConsentAnswer, ...]
     started: float
     finished: float
+    token: TokenKind
+    certificate_life: CertificateLife
+    certificate_expiry: date
+    prescription: Prescription | None = None
+
+    @property
+    def qualification_only(self) -> bool:
+        return self.certificate_life is CertificateLife.GRACE
 
     def to_wire(self) -> dict[str, object]:
         return {"type": "result", "id": self.id, "method": self.method.value,
+                "token": self.token.value,
                 "certificate": _b64(self.certificate), "challenge": _b64(self.challenge),
                 "signature": _b64(self.signature),
-                "consents": [{"item": a.item.value, "agreed": a.agreed, "time": a.time}
+                "certificate_life": self.certificate_life.value,
+                "certificate_expiry": self.certificate_expiry.isoformat(),
+                "qualification_only": self.qualification_only,
+                "consents": [{"item": a.item.value, "flags": list(a.item.flags),
+                              "agreed": a.agreed, "time": a.time,
+                              "available_until": a.available_until}
                              for a in self.consents],
+                "prescription": None if self.prescription is None else self.prescription.value,
                 "started": self.started, "finished": self.finished}
 
 
@@ -68,9 +94,13 @@ class ResultMessage:
 class ErrorMessage:
     code: str
     session_id: str | None
+    ref: str | None = None  # the terminal message it answers (a refused challenge)
 
     def to_wire(self) -> dict[str, object]:
-        return {"type": "error", "code": self.code, "session": self.session_id}
+        wire: dict[str, object] = {"type": "error", "code": self.code, "session": self.session_id}
+        if self.ref is not None:
+            wire["ref"] = self.ref
+        return wire
 
 
 HostMessage = StatusMessage | ResultMessage | ErrorMessage
@@ -91,6 +121,7 @@ class AuditRecord:
     error_code: str | None = None
     release: str | None = None  # the version an update event concerns
     challenge_sha256: str | None = None  # a signature's challenge, hashed (hex)
+    reason: str | None = None  # why a terminal's challenge was refused (handlers.py)
 
 # --- effects -------------------------------------------------------------------------------
 
@@ -104,10 +135,13 @@ class CardJob:
 
 @dataclass(frozen=True, slots=True)
 class ProbeCard(CardJob):
-    """Token kind, certificate availability and, where the PIN may be asked, the auth PIN
-    counter (no VERIFY). Staff mode never asks the PIN, so it skips the counter's 2 APDUs."""
+    """Token kind and certificate availability: what the flow depends on first."""
 
-    pin_counter: bool = True
+
+@dataclass(frozen=True, slots=True)
+class ReadPinCounter(CardJob):
+    """The auth PIN's retry counter, without VERIFY: asked only where the PIN pad will be
+    shown, and on a card only once its certificate is known to be usable."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +207,20 @@ class SetDeadline:
 
 
 @dataclass(frozen=True, slots=True)
+class Note:
+    """A session event for the technician's journal (daemon/runtime/session_log.py). Ids,
+    screens, counts and codes only: nothing personal fits in it."""
+
+    event: NoteEvent
+    session_id: str | None = None
+    screen: Screen | None = None
+    method: Method | None = None
+    tries_left: int | None = None
+    seconds: int | None = None
+    connected: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Ignored:
     """An event that is illegal in this phase; the runner logs it (production mode)."""
 
@@ -183,6 +231,6 @@ class Ignored:
 
 Effect = (
     CardJob | CheckPasscode | StorePasscode | Show | SendToHost | WriteAudit | PlayCue
-    | SetDeadline | Ignored
+    | SetDeadline | Note | Ignored
 )
 SECRET_EFFECTS = (VerifyPin, CheckPasscode, StorePasscode)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from myna_reader.daemon.engine.vocabulary import TokenKind
 from myna_reader.drivers.errors import (
     CardFileNotFoundError,
     CardRemovedError,
@@ -20,6 +21,7 @@ from myna_reader.drivers.errors import (
     NoCardError,
     PinBlockedError,
     ReaderGoneError,
+    SecurityStatusError,
 )
 
 
@@ -37,7 +39,8 @@ class CardErrorKind(StrEnum):
     NO_PIN = "no-pin"  # 顔認証マイナンバーカード: no PIN set
     ANDROID_NEEDS_PIN_FIRST = "android-needs-pin-first"
     NO_AUTH_CERT = "no-auth-cert"
-    TOKEN_UNSUPPORTED = "token-unsupported"  # noqa: S105  iPhone token: authenticated on the phone itself
+    TOKEN_UNSUPPORTED = "token-unsupported"  # noqa: S105  a JPKI AP whose token label is unknown
+    NOT_AUTHENTICATED = "not-authenticated"  # 6982: a key or file used before its holder check
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,11 +64,17 @@ CARD_TIMEOUT = ErrorCode("108", "card-timeout", ask_staff=False)
 NO_CHALLENGE = ErrorCode("109", "terminal-challenge-missing", ask_staff=True)
 READER_NOT_ANSWERING = ErrorCode("110", "reader-not-answering", ask_staff=True)
 FACE_NOT_CONFIRMED = ErrorCode("111", "face-not-confirmed", ask_staff=True)  # no PIN to try
+IPHONE_NOT_AUTHENTICATED = ErrorCode("112", "iphone-not-authenticated", ask_staff=False)
+# no terminal on the link: refused before any PIN is asked (docs/session.md)
+TERMINAL_AWAY = ErrorCode("113", "terminal-not-connected", ask_staff=True)
+# the terminal's: a challenge the reader did not take (not awaited, a second one, bad length)
+CHALLENGE_REFUSED = ErrorCode("114", "challenge-refused", ask_staff=False)
 
 ALL_CODES: tuple[ErrorCode, ...] = (
     CARD_UNREADABLE, NOT_MY_NUMBER_CARD, CERT_EXPIRED, PIN_BLOCKED, NO_PIN_SET,
     ANDROID_NEEDS_PIN, TOKEN_UNSUPPORTED, NO_AUTH_CERT, CARD_REMOVED, CARD_IO_ERROR,
     CARD_TIMEOUT, NO_CHALLENGE, READER_NOT_ANSWERING, FACE_NOT_CONFIRMED,
+    IPHONE_NOT_AUTHENTICATED, TERMINAL_AWAY, CHALLENGE_REFUSED,
 )
 BY_CODE: dict[str, ErrorCode] = {e.code: e for e in ALL_CODES}
 
@@ -82,7 +91,17 @@ CODE_OF_KIND: dict[CardErrorKind, ErrorCode] = {
     CardErrorKind.ANDROID_NEEDS_PIN_FIRST: ANDROID_NEEDS_PIN,
     CardErrorKind.NO_AUTH_CERT: NO_AUTH_CERT,
     CardErrorKind.TOKEN_UNSUPPORTED: TOKEN_UNSUPPORTED,
+    # a plastic card after its VERIFY never refuses so: the card was reset under the job
+    CardErrorKind.NOT_AUTHENTICATED: CARD_IO_ERROR,
 }
+
+
+def code_of(kind: CardErrorKind, token: TokenKind | None) -> ErrorCode:
+    """The code a failed card job shows. An iPhone refusing its key (6982) has not been
+    unlocked by Face ID / Touch ID yet: the patient authenticates on it and holds it again."""
+    if kind is CardErrorKind.NOT_AUTHENTICATED and token is TokenKind.IPHONE:
+        return IPHONE_NOT_AUTHENTICATED
+    return CODE_OF_KIND[kind]
 
 
 def kind_of_exception(exc: BaseException) -> CardErrorKind:
@@ -99,6 +118,7 @@ def kind_of_exception(exc: BaseException) -> CardErrorKind:
         (CardTimeoutError, CardErrorKind.TIMEOUT),
         (PinBlockedError, CardErrorKind.PIN_BLOCKED),
         (CardFileNotFoundError, CardErrorKind.NOT_MY_NUMBER),
+        (SecurityStatusError, CardErrorKind.NOT_AUTHENTICATED),
         (FormatError, CardErrorKind.UNREADABLE),
         (CardStatusError, CardErrorKind.IO_ERROR),
     )

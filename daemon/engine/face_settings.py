@@ -11,67 +11,46 @@
     ocr_min_score = 0.90       # RapidOCR line score below which the card must be straightened
     time_limit_s = 40          # the whole face job (card OCR, chip, live frames)
 
-Parsed by `session_config_from_mapping` (daemon/engine/settings.py); errors name the key.
+FaceSettings is that table's schema (daemon/engine/schema.py): its fields are the keys.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping
 from dataclasses import dataclass
 
-from myna_reader.daemon.engine.errors import SessionConfigError
-from myna_reader.drivers.camera_spec import parse_camera_spec
+from myna_reader.daemon.engine.schema import KeyRule, require_valid, seconds, setting
+from myna_reader.drivers.camera_spec import CameraSpecError, parse_camera_spec
 
 # dlib's own default is 0.6; at 0.6 two different public-domain faces came within 0.63 of each
-# other (reference face-auth.md §1), so the default is stricter. Calibrate on site.
+# other (docs/face-auth.md, "Models, sample faces and their sources"), so the default is
+# stricter. Calibrate on site.
 DEFAULT_THRESHOLD = 0.45
 THRESHOLD_RANGE = (0.30, 0.60)
+
+
+def _camera_problem(spec: str) -> str | None:
+    try:
+        parse_camera_spec(spec)
+    except CameraSpecError as exc:
+        return str(exc)
+    return None
+
+
+CAMERA = KeyRule(check=_camera_problem)
 
 
 @dataclass(frozen=True, slots=True)
 class FaceSettings:
     available: bool = False
-    patient_camera: str = "v4l2:0"
-    card_camera: str = "v4l2:0"
-    threshold: float = DEFAULT_THRESHOLD
-    agreeing_frames: int = 3
-    attempts: int = 1
-    turn_ratio: float = 0.10
-    ocr_min_score: float = 0.90
-    time_limit_s: float = 40.0
+    patient_camera: str = setting("v4l2:0", CAMERA)
+    card_camera: str = setting("v4l2:0", CAMERA)
+    threshold: float = setting(DEFAULT_THRESHOLD, KeyRule(low=THRESHOLD_RANGE[0],
+                                                       high=THRESHOLD_RANGE[1]))
+    agreeing_frames: int = setting(3, KeyRule(low=1, high=10))
+    attempts: int = setting(1, KeyRule(low=1, high=5))
+    turn_ratio: float = setting(0.10, KeyRule(low=0.05, high=0.5))
+    ocr_min_score: float = setting(0.90, KeyRule(low=0.5, high=1.0))
+    time_limit_s: float = seconds(40.0, 10.0, 300.0)
 
     def __post_init__(self) -> None:
-        if not isinstance(self.available, bool):
-            raise SessionConfigError("face.available", "set true or false")
-        for key in ("patient_camera", "card_camera"):
-            value = getattr(self, key)
-            try:
-                parse_camera_spec(value if isinstance(value, str) else "")
-            except ValueError as exc:
-                raise SessionConfigError(f"face.{key}", str(exc)) from None
-        _number("threshold", self.threshold, *THRESHOLD_RANGE)
-        _whole("agreeing_frames", self.agreeing_frames, 1, 10)
-        _whole("attempts", self.attempts, 1, 5)
-        _number("turn_ratio", self.turn_ratio, 0.05, 0.5)
-        _number("ocr_min_score", self.ocr_min_score, 0.5, 1.0)
-        _number("time_limit_s", self.time_limit_s, 10.0, 300.0)
-
-
-def _number(key: str, value: object, low: float, high: float) -> None:
-    if (isinstance(value, bool) or not isinstance(value, int | float)
-            or not math.isfinite(value) or not low <= value <= high):
-        raise SessionConfigError(f"face.{key}", f"set a number between {low:g} and {high:g}")
-
-
-def _whole(key: str, value: object, low: int, high: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise SessionConfigError(f"face.{key}", f"set a whole number {low}..{high}")
-
-
-FACE_KEYS = tuple(FaceSettings.__dataclass_fields__)
-
-
-def face_settings_from_mapping(raw: Mapping[str, object]) -> FaceSettings:
-    """The `[face]` table (unknown keys already rejected by the caller)."""
-    return FaceSettings(**raw)  # type: ignore[arg-type]  # checked in __post_init__
+        require_valid(self)

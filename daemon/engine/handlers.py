@@ -7,18 +7,30 @@ which (phase, event kind) and which deadline handler for which phase: read that 
 
 from __future__ import annotations
 
+import hashlib
+
 from myna_reader.daemon.engine import error_codes as codes
+from myna_reader.daemon.engine.certificate_life import assess
 from myna_reader.daemon.engine.consent import ConsentAnswer, in_result_order
-from myna_reader.daemon.engine.derive import READING_PHASES, face_offered, pin_usable
+from myna_reader.daemon.engine.countdown import WARNED_PHASES, deadlines, standby_deadline
+from myna_reader.daemon.engine.derive import (
+    READING_PHASES,
+    challenge_wanted,
+    face_offered,
+    pin_usable,
+    session_pages,
+)
 from myna_reader.daemon.engine.effects import (
     AuditRecord,
     CheckPasscode,
     Effect,
     ErrorMessage,
     MatchFace,
+    Note,
     PlayCue,
     ProbeCard,
     ReadCertificate,
+    ReadPinCounter,
     ReleaseCard,
     ResultMessage,
     SendToHost,
@@ -27,7 +39,7 @@ from myna_reader.daemon.engine.effects import (
     VerifyPin,
     WriteAudit,
 )
-from myna_reader.daemon.engine.error_codes import CODE_OF_KIND, ErrorCode
+from myna_reader.daemon.engine.error_codes import ErrorCode, code_of
 from myna_reader.daemon.engine.model import (
     CardJobFailed,
     CardPlaced,
@@ -42,27 +54,38 @@ from myna_reader.daemon.engine.model import (
     PasscodeChecked,
     PasscodeIssued,
     PasscodeStatus,
+    PinCounterRead,
     PinVerified,
     Pressed,
     ReaderAttached,
     Session,
     Signed,
     State,
+    TerminalLink,
     evolve,
 )
 from myna_reader.daemon.engine.secret import EMPTY_SECRET
 from myna_reader.daemon.engine.settings import SessionConfig, StaffScope
+from myna_reader.daemon.engine.views import Ending
 from myna_reader.daemon.engine.vocabulary import (
+    CHALLENGE_MAX_BYTES,
+    CHALLENGE_MIN_BYTES,
     PASSCODE_LENGTH,
     PIN_LENGTH,
     AuditEvent,
     AuditOutcome,
     Button,
+    CertificateLife,
     Cue,
+    EndReason,
+    Language,
     Method,
     Mode,
+    NoteEvent,
     Phase,
     PinOutcome,
+    Prescription,
+    Screen,
     TokenKind,
 )
 
@@ -80,6 +103,7 @@ def _timeout_of(config: SessionConfig, phase: Phase) -> float | None:
         return t.challenge_s if phase is Phase.AWAITING_CHALLENGE else t.card_job_s
     return {
         Phase.METHOD: t.method_s, Phase.PIN: t.pin_s, Phase.CONSENT: t.consent_page_s,
+        Phase.PRESCRIPTION: t.consent_page_s,
         Phase.DONE: t.done_s, Phase.ERROR: t.error_s, Phase.STAFF_PASSCODE: t.passcode_s,
         Phase.CHECKING_PASSCODE: t.store_job_s, Phase.STAFF_LOCKED: t.staff_locked_s,
         Phase.STAFF_STANDBY: config.staff.idle_s, Phase.TECHNICIAN: t.technician_s,
@@ -87,10 +111,15 @@ def _timeout_of(config: SessionConfig, phase: Phase) -> float | None:
 
 
 def _enter(state: State, phase: Phase, now: float, **changes: object) -> State:
-    """Move to `phase` with its own deadline (restarted even when re-entering the phase)."""
-    timeout = _timeout_of(state.config, phase)
-    deadline = None if timeout is None else now + timeout
-    return evolve(state, phase=phase, deadline=deadline, **changes)
+    """Move to `phase` with its own deadline (restarted even when re-entering the phase);
+    a countdown and the last screen's ending are gone, unless `changes` says otherwise."""
+    deadline, ends_at = deadlines(state.config, phase, now, _timeout_of(state.config, phase))
+    return evolve(state, **{"phase": phase, "deadline": deadline, "ends_at": ends_at,
+                            "countdown": None, "ended": None, **changes})
+
+
+#: what a finished screen (done, error) showed: gone once it is left
+CLEARED = {"error_code": None, "error_token": None, "notice": None}
 
 
 def _session(state: State) -> Session:
@@ -116,12 +145,7 @@ def _end_session(state: State, outcome: AuditOutcome, error_code: str | None = N
     if not session.card_released:
         effects.append(ReleaseCard(session.id))
     effects.append(_audit(AuditEvent.CONFIRMATION, session.mode, outcome, session, error_code))
-    challenge = state.challenge
-    if challenge is None and outcome != AuditOutcome.CONFIRMED:
-        # a signed challenge whose result was never sent: its signature never left the reader,
-        # and the terminal, which sends a fresh one only after a result, would send none
-        challenge = session.challenge
-    return evolve(state, session=None, entry=EMPTY_SECRET, challenge=challenge), effects
+    return evolve(state, session=None, entry=EMPTY_SECRET), effects
 
 
 def _staff_exit(state: State, reason: AuditOutcome) -> Outcome:
@@ -131,28 +155,37 @@ def _staff_exit(state: State, reason: AuditOutcome) -> Outcome:
             [_audit(AuditEvent.STAFF_EXIT, Mode.STAFF, reason)])
 
 
-def _standby(state: State, now: float, staff_reason: AuditOutcome) -> Outcome:
+def _standby(state: State, now: float, staff_reason: AuditOutcome,
+             ended: Ending | None = None) -> Outcome:
+    """Standby, in the facility's language; `ended` says why the last screen ended."""
     state, effects = _staff_exit(state, staff_reason)
-    return _enter(state, Phase.STANDBY, now, entry=EMPTY_SECRET, error_code=None), effects
+    state = _enter(state, Phase.STANDBY, now, entry=EMPTY_SECRET, language=None, ended=ended,
+                   **CLEARED)
+    if ended is not None:
+        state = evolve(state, deadline=standby_deadline(state.config, now))
+    return state, effects
 
 
-def _rest(state: State, now: float) -> Outcome:
+def _rest(state: State, now: float, ended: Ending | None = None) -> Outcome:
     """Where a finished screen goes: staff standby while staff mode lasts, else standby."""
     if state.mode is Mode.STAFF and state.staff_provisioned:
-        return _enter(state, Phase.STAFF_STANDBY, now, entry=EMPTY_SECRET, error_code=None), []
-    return _standby(state, now, AuditOutcome.PASSCODE_CLEARED)
+        return _enter(state, Phase.STAFF_STANDBY, now, entry=EMPTY_SECRET, language=None,
+                      ended=ended, **CLEARED), []
+    return _standby(state, now, AuditOutcome.PASSCODE_CLEARED, ended)
 
 
 def _fail(state: State, now: float, code: ErrorCode) -> Outcome:
     session_id = None if state.session is None else state.session.id
+    token = None if state.session is None else state.session.token
     state, effects = _end_session(state, AuditOutcome.ERROR, code.code)
     effects += [SendToHost(ErrorMessage(code.code, session_id)), PlayCue(Cue.ERROR)]
-    return _enter(state, Phase.ERROR, now, error_code=code.code), effects
+    return _enter(state, Phase.ERROR, now, error_code=code.code, error_token=token), effects
 
 
-def _abort_to_rest(state: State, now: float, outcome: AuditOutcome) -> Outcome:
+def _abort_to_rest(state: State, now: float, outcome: AuditOutcome,
+                   ended: Ending | None = None) -> Outcome:
     state, effects = _end_session(state, outcome)
-    state, more = _rest(state, now)
+    state, more = _rest(state, now, ended)
     return state, effects + more
 
 
@@ -171,17 +204,21 @@ def reader_detached(s: State, e: Event, now: float) -> Outcome:
     s, effects = _end_session(s, AuditOutcome.READER_LOST)
     s, more = _staff_exit(s, AuditOutcome.READER_LOST)
     s = _enter(s, Phase.NO_READER, now, reader=None, card_present=False, entry=EMPTY_SECRET,
-               error_code=None)
+               language=None, **CLEARED)
     return s, effects + more
 
 
 def card_placed(s: State, e: CardPlaced, now: float) -> Outcome:
     if s.card_present:
         raise IllegalEvent(s.phase, e, "a card is already present")
+    if s.terminal_away and s.mode is Mode.UNATTENDED:
+        # no terminal, no confirmation: refused before anything is asked of the card or the
+        # patient (nothing was powered, so nothing to release)
+        session = Session(e.session_id, s.mode, e.wall_time, now, card_released=True)
+        return _fail(evolve(s, card_present=True, session=session), now, codes.TERMINAL_AWAY)
     session = Session(e.session_id, s.mode, e.wall_time, now)
-    s = _enter(s, Phase.PROBING, now, card_present=True, session=session, error_code=None)
-    return s, [PlayCue(Cue.CARD_DETECTED),
-               ProbeCard(session.id, pin_counter=s.mode is Mode.UNATTENDED)]
+    s = _enter(s, Phase.PROBING, now, card_present=True, session=session, **CLEARED)
+    return s, [PlayCue(Cue.CARD_DETECTED), ProbeCard(session.id)]
 
 
 def card_noted(s: State, e: Event, now: float) -> Outcome:
@@ -196,6 +233,15 @@ def card_removed_mid_session(s: State, e: Event, now: float) -> Outcome:
     return _fail(evolve(s, card_present=False), now, codes.CARD_REMOVED)
 
 
+def card_removed_after_reading(s: State, e: Event, now: float) -> Outcome:
+    """A phone is held, not laid down: once its part is done it may leave before the last
+    page. A plastic card lies on the reader until the confirmation is complete."""
+    session = _session(s)
+    if session.card_released and session.token is not None and session.token.phone:
+        return evolve(s, card_present=False), []
+    return card_removed_mid_session(s, e, now)
+
+
 def card_removed_done(s: State, e: Event, now: float) -> Outcome:
     return _rest(evolve(s, card_present=False), now)
 
@@ -203,8 +249,36 @@ def card_removed_done(s: State, e: Event, now: float) -> Outcome:
 # --- terminal messages ---------------------------------------------------------------------
 
 
+def _challenge_refusal(s: State, e: ChallengeReceived) -> str | None:
+    """Why the terminal's challenge is not taken, or None: only the session that waits for
+    one (docs/host-protocol.md), once, and of the protocol's length."""
+    session = s.session
+    if not CHALLENGE_MIN_BYTES <= len(e.challenge) <= CHALLENGE_MAX_BYTES:
+        return "length"
+    if session is not None and session.challenge is not None:
+        return "second"
+    if not challenge_wanted(s):
+        return "not-awaited"
+    if e.session_id is not None and (session is None or e.session_id != session.id):
+        return "other-session"
+    return None
+
+
 def challenge(s: State, e: ChallengeReceived, now: float) -> Outcome:
-    s = evolve(s, challenge=e.challenge)
+    """The terminal's challenge, bound to the session that waits for it. Anything else is
+    refused to the terminal with its code and audited; the patient's session goes on."""
+    reason = _challenge_refusal(s, e)
+    if reason is not None:
+        session = s.session
+        code = codes.CHALLENGE_REFUSED.code
+        record = AuditRecord(
+            AuditEvent.CHALLENGE_REFUSED, s.mode, AuditOutcome.REFUSED,
+            session_id=None if session is None else session.id, error_code=code,
+            challenge_sha256=hashlib.sha256(e.challenge).hexdigest(), reason=reason)
+        return s, [WriteAudit(record),
+                   SendToHost(ErrorMessage(code, None if session is None else session.id,
+                                           e.ref))]
+    s = _with_session(s, challenge=e.challenge)
     if s.phase is Phase.AWAITING_CHALLENGE:
         return _sign(s, now)
     return s, []
@@ -230,6 +304,8 @@ def passcode_status(s: State, e: PasscodeStatus, now: float) -> Outcome:
                 staff_provisioned=e.provisioned)
     if not e.provisioned and s.phase in STAFF_ENTRY_PHASES:
         return _standby(s, now, AuditOutcome.PASSCODE_CLEARED)
+    if s.phase is Phase.STAFF_LOCKED and e.locked_for_s <= 0:
+        return _standby(s, now, AuditOutcome.CANCELLED)  # a re-issue lifted the lock
     return s, []
 
 
@@ -244,8 +320,9 @@ def passcode_checked(s: State, e: PasscodeChecked, now: float) -> Outcome:
         s = _enter(s, Phase.STAFF_STANDBY, now, mode=Mode.STAFF, entry=EMPTY_SECRET,
                    passcode_wrong=False, passcode_failures_left=None)
         return s, [_audit(AuditEvent.STAFF_ENTER, Mode.STAFF, AuditOutcome.ENTERED)]
-    return _enter(s, Phase.STAFF_PASSCODE, now, passcode_wrong=True,
-                  passcode_failures_left=e.failures_left), []
+    return (_enter(s, Phase.STAFF_PASSCODE, now, passcode_wrong=True,
+                   passcode_failures_left=e.failures_left),
+            [Note(NoteEvent.PASSCODE_WRONG, tries_left=e.failures_left)])
 
 
 # --- keypads -------------------------------------------------------------------------------
@@ -280,9 +357,18 @@ def passcode_ok(s: State, e: Event, now: float) -> Outcome:
     return _enter(s, Phase.CHECKING_PASSCODE, now, entry=EMPTY_SECRET), [CheckPasscode(code)]
 
 
+def _method(s: State, method: Method) -> tuple[State, list[Effect]]:
+    """The session goes on with `method`: noted for the journal when it changes."""
+    session = _session(s)
+    if session.method is method:
+        return s, []
+    return _with_session(s, method=method), [Note(NoteEvent.METHOD, session.id, method=method)]
+
+
 def _to_pin(s: State, now: float) -> Outcome:
-    s = _enter(_with_session(s, method=Method.PIN), Phase.PIN, now, entry=EMPTY_SECRET)
-    return s, [PlayCue(Cue.ONE_TRY_LEFT)] if _session(s).pin_tries == 1 else []
+    s, effects = _method(s, Method.PIN)
+    s = _enter(s, Phase.PIN, now, entry=EMPTY_SECRET)
+    return s, effects + ([PlayCue(Cue.ONE_TRY_LEFT)] if _session(s).pin_tries == 1 else [])
 
 
 def pin_back(s: State, e: Event, now: float) -> Outcome:
@@ -292,27 +378,58 @@ def pin_back(s: State, e: Event, now: float) -> Outcome:
 
 
 # --- the card flow -------------------------------------------------------------------------
+# The token answers the card-or-phone question itself. A plastic card and an iPhone show their
+# certificate before anything is asked, so no PIN is ever typed for a certificate that cannot
+# be used; an Android token releases it only after VERIFY (docs/session.md).
 
 
 def probed(s: State, e: CardProbed, now: float) -> Outcome:
-    s = _with_session(s, token=e.token, pin_tries=e.pin_tries)
-    if e.token is TokenKind.IPHONE:
-        return _fail(s, now, codes.TOKEN_UNSUPPORTED)
+    s = _with_session(s, token=e.token)
     if not e.auth_cert:
         return _fail(s, now, codes.NO_AUTH_CERT)
-    if s.mode is Mode.STAFF:
-        if e.token is TokenKind.ANDROID:
+    if e.token is TokenKind.ANDROID:
+        if s.mode is Mode.STAFF:
             return _fail(s, now, codes.ANDROID_NEEDS_PIN)
-        return _read_certificate(_with_session(s, method=Method.VISUAL), now)
-    if face_offered(s):
-        return _enter(_with_session(s, method_screen=True), Phase.METHOD, now), []
-    if pin_usable(s):
-        return _to_pin(s, now)
-    return _fail(s, now, codes.NO_PIN_SET if e.pin_tries is None else codes.PIN_BLOCKED)
+        return _read_counter(s, now)
+    noted: list[Effect] = []
+    if e.token is TokenKind.IPHONE:
+        s, noted = _method(s, Method.PHONE)
+    elif s.mode is Mode.STAFF:
+        s, noted = _method(s, Method.VISUAL)
+    s, effects = _read_certificate(s, now)
+    return s, noted + effects
 
 
 def _read_certificate(s: State, now: float) -> Outcome:
     return _enter(s, Phase.READING_CERT, now), [ReadCertificate(_session(s).id)]
+
+
+def _read_counter(s: State, now: float) -> Outcome:
+    return _enter(s, Phase.READING_COUNTER, now), [ReadPinCounter(_session(s).id)]
+
+
+def counter_read(s: State, e: PinCounterRead, now: float) -> Outcome:
+    s = _with_session(s, pin_tries=e.tries)
+    if face_offered(s):
+        return _enter(_with_session(s, method_screen=True), Phase.METHOD, now), []
+    if pin_usable(s):
+        return _to_pin(s, now)
+    return _fail(s, now, codes.NO_PIN_SET if e.tries is None else codes.PIN_BLOCKED)
+
+
+def certificate_read(s: State, e: CertificateRead, now: float) -> Outcome:
+    session = _session(s)
+    assessment = assess(e.not_after, session.wall(now), s.config.certificate)
+    s = _with_session(s, cert_der=e.der, cert_fingerprint=e.fingerprint, certificate=assessment)
+    phone = session.token is not None and session.token.phone
+    if assessment.life is CertificateLife.EXPIRED or (
+            assessment.life is CertificateLife.GRACE and phone):
+        return _fail(s, now, codes.CERT_EXPIRED)  # a phone stops at its expiry: no grace
+    if session.method is Method.VISUAL:
+        return _card_done(s, now)
+    if session.method is Method.PHONE or session.pin_verified:
+        return _to_signature(s, now)
+    return _read_counter(s, now)  # a plastic card: now the PIN (or the face) is worth asking
 
 
 def choose_pin(s: State, e: Event, now: float) -> Outcome:
@@ -324,8 +441,9 @@ def choose_pin(s: State, e: Event, now: float) -> Outcome:
 def choose_face(s: State, e: Event, now: float) -> Outcome:
     if not face_offered(s):
         raise IllegalEvent(s.phase, e, "face matching is not offered")
-    s = _enter(_with_session(s, method=Method.FACE), Phase.MATCHING_FACE, now)
-    return s, [MatchFace(_session(s).id)]
+    s, noted = _method(s, Method.FACE)
+    s = _enter(s, Phase.MATCHING_FACE, now)
+    return s, [*noted, MatchFace(_session(s).id)]
 
 
 def face_guided(s: State, e: FaceGuidance, now: float) -> Outcome:
@@ -335,7 +453,7 @@ def face_guided(s: State, e: FaceGuidance, now: float) -> Outcome:
 
 def face_matched(s: State, e: FaceMatched, now: float) -> Outcome:
     if e.ok:
-        return _read_certificate(_with_session(s, face_prompt=None), now)
+        return _card_done(_with_session(s, face_prompt=None), now)  # certificate read before
     session = _session(s)
     final = e.failure is not None and e.failure.final
     failures = s.config.face.attempts if final else session.face_failures + 1
@@ -350,27 +468,27 @@ def face_matched(s: State, e: FaceMatched, now: float) -> Outcome:
 
 def pin_verified(s: State, e: PinVerified, now: float) -> Outcome:
     if e.outcome is PinOutcome.OK:
-        return _read_certificate(_with_session(s, pin_wrong=False), now)
+        s = _with_session(s, pin_wrong=False, pin_verified=True)
+        if _session(s).cert_der is None:  # Android: the certificate opens only now
+            return _read_certificate(s, now)
+        return _to_signature(s, now)
     if e.outcome is PinOutcome.BLOCKED or e.tries_left <= 0:
         return _fail(_with_session(s, pin_tries=0), now, codes.PIN_BLOCKED)
-    return _to_pin(_with_session(s, pin_tries=e.tries_left, pin_wrong=True), now)
+    wrong = Note(NoteEvent.PIN_WRONG, _session(s).id, tries_left=e.tries_left)
+    s, effects = _to_pin(_with_session(s, pin_tries=e.tries_left, pin_wrong=True), now)
+    return s, [wrong, *effects]
 
 
-def certificate_read(s: State, e: CertificateRead, now: float) -> Outcome:
-    s = _with_session(s, cert_der=e.der, cert_fingerprint=e.fingerprint)
-    if e.expired:
-        return _fail(s, now, codes.CERT_EXPIRED)
-    if _session(s).method is Method.PIN:
-        if s.challenge is None:
-            return _enter(s, Phase.AWAITING_CHALLENGE, now), []
-        return _sign(s, now)
-    return _card_done(s, now)
+def _to_signature(s: State, now: float) -> Outcome:
+    if _session(s).challenge is None:
+        return _enter(s, Phase.AWAITING_CHALLENGE, now), []
+    return _sign(s, now)
 
 
 def _sign(s: State, now: float) -> Outcome:
-    challenge = s.challenge
+    challenge = _session(s).challenge
     assert challenge is not None
-    s = _enter(_with_session(s, challenge=challenge), Phase.SIGNING, now, challenge=None)
+    s = _enter(s, Phase.SIGNING, now)
     return s, [Sign(_session(s).id, challenge)]
 
 
@@ -383,14 +501,14 @@ def _card_done(s: State, now: float) -> Outcome:
     session = _session(s)
     s = _with_session(s, card_released=True, page=0)
     effects: list[Effect] = [ReleaseCard(session.id)]
-    if not s.config.consent_pages:
-        s, more = _finish(s, now)
+    if not session_pages(s):
+        s, more = _after_consents(s, now)
         return s, effects + more
     return _enter(s, Phase.CONSENT, now), effects
 
 
 def job_failed(s: State, e: CardJobFailed, now: float) -> Outcome:
-    return _fail(s, now, CODE_OF_KIND[e.error])
+    return _fail(s, now, code_of(e.error, _session(s).token))
 
 
 # --- consent and the result ----------------------------------------------------------------
@@ -398,15 +516,37 @@ def job_failed(s: State, e: CardJobFailed, now: float) -> Outcome:
 
 def answer(s: State, e: Pressed, now: float) -> Outcome:
     session = _session(s)
-    page = s.config.consent_pages[session.page]
+    pages = session_pages(s)
+    page = pages[session.page]
     agreed = e.button is Button.AGREE
     time = session.wall(now)
+    validity = s.config.consent_validity
     kept = tuple(a for a in session.answers if a.item not in page.items)
-    answers = kept + tuple(ConsentAnswer(item, agreed, time) for item in page.items)
+    answers = kept + tuple(ConsentAnswer(item, agreed, time, validity.until(item, agreed, time))
+                           for item in page.items)
     s = _with_session(s, answers=answers, page=session.page + 1)
-    if session.page + 1 == len(s.config.consent_pages):
-        return _finish(s, now)
+    if session.page + 1 == len(pages):
+        return _after_consents(s, now)
     return _enter(s, Phase.CONSENT, now), []
+
+
+def _after_consents(s: State, now: float) -> Outcome:
+    if s.config.ask_prescription:
+        return _enter(s, Phase.PRESCRIPTION, now), []
+    return _finish(s, now)
+
+
+def choose_prescription(s: State, e: Pressed, now: float) -> Outcome:
+    choice = (Prescription.ELECTRONIC if e.button is Button.PRESCRIPTION_ELECTRONIC
+              else Prescription.PAPER)
+    return _finish(_with_session(s, prescription=choice), now)
+
+
+def prescription_back(s: State, e: Event, now: float) -> Outcome:
+    pages = session_pages(s)
+    if not pages:
+        raise IllegalEvent(s.phase, e, "no consent page to go back to")
+    return _enter(_with_session(s, page=len(pages) - 1), Phase.CONSENT, now), []
 
 
 def consent_back(s: State, e: Event, now: float) -> Outcome:
@@ -420,13 +560,17 @@ def _finish(s: State, now: float) -> Outcome:
     """Every page is answered: the one result of this session goes to the terminal."""
     session = _session(s)
     assert session.method is not None
+    assert session.token is not None
     assert session.cert_der is not None
     assert session.cert_fingerprint is not None
+    assert session.certificate is not None
     result = ResultMessage(
         session.id, session.method, session.cert_der, session.cert_fingerprint,
         session.challenge, session.signature, in_result_order(session.answers),
-        session.started_wall, session.wall(now))
-    s, ended = _end_session(s, AuditOutcome.CONFIRMED)
+        session.started_wall, session.wall(now), session.token, session.certificate.life,
+        session.certificate.expiry, session.prescription)
+    notice = None if session.certificate.life is CertificateLife.VALID else session.certificate
+    s, ended = _end_session(evolve(s, notice=notice), AuditOutcome.CONFIRMED)
     # the result into the durable outbox before the audit line: a crash in between leaves a
     # delivered result without its line, never an audited confirmation the terminal lacks
     effects: list[Effect] = [SendToHost(result), *ended, PlayCue(Cue.DONE)]
@@ -482,9 +626,22 @@ def challenge_timed_out(s: State, now: float) -> Outcome:
     return _fail(s, now, codes.NO_CHALLENGE)
 
 
+def _timed_out(s: State, reason: EndReason = EndReason.TIMEOUT) -> tuple[Ending | None,
+                                                                       list[Effect]]:
+    """What the next screen says about a person's screen whose deadline ended it, and the
+    journal's note (a job's or a notice's deadline ends nobody's work: nothing)."""
+    if s.phase not in WARNED_PHASES:
+        return None, []
+    screen = Screen(s.phase.value)
+    session_id = None if s.session is None else s.session.id
+    return Ending(reason, screen), [Note(NoteEvent.TIMED_OUT, session_id, screen)]
+
+
 def walked_away(s: State, now: float) -> Outcome:
     """The patient left a screen that waits for them: end the session quietly."""
-    return _abort_to_rest(s, now, AuditOutcome.TIMEOUT)
+    ended, noted = _timed_out(s)
+    s, effects = _abort_to_rest(s, now, AuditOutcome.TIMEOUT, ended)
+    return s, noted + effects
 
 
 def shown_long_enough(s: State, now: float) -> Outcome:
@@ -493,8 +650,62 @@ def shown_long_enough(s: State, now: float) -> Outcome:
 
 
 def staff_timed_out(s: State, now: float) -> Outcome:
-    return _standby(s, now, AuditOutcome.TIMEOUT)
+    ended, noted = _timed_out(s)
+    s, effects = _standby(s, now, AuditOutcome.TIMEOUT, ended)
+    return s, noted + effects
 
 
 def staff_idle(s: State, now: float) -> Outcome:
-    return _standby(s, now, AuditOutcome.IDLE)
+    ended, noted = _timed_out(s, EndReason.IDLE)
+    s, effects = _standby(s, now, AuditOutcome.IDLE, ended)
+    return s, noted + effects
+
+
+def notice_read(s: State, now: float) -> Outcome:
+    """Standby's notice (why the last screen ended) and a language chosen there go back."""
+    return evolve(s, ended=None, language=None), []
+
+
+# --- what every screen offers: more time, the patient's language ---------------------------
+
+
+def keep_going(s: State, e: Event, now: float) -> Outcome:
+    """続ける while a deadline counts down: the screen again, with its whole deadline."""
+    if s.countdown is None:
+        raise IllegalEvent(s.phase, e, "no countdown to continue")
+    session_id = None if s.session is None else s.session.id
+    return (_enter(s, s.phase, now, ended=s.ended),
+            [Note(NoteEvent.CONTINUED, session_id, Screen(s.phase.value))])
+
+
+def choose_language(s: State, e: Event, now: float) -> Outcome:
+    """日本語 / English: the other language, for this patient only. On standby it lasts a
+    while without a card; a session keeps it until it ends (docs/session.md)."""
+    current = s.language or s.config.language
+    chosen = Language.EN if current is Language.JA else Language.JA
+    s = evolve(s, language=None if chosen is s.config.language else chosen)
+    if s.phase is Phase.STANDBY:
+        s = evolve(s, deadline=standby_deadline(s.config, now))
+    return s, []
+
+
+# --- the terminal on the link --------------------------------------------------------------
+
+
+def terminal_link(s: State, e: TerminalLink, now: float) -> Outcome:
+    """The terminal came or went. While it is away no unattended confirmation goes on before
+    its card part is done (no PIN is asked for a result nobody can take); when it is back the
+    error that said so gives way to standby by itself."""
+    if s.terminal_away != e.connected:
+        return s, []  # no change (a new terminal session replacing the last one)
+    s = evolve(s, terminal_away=not e.connected)
+    noted: list[Effect] = [Note(NoteEvent.TERMINAL, connected=e.connected)]
+    session = s.session
+    if (not e.connected and s.mode is Mode.UNATTENDED and session is not None
+            and not session.card_released):
+        s, effects = _fail(s, now, codes.TERMINAL_AWAY)
+        return s, noted + effects
+    if e.connected and s.phase is Phase.ERROR and s.error_code == codes.TERMINAL_AWAY.code:
+        s, effects = _rest(s, now)
+        return s, noted + effects
+    return s, noted

@@ -9,6 +9,7 @@ deadline rules in TIMEOUTS. An event with no entry is illegal: `IllegalEvent` un
 Rules that hold everywhere (see docs/session.md):
 - a deadline that has passed fires before the event that arrives after it, so a late touch
   never acts on a screen that should have gone;
+- a person's screen warns before its deadline ends it: a countdown with 続ける (countdown.py);
 - card-job results carry their session id; a result for a session that has ended is stale and
   dropped silently (the runner cannot take back a job in flight);
 - 中止 in staff mode ends staff mode, whatever the screen; nothing is sent to the terminal;
@@ -19,6 +20,7 @@ Rules that hold everywhere (see docs/session.md):
 
 from __future__ import annotations
 
+from myna_reader.daemon.engine.countdown import count_down, counting_down
 from myna_reader.daemon.engine.derive import status_of, view_of
 from myna_reader.daemon.engine.effects import Effect, Ignored, SendToHost, SetDeadline, Show
 from myna_reader.daemon.engine.handlers import Outcome
@@ -71,12 +73,19 @@ def _dispatch(state: State, event: Event, now: float) -> Outcome:
     return handler(state, event, now)
 
 
+def _deadline_passed(state: State, now: float) -> Outcome:
+    """A person's screen counts down first (countdown.py); then the phase's deadline rule."""
+    if counting_down(state, now):
+        return count_down(state, now)
+    return TIMEOUTS[state.phase](evolve(state, deadline=None, ends_at=None, countdown=None), now)
+
+
 def step(state: State, event: Event, now: float, *, strict: bool = False) -> Outcome:
     """One event in, the next state and the effects to execute out. Pure."""
     effects: list[Effect] = []
     current = state
     if state.deadline is not None and now >= state.deadline:
-        current, effects = TIMEOUTS[state.phase](evolve(state, deadline=None), now)
+        current, effects = _deadline_passed(state, now)
     try:
         current, more = _dispatch(current, event, now)
     except IllegalEvent as exc:

@@ -8,22 +8,27 @@ in effects.py; view models in views.py.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TypeVar
 
+from myna_reader.daemon.engine.certificate_life import Assessment
 from myna_reader.daemon.engine.consent import ConsentAnswer
 from myna_reader.daemon.engine.effects import StatusMessage
 from myna_reader.daemon.engine.error_codes import CardErrorKind
 from myna_reader.daemon.engine.secret import EMPTY_SECRET, Secret
 from myna_reader.daemon.engine.settings import SessionConfig
-from myna_reader.daemon.engine.views import View
+from myna_reader.daemon.engine.views import Ending, View
 from myna_reader.daemon.engine.vocabulary import (
     Button,
+    CertificateLife,
     FaceFailure,
     FacePrompt,
+    Language,
     Method,
     Mode,
     Phase,
     PinOutcome,
+    Prescription,
     TokenKind,
 )
 
@@ -42,7 +47,7 @@ class ReaderDetached:
 
 @dataclass(frozen=True, slots=True)
 class CardPlaced:
-    """`session_id` is unique per placement (the runner makes it: boot id + counter);
+    """`session_id` is unique per placement (the runner makes it: a uuid4, unique across restarts);
     `wall_time` (epoch seconds) anchors every wall-clock time of the session."""
 
     session_id: str
@@ -71,13 +76,20 @@ class Tick:
 
 @dataclass(frozen=True, slots=True)
 class CardProbed:
-    """ProbeCard's answer. `pin_tries` is the auth PIN's counter read without VERIFY:
-    0 = blocked, None = no PIN set (顔認証マイナンバーカード)."""
+    """ProbeCard's answer: what carries the JPKI AP, and whether it holds an auth certificate."""
 
     session_id: str
     token: TokenKind
     auth_cert: bool
-    pin_tries: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class PinCounterRead:
+    """ReadPinCounter's answer: the auth PIN's counter read without VERIFY.
+    0 = blocked, None = no PIN set (顔認証マイナンバーカード)."""
+
+    session_id: str
+    tries: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +104,7 @@ class CertificateRead:
     session_id: str
     der: bytes = field(repr=False)
     fingerprint: str  # short SHA-256 (drivers.certificate.CertificateInfo.short_fingerprint)
-    expired: bool
+    not_after: datetime  # timezone-aware; the engine judges it against the session's wall clock
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,9 +136,13 @@ class CardJobFailed:
 
 @dataclass(frozen=True, slots=True)
 class ChallengeReceived:
-    """The terminal's challenge, signed with the auth key in PIN mode (used once)."""
+    """The terminal's challenge for the session `session_id` (None: the current one), taken
+    only while that session waits for one (derive.challenge_wanted) and signed once. `ref`:
+    the link message's id, so a refusal names it."""
 
-    challenge: bytes
+    challenge: bytes = field(repr=False)
+    session_id: str | None = None
+    ref: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,15 +171,23 @@ class PasscodeStatus:
     locked_until_wall: float | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class TerminalLink:
+    """The runner's news of the host link: a terminal session began (True) or ended."""
+
+    connected: bool
+
+
 Event = (
     ReaderAttached | ReaderDetached | CardPlaced | CardRemoved | Pressed | DigitPressed | Tick
-    | CardProbed | PinVerified | CertificateRead | Signed | FaceMatched | FaceGuidance
-    | CardJobFailed | ChallengeReceived | PasscodeIssued | PasscodeChecked | PasscodeStatus
+    | CardProbed | PinCounterRead | PinVerified | CertificateRead | Signed | FaceMatched
+    | FaceGuidance | CardJobFailed | ChallengeReceived | PasscodeIssued | PasscodeChecked
+    | PasscodeStatus | TerminalLink
 )
-JobResult = (CardProbed | PinVerified | CertificateRead | Signed | FaceMatched | FaceGuidance
-             | CardJobFailed)
-JOB_RESULTS = (CardProbed, PinVerified, CertificateRead, Signed, FaceMatched, FaceGuidance,
-               CardJobFailed)
+JobResult = (CardProbed | PinCounterRead | PinVerified | CertificateRead | Signed | FaceMatched
+             | FaceGuidance | CardJobFailed)
+JOB_RESULTS = (CardProbed, PinCounterRead, PinVerified, CertificateRead, Signed, FaceMatched,
+               FaceGuidance, CardJobFailed)
 
 
 # --- state ---------------------------------------------------------------------------------
@@ -187,11 +211,20 @@ class Session:
     face_prompt: FacePrompt | None = None  # the face job's current request to the patient
     cert_der: bytes | None = field(default=None, repr=False)
     cert_fingerprint: str | None = None
-    challenge: bytes | None = field(default=None, repr=False)
+    certificate: Assessment | None = None  # its life cycle on this day; None until read
+    pin_verified: bool = False
+    challenge: bytes | None = field(default=None, repr=False)  # taken for this session only
     signature: bytes | None = field(default=None, repr=False)
     page: int = 0
     answers: tuple[ConsentAnswer, ...] = ()
+    prescription: Prescription | None = None
     card_released: bool = False
+
+    @property
+    def qualification_only(self) -> bool:
+        """資格情報のみ: an expired plastic card within its grace shares no data."""
+        return (self.certificate is not None
+                and self.certificate.life is CertificateLife.GRACE)
 
     def wall(self, now: float) -> float:
         """Wall-clock time for monotonic `now`, anchored at the card placement."""
@@ -207,14 +240,20 @@ class State:
     card_present: bool = False
     session: Session | None = None
     entry: Secret = EMPTY_SECRET  # digits typed on the current keypad (PIN or passcode)
-    deadline: float | None = None
+    deadline: float | None = None  # when the engine needs a Tick next
+    ends_at: float | None = None  # a person's screen: when its deadline ends it (countdown.py)
+    countdown: int | None = None  # seconds left, shown while the deadline warns
+    ended: Ending | None = None  # why the last screen ended on its own, told on this one
+    language: Language | None = None  # the session's choice; None: the facility's default
+    terminal_away: bool = False  # the runner said the link has no terminal
     staff_provisioned: bool = False
     staff_locked_until: float | None = None  # monotonic
     staff_locked_until_wall: float | None = None
     passcode_wrong: bool = False
     passcode_failures_left: int | None = None
-    challenge: bytes | None = field(default=None, repr=False)  # the terminal's, unused yet
     error_code: str | None = None  # shown on the error screen
+    error_token: TokenKind | None = None  # what was on the reader when the error came
+    notice: Assessment | None = None  # the done screen's certificate notice, if any
     shown: View | None = None  # the last view shown (None before the first)
     status: StatusMessage | None = None
 

@@ -1,58 +1,74 @@
 """The session engine's settings: frozen, validated at construction, with safe defaults.
 
-The daemon's config loader builds these from config.toml (see `session_config_from_mapping`
-for the keys); every error names the key and the fix.
+These dataclasses are the schema of their config.toml tables (daemon/engine/schema.py): each
+field is a key, its type and KeyRule say what it takes, and systemd/config.toml.example shows
+every key at its default. Tables: [timeouts] (Timeouts), [staff_mode] (StaffModeConfig and
+LockoutPolicy), [face] (face_settings.py), [consent] (pages, validity_h: consent.py),
+[certificate] (certificate_life.py), [prescription].
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
 
+from myna_reader.daemon.engine.certificate_life import CertificatePolicy
 from myna_reader.daemon.engine.consent import (
     DEFAULT_CONSENT_PAGES,
     ConsentPage,
-    pages_from_config,
-    validate_pages,
+    ConsentValidity,
+    repeated_on_pages,
 )
-from myna_reader.daemon.engine.errors import SessionConfigError
-from myna_reader.daemon.engine.face_settings import (
-    FACE_KEYS,
-    FaceSettings,
-    face_settings_from_mapping,
+from myna_reader.daemon.engine.face_settings import FaceSettings
+from myna_reader.daemon.engine.schema import (
+    NOT_A_KEY,
+    KeyRule,
+    Problem,
+    problem_at,
+    require_valid,
+    seconds,
+    setting,
+    settings_from,
 )
+from myna_reader.daemon.engine.vocabulary import Language
 
 MAX_TIMEOUT_S = 3600.0
 
 
-def _check_seconds(key: str, value: float, low: float = 1.0, high: float = MAX_TIMEOUT_S) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise SessionConfigError(key, f"set a number of seconds between {low:g} and {high:g}")
-    if not low <= value <= high:
-        raise SessionConfigError(key, f"set a number of seconds between {low:g} and {high:g}")
+def _wait_s(default: float) -> float:
+    """A screen's (or a job's) deadline: 1 s .. an hour."""
+    return seconds(default, 1.0, MAX_TIMEOUT_S)
 
 
 @dataclass(frozen=True, slots=True)
 class Timeouts:
     """How long each screen waits for a person (or a job) before it ends in a safe state."""
 
-    method_s: float = 60.0
-    pin_s: float = 60.0
-    passcode_s: float = 30.0
-    consent_page_s: float = 90.0
-    done_s: float = 10.0
-    error_s: float = 20.0
-    staff_locked_s: float = 15.0
-    technician_s: float = 300.0
-    card_job_s: float = 15.0  # a card job (probe, VERIFY, certificate, signature)
-    challenge_s: float = 10.0  # waiting for the terminal's challenge before the signature
-    store_job_s: float = 10.0  # the passcode store's answer
+    method_s: float = _wait_s(60.0)
+    pin_s: float = _wait_s(60.0)
+    passcode_s: float = _wait_s(30.0)
+    consent_page_s: float = _wait_s(90.0)
+    done_s: float = _wait_s(10.0)
+    error_s: float = _wait_s(20.0)
+    staff_locked_s: float = _wait_s(15.0)
+    technician_s: float = _wait_s(300.0)
+    card_job_s: float = _wait_s(15.0)  # a card job (probe, VERIFY, certificate, signature)
+    challenge_s: float = _wait_s(10.0)  # the terminal's challenge before the signature
+    store_job_s: float = _wait_s(10.0)  # the passcode store's answer
+    # the last seconds of a person's screen (method, PIN, consent, passcode, staff standby,
+    # technician) count down with a button to continue; half the deadline when it is shorter
+    warning_s: float = _wait_s(15.0)
+    # standby says why the last screen ended, and keeps a language chosen there, this long
+    standby_notice_s: float = _wait_s(30.0)
+    # a patient guided by voice (asked for a prompt again, or typed on the USB keypad): the
+    # deadlines of the screens a person answers (method, PIN, consent) are this many times
+    # longer for the rest of the session (docs/accessibility.md)
+    voice_factor: float = setting(2.0, KeyRule(low=1.0, high=5.0))
 
     def __post_init__(self) -> None:
-        for f in fields(self):
-            _check_seconds(f"timeouts.{f.name}", getattr(self, f.name))
+        require_valid(self)
 
 
 class StaffScope(StrEnum):
@@ -63,38 +79,79 @@ class StaffScope(StrEnum):
 @dataclass(frozen=True, slots=True)
 class StaffModeConfig:
     scope: StaffScope = StaffScope.ONE
-    idle_s: float = 120.0  # staff standby with nobody placing a card
+    # staff standby with nobody placing a card
+    idle_s: float = seconds(120.0, 1.0, MAX_TIMEOUT_S, key="idle_timeout_s")
 
     def __post_init__(self) -> None:
-        if not isinstance(self.scope, StaffScope):
-            raise SessionConfigError("staff_mode.scope", 'set "one" or "until-cancel"')
-        _check_seconds("staff_mode.idle_timeout_s", self.idle_s)
+        require_valid(self)
+
+
+PASSCODE_SPACE = 10**4  # four digits
+MIN_SEARCH_DAYS = 40.0  # trying every passcode must take the staff-entry locks this long
+CALM_S = 86400.0  # a day without a new lock: the next one starts short again
 
 
 @dataclass(frozen=True, slots=True)
 class LockoutPolicy:
-    """Wrong staff passcodes allowed before staff entry locks, and for how long."""
+    """Wrong staff passcodes allowed before staff entry locks, and for how long.
 
-    max_failures: int = 5
-    duration_s: float = 1800.0
+    Locks grow: the first lasts `first_s`, each further one twice the last, up to
+    `duration_s`. The count starts over after CALM_S with no lock, or when a passcode is
+    issued. docs/session.md ("Staff lockout") explains the choice and its bound."""
+
+    max_failures: int = setting(5, KeyRule(low=1, high=20, key="lockout_failures"))
+    duration_s: float = seconds(1800.0, 60.0, 86400.0, key="lockout_s")  # the longest lock
+    first_s: float = seconds(60.0, 10.0, 86400.0, key="lockout_first_s")
 
     def __post_init__(self) -> None:
-        if (isinstance(self.max_failures, bool) or not isinstance(self.max_failures, int)
-                or not 1 <= self.max_failures <= 20):
-            raise SessionConfigError("staff_mode.lockout_failures", "set a whole number 1..20")
-        _check_seconds("staff_mode.lockout_s", self.duration_s, low=60.0, high=86400.0)
+        require_valid(self, self._bound_problems())
+
+    def lock_s(self, level: int) -> float:
+        """How long the `level`-th lock (1, 2, ...) since the count started over lasts."""
+        doublings = min(max(level - 1, 0), 32)  # 2**32 times any first_s is past the cap
+        return min(self.first_s * 2.0**doublings, self.duration_s)
+
+    def search_s(self, codes: int = PASSCODE_SPACE) -> float:
+        """Seconds of locks before the last of `codes` passcodes can be tried, every code
+        tried once, `max_failures` per lock, the count never starting over (waiting CALM_S
+        for a shorter lock costs more than it saves, see docs/session.md)."""
+        locks = math.ceil(codes / self.max_failures) - 1
+        return sum(self.lock_s(level) for level in range(1, locks + 1))
+
+    def _bound_problems(self) -> Iterator[Problem]:
+        if self.first_s > self.duration_s:
+            yield problem_at(self, "first_s", "set at most staff_mode.lockout_s")
+            return
+        days = self.search_s() / 86400.0
+        if days < MIN_SEARCH_DAYS:
+            yield problem_at(self, "duration_s", f"with {self.max_failures} wrong passcodes "
+                             f"per lock, trying all {PASSCODE_SPACE:,} takes {days:.1f} days "
+                             f"of locks; make locks longer or lockout_failures smaller "
+                             f"(at least {MIN_SEARCH_DAYS:g} days)")
+
+
+STAFF_MODE = KeyRule(key="staff_mode").metadata  # two dataclasses share the table
 
 
 @dataclass(frozen=True, slots=True)
 class SessionConfig:
     timeouts: Timeouts = field(default_factory=Timeouts)
-    staff: StaffModeConfig = field(default_factory=StaffModeConfig)
-    lockout: LockoutPolicy = field(default_factory=LockoutPolicy)
-    consent_pages: tuple[ConsentPage, ...] = DEFAULT_CONSENT_PAGES
+    staff: StaffModeConfig = field(default_factory=StaffModeConfig, metadata=STAFF_MODE)
+    lockout: LockoutPolicy = field(default_factory=LockoutPolicy, metadata=STAFF_MODE)
+    consent_pages: tuple[ConsentPage, ...] = setting(DEFAULT_CONSENT_PAGES,
+                                                     KeyRule(key="consent.pages"))
     face: FaceSettings = field(default_factory=FaceSettings)  # cameras, thresholds, attempts
+    certificate: CertificatePolicy = field(default_factory=CertificatePolicy)
+    consent_validity: ConsentValidity = field(default_factory=ConsentValidity,
+                                              metadata=KeyRule(key="consent").metadata)
+    # the facility issues prescriptions: 処方箋の発行方法 page
+    ask_prescription: bool = setting(False, KeyRule(key="prescription.ask"))
+    # where every session starts and returns: the facility's `ui.language` (runtime/service.py)
+    language: Language = field(default=Language.JA, metadata=NOT_A_KEY.metadata)
 
     def __post_init__(self) -> None:
-        validate_pages(self.consent_pages)
+        require_valid(self, (problem_at(self, "consent_pages", fix, part, value)
+                             for part, value, fix in repeated_on_pages(self.consent_pages)))
 
     @property
     def face_available(self) -> bool:
@@ -102,52 +159,10 @@ class SessionConfig:
         return self.face.available
 
 
-def _section(raw: Mapping[str, object], key: str) -> Mapping[str, object]:
-    value = raw.get(key, {})
-    if not isinstance(value, Mapping):
-        raise SessionConfigError(key, "make it a table")
-    return value
-
-
-def _reject_unknown(section: Mapping[str, object], key: str, known: Sequence[str]) -> None:
-    for name in section:
-        if name not in known:
-            raise SessionConfigError(f"{key}.{name}", f"unknown key; known: {', '.join(known)}")
-
-
-def session_config_from_mapping(raw: Mapping[str, object]) -> SessionConfig:
-    """Build the settings from parsed TOML tables `timeouts`, `staff_mode`, `face`, `consent`.
-
-    Keys: timeouts.<name>_s (see Timeouts); staff_mode.scope, staff_mode.idle_timeout_s,
-    staff_mode.lockout_failures, staff_mode.lockout_s; face.* (daemon/engine/face_settings.py);
-    consent.pages (a list of {id, items}). Absent keys keep their defaults.
-    """
-    timeouts_raw = _section(raw, "timeouts")
-    timeout_names = [f.name for f in fields(Timeouts)]
-    _reject_unknown(timeouts_raw, "timeouts", timeout_names)
-    timeouts = Timeouts(**timeouts_raw)  # type: ignore[arg-type]  # values checked in Timeouts
-
-    staff_raw = _section(raw, "staff_mode")
-    _reject_unknown(staff_raw, "staff_mode",
-                    ["scope", "idle_timeout_s", "lockout_failures", "lockout_s"])
-    try:
-        scope = StaffScope(str(staff_raw.get("scope", StaffScope.ONE.value)))
-    except ValueError:
-        raise SessionConfigError("staff_mode.scope", 'set "one" or "until-cancel"') from None
-    staff = StaffModeConfig(scope, staff_raw.get("idle_timeout_s", 120.0))  # type: ignore[arg-type]
-    lockout = LockoutPolicy(staff_raw.get("lockout_failures", 5),  # type: ignore[arg-type]
-                            staff_raw.get("lockout_s", 1800.0))  # type: ignore[arg-type]
-
-    face_raw = _section(raw, "face")
-    _reject_unknown(face_raw, "face", FACE_KEYS)
-    face = face_settings_from_mapping(face_raw)
-    consent_raw = _section(raw, "consent")
-    _reject_unknown(consent_raw, "consent", ["pages"])
-    pages_raw = consent_raw.get("pages")
-    if pages_raw is None:
-        pages = DEFAULT_CONSENT_PAGES
-    elif isinstance(pages_raw, list) and all(isinstance(p, Mapping) for p in pages_raw):
-        pages = pages_from_config(pages_raw)
-    else:
-        raise SessionConfigError("consent.pages", "set a list of tables {id, items}")
-    return SessionConfig(timeouts, staff, lockout, pages, face)
+def validate_session_overrides(settings: Mapping[str, object],
+                               base: SessionConfig | None = None) -> SessionConfig:
+    """`base` (the defaults when None) with `settings` applied: the session's tables as
+    config.toml writes them (`{"timeouts": {"pin_s": 45}, "staff_mode": {...}}`), checked
+    as the file is. ConfigError lists every problem; keys not given keep base's values.
+    For the terminal's `config` message (docs/host-protocol.md)."""
+    return settings_from(SessionConfig, settings, base)

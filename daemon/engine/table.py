@@ -4,7 +4,8 @@ TABLE says which handler runs for which (phase, event kind), a press keyed by it
 event with no entry is illegal: `IllegalEvent` under strict=True (tests), an `Ignored` effect
 for the runner to log otherwise. TIMEOUTS says what happens when a phase's deadline passes;
 a handler's own guards (IllegalEvent raised inside it) refuse what the table lets in but the
-state does not allow. machine.py applies both; docs/session.md explains the rules.
+state does not allow. A phase in countdown.WARNED_PHASES counts down before its TIMEOUTS rule
+runs, and takes 続ける meanwhile. machine.py applies all this; docs/session.md explains it.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from myna_reader.daemon.engine.countdown import WARNED_PHASES
 from myna_reader.daemon.engine.derive import READING_PHASES
 from myna_reader.daemon.engine.handlers import (
     Outcome,
@@ -21,20 +23,26 @@ from myna_reader.daemon.engine.handlers import (
     card_job_timed_out,
     card_noted,
     card_placed,
+    card_removed_after_reading,
     card_removed_done,
     card_removed_mid_session,
     certificate_read,
     challenge,
     challenge_timed_out,
     choose_face,
+    choose_language,
     choose_pin,
+    choose_prescription,
     consent_back,
+    counter_read,
     delete,
     digit,
     dismiss,
     face_guided,
     face_matched,
     job_failed,
+    keep_going,
+    notice_read,
     passcode_checked,
     passcode_issued,
     passcode_ok,
@@ -42,6 +50,7 @@ from myna_reader.daemon.engine.handlers import (
     pin_back,
     pin_ok,
     pin_verified,
+    prescription_back,
     probed,
     reader_attached,
     reader_detached,
@@ -51,6 +60,7 @@ from myna_reader.daemon.engine.handlers import (
     staff_idle,
     staff_timed_out,
     technician,
+    terminal_link,
     to_standby,
     walked_away,
 )
@@ -69,12 +79,14 @@ from myna_reader.daemon.engine.model import (
     PasscodeChecked,
     PasscodeIssued,
     PasscodeStatus,
+    PinCounterRead,
     PinVerified,
     Pressed,
     ReaderAttached,
     ReaderDetached,
     Signed,
     State,
+    TerminalLink,
 )
 from myna_reader.daemon.engine.vocabulary import Button, Phase
 
@@ -108,7 +120,8 @@ def press(phase: Phase, button: Button,
     TABLE[(phase, button)] = Rule(Pressed, handler)
 
 
-SESSION_PHASES = READING_PHASES | {Phase.METHOD, Phase.PIN, Phase.CONSENT}
+SESSION_PHASES = READING_PHASES | {Phase.METHOD, Phase.PIN}
+ANSWER_PHASES = frozenset({Phase.CONSENT, Phase.PRESCRIPTION})  # the card's part is done
 CARD_JOB_PHASES = READING_PHASES - {Phase.AWAITING_CHALLENGE}
 
 on(Phase.NO_READER, ReaderAttached, reader_attached)
@@ -117,6 +130,7 @@ on(Phase.STANDBY, CardRemoved, card_noted)
 press(Phase.STANDBY, Button.STAFF, staff_button)
 press(Phase.STANDBY, Button.TECHNICIAN, technician)
 on(Phase.PROBING, CardProbed, probed)
+on(Phase.READING_COUNTER, PinCounterRead, counter_read)
 press(Phase.METHOD, Button.METHOD_PIN, choose_pin)
 press(Phase.METHOD, Button.METHOD_FACE, choose_face)
 on(Phase.MATCHING_FACE, FaceMatched, face_matched)
@@ -131,6 +145,9 @@ on(Phase.SIGNING, Signed, signed)
 press(Phase.CONSENT, Button.AGREE, answer)
 press(Phase.CONSENT, Button.DISAGREE, answer)
 press(Phase.CONSENT, Button.BACK, consent_back)
+press(Phase.PRESCRIPTION, Button.PRESCRIPTION_ELECTRONIC, choose_prescription)
+press(Phase.PRESCRIPTION, Button.PRESCRIPTION_PAPER, choose_prescription)
+press(Phase.PRESCRIPTION, Button.BACK, prescription_back)
 on(Phase.DONE, CardRemoved, card_removed_done)
 press(Phase.DONE, Button.OK, dismiss)
 on(Phase.ERROR, CardPlaced, card_placed)
@@ -155,12 +172,20 @@ for _phase in Phase:
         press(_phase, Button.CANCEL, cancel)
 for _phase in SESSION_PHASES:
     on(_phase, CardRemoved, card_removed_mid_session)
+for _phase in ANSWER_PHASES:
+    on(_phase, CardRemoved, card_removed_after_reading)
+    on(_phase, CardPlaced, card_noted)  # a phone held again, or the next patient's card
 for _phase in CARD_JOB_PHASES:
     on(_phase, CardJobFailed, job_failed)
 for _phase in (Phase.STAFF_PASSCODE, Phase.CHECKING_PASSCODE, Phase.STAFF_LOCKED,
                Phase.TECHNICIAN):
     on(_phase, CardPlaced, card_noted)
     on(_phase, CardRemoved, card_noted)
+for _phase in Phase:
+    on(_phase, TerminalLink, terminal_link)  # the runner tells of the link whenever it changes
+    press(_phase, Button.LANGUAGE, choose_language)  # every screen has 日本語 / English
+for _phase in WARNED_PHASES:
+    press(_phase, Button.CONTINUE, keep_going)  # legal only while the deadline counts down
 
 
 TIMEOUTS: dict[Phase, DeadlineHandler] = {
@@ -168,11 +193,13 @@ TIMEOUTS: dict[Phase, DeadlineHandler] = {
     Phase.MATCHING_FACE: card_job_timed_out,
     Phase.VERIFYING: card_job_timed_out,
     Phase.READING_CERT: card_job_timed_out,
+    Phase.READING_COUNTER: card_job_timed_out,
     Phase.SIGNING: card_job_timed_out,
     Phase.AWAITING_CHALLENGE: challenge_timed_out,
     Phase.METHOD: walked_away,
     Phase.PIN: walked_away,
     Phase.CONSENT: walked_away,
+    Phase.PRESCRIPTION: walked_away,
     Phase.DONE: shown_long_enough,
     Phase.ERROR: shown_long_enough,
     Phase.STAFF_PASSCODE: staff_timed_out,
@@ -180,5 +207,6 @@ TIMEOUTS: dict[Phase, DeadlineHandler] = {
     Phase.STAFF_LOCKED: staff_timed_out,
     Phase.TECHNICIAN: staff_timed_out,
     Phase.STAFF_STANDBY: staff_idle,
+    Phase.STANDBY: notice_read,  # only while standby tells why the last screen ended
 }
 

@@ -8,6 +8,10 @@ from enum import StrEnum
 
 PIN_LENGTH = 4
 PASSCODE_LENGTH = 4
+# a terminal's challenge (docs/host-protocol.md): fresh enough that a signature cannot be
+# replayed, short enough for one APDU of the card's signing command
+CHALLENGE_MIN_BYTES = 16
+CHALLENGE_MAX_BYTES = 512
 
 
 class Mode(StrEnum):
@@ -27,6 +31,7 @@ class Screen(StrEnum):
     STAFF_LOCKED = "staff-locked"
     STAFF_STANDBY = "staff-standby"
     CONSENT = "consent"
+    PRESCRIPTION = "prescription"  # 処方箋の発行方法: 電子処方箋 or 紙の処方箋
     DONE = "done"
     ERROR = "error"
     TECHNICIAN = "technician"
@@ -43,9 +48,11 @@ class Phase(StrEnum):
     PIN = "pin"
     VERIFYING = "verifying"
     READING_CERT = "reading-cert"
+    READING_COUNTER = "reading-counter"  # the auth PIN's retry counter, after the certificate
     AWAITING_CHALLENGE = "awaiting-challenge"
     SIGNING = "signing"
     CONSENT = "consent"
+    PRESCRIPTION = "prescription"
     DONE = "done"
     ERROR = "error"
     STAFF_PASSCODE = "staff-passcode"
@@ -67,19 +74,44 @@ class Button(StrEnum):
     BACK = "back"
     AGREE = "agree"  # 同意する
     DISAGREE = "disagree"  # 同意しない
+    PRESCRIPTION_ELECTRONIC = "prescription-electronic"  # 電子処方箋
+    PRESCRIPTION_PAPER = "prescription-paper"  # 紙の処方箋
     TECHNICIAN = "technician"  # the hidden technician gesture, normalised by the UI
+    LANGUAGE = "language"  # 日本語 / English: the session's language, back to the default after
+    CONTINUE = "continue"  # 続ける: more time, while a deadline counts down
 
 
 class TokenKind(StrEnum):
     PLASTIC_CARD = "plastic-card"  # JPKIAPICCTOKEN2
     ANDROID = "android"  # JPKIAPGPSETOKEN: the auth PIN comes before the certificate
-    IPHONE = "iphone"  # JPKIAPIOSTOKEN
+    IPHONE = "iphone"  # JPKIAPIOSTOKEN: the holder authenticates on the phone itself
+
+    @property
+    def phone(self) -> bool:
+        return self is not TokenKind.PLASTIC_CARD
 
 
 class Method(StrEnum):
     PIN = "pin"
     FACE = "face"
     VISUAL = "visual"  # staff visual check
+    PHONE = "phone"  # iPhone: Face ID / Touch ID on the phone, then its signature
+
+
+class CertificateLife(StrEnum):
+    """Where the auth certificate stands on the day of the session (certificate_life.py)."""
+
+    VALID = "valid"
+    EXPIRING = "expiring"  # within the notice period before expiry: a notice after the result
+    GRACE = "grace"  # expired, within the grace period: a plastic card confirms 資格情報のみ
+    EXPIRED = "expired"  # beyond the grace period (or a phone past expiry): error 006
+
+
+class Prescription(StrEnum):
+    """処方箋の発行方法 the patient chose (PrescriptionIssueSelect 1 / 2 in the terminal's file)."""
+
+    ELECTRONIC = "electronic"  # 電子処方箋
+    PAPER = "paper"  # 紙の処方箋
 
 
 class FacePrompt(StrEnum):
@@ -145,7 +177,33 @@ class AuditOutcome(StrEnum):
     UNDELIVERED_EXPIRED = "undelivered-expired"  # a result the terminal never acked, dropped
     INSTALLED = "installed"  # updates: a release installed and marked good
     FAILED = "failed"  # updates: an install that failed its checks and was undone
-    REFUSED = "refused"  # updates: a bundle refused before anything changed
+    REFUSED = "refused"  # a bundle refused before anything changed; a challenge not taken
     ROLLED_BACK = "rolled-back"  # updates: back to the previous release
     ROLLED_BACK_UNHEALTHY = "rolled-back-unhealthy"  # updates: back, but that one fails too
     SIGNING = "signing"  # the signature line, written before the card signs
+
+
+class Language(StrEnum):
+    """A session's language. The facility's default (`ui.language`) is where each starts."""
+
+    JA = "ja"
+    EN = "en"
+
+
+class EndReason(StrEnum):
+    """Why a screen ended without anyone pressing anything (told on the screen after it)."""
+
+    TIMEOUT = "timeout"  # nobody answered before the deadline (after its countdown)
+    IDLE = "idle"  # staff standby: no card placed before the idle deadline
+
+
+class NoteEvent(StrEnum):
+    """Session events the technician's journal records besides the audit log's lines."""
+
+    METHOD = "method"  # the method a session goes on with (pin, face, visual, phone)
+    PIN_WRONG = "pin-wrong"  # VERIFY refused a PIN: the tries left
+    PASSCODE_WRONG = "passcode-wrong"  # a wrong staff passcode: the tries left before the lock
+    COUNTDOWN = "countdown"  # a deadline began to count down on a person's screen
+    CONTINUED = "continued"  # the person asked for more time
+    TIMED_OUT = "timed-out"  # the deadline ended what the person was doing
+    TERMINAL = "terminal"  # the terminal's link came or went

@@ -13,6 +13,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from myna_reader.daemon.engine import (
     Button,
@@ -30,6 +31,7 @@ from myna_reader.daemon.engine import (
     Ignored,
     PasscodeChecked,
     PasscodeStatus,
+    PinCounterRead,
     PinOutcome,
     PinVerified,
     Pressed,
@@ -88,8 +90,9 @@ class EngineRun:
         return {
             "final_screen": self.screens[-1].value if self.screens else None,
             "screens": [s.value for s in self.screens],
-            "results": [{"id": r.id, "method": r.method.value,
+            "results": [{"id": r.id, "method": r.method.value, "token": r.token.value,
                          "certificate": r.certificate_fingerprint,
+                         "certificate_life": r.certificate_life.value,
                          "signed": r.signature is not None,
                          "consents": {a.item.value: a.agreed for a in r.consents}}
                         for r in self.results],
@@ -123,13 +126,18 @@ def run_events(config: SessionConfig, timed_events: Iterable[tuple[float, Event]
 # --- the benchmark -------------------------------------------------------------------------
 
 
+BENCH_NOT_AFTER = datetime(2049, 6, 30, tzinfo=UTC)  # far from every notice and grace period
+
+
 def _bench_executor(job: Job) -> Event | None:
     """A card and store that always agree: the engine's own cost, nothing else."""
     if isinstance(job, CardJob) and not isinstance(job, ReleaseCard):
         answers: dict[str, Event] = {
-            "ProbeCard": CardProbed(job.session_id, TokenKind.PLASTIC_CARD, True, 3),
+            "ProbeCard": CardProbed(job.session_id, TokenKind.PLASTIC_CARD, True),
+            "ReadPinCounter": PinCounterRead(job.session_id, 3),
             "VerifyPin": PinVerified(job.session_id, PinOutcome.OK, 3),
-            "ReadCertificate": CertificateRead(job.session_id, b"\x30\x82", "0" * 16, False),
+            "ReadCertificate": CertificateRead(job.session_id, b"\x30\x82", "0" * 16,
+                                               BENCH_NOT_AFTER),
             "Sign": Signed(job.session_id, b"\x00" * 256),
         }
         return answers.get(type(job).__name__)
@@ -145,11 +153,10 @@ def bench_script(sessions: int) -> list[Event]:
         if i % 2:
             events += [Pressed(Button.STAFF), *[DigitPressed(d) for d in (1, 2, 3, 4)],
                        Pressed(Button.OK)]
-        else:
-            events.append(ChallengeReceived(b"challenge-%d" % i))
         events.append(CardPlaced(f"bench-{i}", 1.7e9 + i))
-        if not i % 2:
-            events += [*[DigitPressed(d) for d in (1, 2, 3, 4)], Pressed(Button.OK)]
+        if not i % 2:  # the challenge goes to the PIN session that waits for it
+            events += [*[DigitPressed(d) for d in (1, 2, 3, 4)], Pressed(Button.OK),
+                       ChallengeReceived(b"bench-challenge-%06d" % i)]
         events += [Pressed(Button.AGREE), Pressed(Button.DISAGREE), Pressed(Button.AGREE),
                    CardRemoved()]
     return events

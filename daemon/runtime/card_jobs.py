@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from myna_reader.daemon.engine import (
+    CardErrorKind,
     CardJob,
     CardJobFailed,
     CardProbed,
@@ -23,10 +23,12 @@ from myna_reader.daemon.engine import (
     FaceGuidance,
     FaceMatched,
     MatchFace,
+    PinCounterRead,
     PinOutcome,
     PinVerified,
     ProbeCard,
     ReadCertificate,
+    ReadPinCounter,
     ReleaseCard,
     Sign,
     Signed,
@@ -54,7 +56,8 @@ log = logging.getLogger(__name__)
 #: What a card or reader can do to a job. Anything else (a transcript that diverges, a VERIFY
 #: without its retry query) is a fault of ours and propagates.
 CARD_FAILURES = (TransportError, CardStatusError, FormatError)
-AUTH_PIN_MAX_TRIES = 3  # JPKI EF 0018 (reference §3.1); a successful VERIFY resets to it
+# JPKI EF 0018 (docs/card-protocol.md §7.1); a successful VERIFY resets to it
+AUTH_PIN_MAX_TRIES = 3
 
 _TOKENS = {
     jpki.TokenKind.PLASTIC_CARD: TokenKind.PLASTIC_CARD,
@@ -67,12 +70,10 @@ class CardJobs:
     """The card of one reader, as the engine's jobs see it."""
 
     def __init__(self, reader: Reader, card: MyNumberCard,
-                 wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
                  face: FaceAuth | None = None,
                  progress: Callable[[Event], None] = lambda event: None) -> None:
         self.reader = reader
         self.card = card
-        self._wall_clock = wall_clock
         self._face = face  # None: no cameras or model on this reader
         self._progress = progress  # the face job's guidance, posted while it runs
         self._number_sent = False  # a 照合番号B went to this card (once per card session)
@@ -90,6 +91,8 @@ class CardJobs:
         sid = job.session_id
         if isinstance(job, ProbeCard):
             return self._probe(job)
+        if isinstance(job, ReadPinCounter):
+            return self._pin_counter(job)
         if isinstance(job, VerifyPin):
             # a key about to be verified must not be reachable by another PC/SC client
             self.reader.connect(exclusive=True)
@@ -102,9 +105,8 @@ class CardJobs:
             return PinVerified(sid, PinOutcome.OK, AUTH_PIN_MAX_TRIES)  # reset by success
         if isinstance(job, ReadCertificate):
             der = self.card.jpki().read_auth_certificate()
-            info = parse_certificate(der)
-            return CertificateRead(sid, der, info.short_fingerprint,
-                                   info.is_expired(self._wall_clock()))
+            info = parse_certificate(der)  # the engine judges notAfter on the session's clock
+            return CertificateRead(sid, der, info.short_fingerprint, info.not_after)
         if isinstance(job, Sign):
             return Signed(sid, self.card.jpki().sign_with_auth_key(job.challenge))
         if isinstance(job, ReleaseCard):
@@ -114,21 +116,22 @@ class CardJobs:
             return self._match_face(sid)
         raise TypeError(f"not a card job: {job!r}")
 
-    def _probe(self, job: ProbeCard) -> CardProbed:
+    def _probe(self, job: ProbeCard) -> CardProbed | CardJobFailed:
         jpki_ap = self.card.jpki()  # 6A82 here: not a My Number card
         token = _TOKENS.get(jpki_ap.token_kind())
-        if token is None:
-            raise FormatError("the JPKI token label is none of the known kinds")
+        if token is None:  # a JPKI AP on a carrier we do not know (a new kind of phone)
+            return CardJobFailed(job.session_id, CardErrorKind.TOKEN_UNSUPPORTED)
         availability = jpki_ap.certificate_availability()
-        pin_tries: int | None = None
-        if job.pin_counter:
-            status = jpki_ap.auth_pin_tries()
-            pin_tries = status.tries_left
-            if status.blocked and not availability.sign:
-                # 顔認証マイナンバーカード: no PIN was ever set, and no signing certificate;
-                # the card reports the unset key as blocked (reference §6.1.6)
-                pin_tries = None
-        return CardProbed(job.session_id, token, availability.auth, pin_tries)
+        return CardProbed(job.session_id, token, availability.auth)
+
+    def _pin_counter(self, job: ReadPinCounter) -> PinCounterRead:
+        jpki_ap = self.card.jpki()
+        status = jpki_ap.auth_pin_tries()
+        if status.blocked and not jpki_ap.certificate_availability().sign:
+            # 顔認証マイナンバーカード: no PIN was ever set, and no signing certificate; the
+            # card reports the unset key as blocked (docs/card-protocol.md). EF 0008 is cached.
+            return PinCounterRead(job.session_id, None)
+        return PinCounterRead(job.session_id, status.tries_left)
 
     def _match_face(self, sid: str) -> FaceMatched:
         if self._face is None:

@@ -18,10 +18,12 @@ from myna_reader.daemon.engine import (
     CardJob,
     CardJobFailed,
     CardProbed,
+    PinCounterRead,
     PinOutcome,
     PinVerified,
     ProbeCard,
     ReadCertificate,
+    ReadPinCounter,
     ReleaseCard,
     Secret,
     Sign,
@@ -167,10 +169,16 @@ def run_card_jobs(reader: Reader) -> list[object]:
     answers: list[object] = []
     probe = jobs.execute(ProbeCard("fuzz"))
     answers.append(probe)
-    if not isinstance(probe, CardProbed) or probe.pin_tries in (None, 0):
+    if not isinstance(probe, CardProbed):
         return answers
-    sequence: list[CardJob] = [VerifyPin("fuzz", Secret(TOUR_PIN)), ReadCertificate("fuzz"),
-                               Sign("fuzz", CHALLENGE)]
+    # the plastic card's order: its certificate, its counter, then the PIN (docs/session.md)
+    for first in (ReadCertificate("fuzz"), ReadPinCounter("fuzz")):
+        answer = jobs.execute(first)
+        answers.append(answer)
+        if isinstance(answer, CardJobFailed) or (
+                isinstance(answer, PinCounterRead) and answer.tries in (None, 0)):
+            return answers
+    sequence: list[CardJob] = [VerifyPin("fuzz", Secret(TOUR_PIN)), Sign("fuzz", CHALLENGE)]
     for job in sequence:
         answer = jobs.execute(job)
         answers.append(answer)

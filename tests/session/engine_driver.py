@@ -4,6 +4,7 @@ and one function per phase that reaches it by legal events only (strict engine).
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from myna_reader.daemon.engine import (
     Button,
@@ -21,6 +22,7 @@ from myna_reader.daemon.engine import (
     PasscodeChecked,
     PasscodeStatus,
     Phase,
+    PinCounterRead,
     PinOutcome,
     PinVerified,
     Pressed,
@@ -44,6 +46,7 @@ PIN_TEXT = "4719"
 CHALLENGE = b"terminal-challenge"
 CERT_DER = b"SYNTHETIC-CERT-DER"
 FINGERPRINT = "fp-synthetic-0001"
+NOT_AFTER = datetime(2049, 6, 30, tzinfo=UTC)  # far from every notice and grace period
 
 
 class Driver:
@@ -93,6 +96,7 @@ def of_type(effects: list[Effect], kind: type) -> list[Effect]:
 
 FACE = SessionConfig(face=FaceSettings(available=True))
 UNTIL_CANCEL = SessionConfig(staff=StaffModeConfig(scope=StaffScope.UNTIL_CANCEL))
+PRESCRIBING = SessionConfig(ask_prescription=True)
 
 
 # --- reachers: each returns a driver whose engine is in the named phase ---------------------
@@ -115,16 +119,39 @@ def probing(config: SessionConfig | None = None) -> Driver:
     return d
 
 
-def pin(config: SessionConfig | None = None, tries: int = 3) -> Driver:
+def cert_read(d: Driver, not_after: datetime = NOT_AFTER) -> list[Effect]:
+    return d.feed(CertificateRead(d.sid, CERT_DER, FINGERPRINT, not_after))
+
+
+def reading_cert(config: SessionConfig | None = None,
+                 token: TokenKind = TokenKind.PLASTIC_CARD) -> Driver:
+    """A plastic card (or an iPhone) shows its certificate before anything is asked."""
     d = probing(config)
-    d.feed(CardProbed(d.sid, TokenKind.PLASTIC_CARD, True, tries))
+    d.feed(CardProbed(d.sid, token, True))
+    return d
+
+
+def reading_counter(config: SessionConfig | None = None) -> Driver:
+    d = reading_cert(config)
+    cert_read(d)
+    return d
+
+
+def pin(config: SessionConfig | None = None, tries: int = 3) -> Driver:
+    d = reading_counter(config)
+    d.feed(PinCounterRead(d.sid, tries))
+    return d
+
+
+def android_pin(config: SessionConfig | None = None, tries: int = 3) -> Driver:
+    d = probing(config)
+    d.feed(CardProbed(d.sid, TokenKind.ANDROID, True))
+    d.feed(PinCounterRead(d.sid, tries))
     return d
 
 
 def method() -> Driver:
-    d = probing(FACE)
-    d.feed(CardProbed(d.sid, TokenKind.PLASTIC_CARD, True, 3))
-    return d
+    return pin(FACE)
 
 
 def matching_face() -> Driver:
@@ -140,15 +167,18 @@ def verifying(config: SessionConfig | None = None) -> Driver:
     return d
 
 
-def reading_cert(config: SessionConfig | None = None) -> Driver:
-    d = verifying(config)
+def android_reading_cert(config: SessionConfig | None = None) -> Driver:
+    """An Android token releases its certificate only after VERIFY."""
+    d = android_pin(config)
+    d.type_digits()
+    d.press(Button.OK)
     d.feed(PinVerified(d.sid, PinOutcome.OK, 3))
     return d
 
 
 def awaiting_challenge() -> Driver:
-    d = reading_cert()
-    d.feed(CertificateRead(d.sid, CERT_DER, FINGERPRINT, expired=False))
+    d = verifying()
+    d.feed(PinVerified(d.sid, PinOutcome.OK, 3))
     return d
 
 
@@ -159,14 +189,21 @@ def signing() -> Driver:
 
 
 def consent(config: SessionConfig | None = None) -> Driver:
-    d = reading_cert(config)
+    d = verifying(config)
     d.feed(ChallengeReceived(CHALLENGE))
-    d.feed(CertificateRead(d.sid, CERT_DER, FINGERPRINT, expired=False))
+    d.feed(PinVerified(d.sid, PinOutcome.OK, 3))
     d.feed(Signed(d.sid, b"SIGNATURE"))
     return d
 
 
 def done(config: SessionConfig | None = None) -> Driver:
+    d = consent(config)
+    for _ in d.config.consent_pages:
+        d.press(Button.AGREE)
+    return d
+
+
+def prescription(config: SessionConfig = PRESCRIBING) -> Driver:
     d = consent(config)
     for _ in d.config.consent_pages:
         d.press(Button.AGREE)
@@ -218,13 +255,13 @@ def staff_probing(config: SessionConfig | None = None) -> Driver:
 
 def staff_reading_cert(config: SessionConfig | None = None) -> Driver:
     d = staff_probing(config)
-    d.feed(CardProbed(d.sid, TokenKind.PLASTIC_CARD, True, 0))
+    d.feed(CardProbed(d.sid, TokenKind.PLASTIC_CARD, True))
     return d
 
 
 def staff_consent(config: SessionConfig | None = None) -> Driver:
     d = staff_reading_cert(config)
-    d.feed(CertificateRead(d.sid, CERT_DER, FINGERPRINT, expired=False))
+    cert_read(d)
     return d
 
 
@@ -250,10 +287,12 @@ REACH: dict[Phase, list[Callable[[], Driver]]] = {
     Phase.MATCHING_FACE: [matching_face],
     Phase.PIN: [pin],
     Phase.VERIFYING: [verifying],
-    Phase.READING_CERT: [reading_cert, staff_reading_cert],
+    Phase.READING_CERT: [reading_cert, staff_reading_cert, android_reading_cert],
+    Phase.READING_COUNTER: [reading_counter],
     Phase.AWAITING_CHALLENGE: [awaiting_challenge],
     Phase.SIGNING: [signing],
     Phase.CONSENT: [consent, staff_consent],
+    Phase.PRESCRIPTION: [prescription],
     Phase.DONE: [done, lambda: staff_done(UNTIL_CANCEL)],
     Phase.ERROR: [error, error_card_gone],
     Phase.STAFF_PASSCODE: [staff_passcode],

@@ -26,13 +26,16 @@ from myna_reader.daemon.engine import (
     CertificateRead,
     ChallengeReceived,
     CheckPasscode,
+    ConfigError,
     ConsentItem,
+    ConsentPage,
     DigitPressed,
     Event,
     Method,
     Mode,
     PasscodeChecked,
     PasscodeStatus,
+    PinCounterRead,
     PinOutcome,
     PinVerified,
     Pressed,
@@ -41,7 +44,6 @@ from myna_reader.daemon.engine import (
     Secret,
     SecretFormatError,
     SessionConfig,
-    SessionConfigError,
     Signed,
     StaffScope,
     StorePasscode,
@@ -50,13 +52,12 @@ from myna_reader.daemon.engine import (
     VerifyPin,
     WriteAudit,
     kind_of_exception,
-    pages_from_config,
-    session_config_from_mapping,
+    validate_session_overrides,
 )
 from myna_reader.daemon.harness.replay import bench_engine, run_events
 from myna_reader.daemon.store.audit import AUDIT_FILE, AuditLog
 from myna_reader.drivers import errors
-from tests.session.engine_driver import PIN, PIN_TEXT, done
+from tests.session.engine_driver import NOT_AFTER, PIN, PIN_TEXT, done
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -133,7 +134,9 @@ def test_default_settings() -> None:
     assert config.lockout.duration_s == 1800
     assert [p.id for p in config.consent_pages] == [
         "medication-treatment", "health-checkups", "certificates"]
-    assert sorted(i for p in DEFAULT_CONSENT_PAGES for i in p.items) == sorted(ConsentItem)
+    # every item but the 電子カルテ情報共有サービス's, which a facility adds when it takes part
+    assert sorted(i for p in DEFAULT_CONSENT_PAGES for i in p.items) == sorted(
+        set(ConsentItem) - {ConsentItem.CLINICAL_RECORDS})
 
 
 @pytest.mark.parametrize(("raw", "key"), [
@@ -152,14 +155,14 @@ def test_default_settings() -> None:
     ({"consent": {"pages": "all"}}, "consent.pages"),
 ])
 def test_bad_settings_name_the_key(raw: dict[str, object], key: str) -> None:
-    with pytest.raises(SessionConfigError) as info:
-        session_config_from_mapping(raw)
-    assert info.value.key == key
+    with pytest.raises(ConfigError) as info:
+        validate_session_overrides(raw)
+    assert [p.key for p in info.value.problems] == [key]
     assert str(info.value).startswith(key + ": ")
 
 
 def test_settings_from_config_data() -> None:
-    config = session_config_from_mapping({
+    config = validate_session_overrides({
         "timeouts": {"pin_s": 45},
         "staff_mode": {"scope": "until-cancel", "idle_timeout_s": 60, "lockout_failures": 3},
         "face": {"available": True},
@@ -170,12 +173,12 @@ def test_settings_from_config_data() -> None:
     assert config.staff.idle_s == 60
     assert config.lockout.max_failures == 3
     assert config.face_available
-    assert config.consent_pages == pages_from_config(
-        [{"id": "one", "items": ["pharmaceutical", "diagnosis"]}])
+    assert config.consent_pages == (
+        ConsentPage("one", (ConsentItem.PHARMACEUTICAL, ConsentItem.DIAGNOSIS)),)
 
 
 def test_one_item_per_page_records_each_answer() -> None:
-    pages = pages_from_config([{"id": i.value, "items": [i.value]} for i in ConsentItem])
+    pages = tuple(ConsentPage(i.value, (i,)) for i in ConsentItem)
     d = done(SessionConfig(consent_pages=pages))
     consents = d.results()[0].consents
     assert [a.item for a in consents] == list(ConsentItem)  # result-file order
@@ -231,17 +234,19 @@ def _scripted_card(job: CardJob | CheckPasscode | StorePasscode) -> Event | None
         return PasscodeChecked(job.code == Secret("2580"), 4)
     sid = job.session_id
     return {
-        "ProbeCard": CardProbed(sid, TokenKind.PLASTIC_CARD, True, 3),
+        "ProbeCard": CardProbed(sid, TokenKind.PLASTIC_CARD, True),
+        "ReadPinCounter": PinCounterRead(sid, 3),
         "VerifyPin": PinVerified(sid, PinOutcome.OK, 3),
-        "ReadCertificate": CertificateRead(sid, b"DER", "fp", False),
+        "ReadCertificate": CertificateRead(sid, b"DER", "fp", NOT_AFTER),
         "Sign": Signed(sid, b"SIG"),
     }[type(job).__name__]
 
 
 def test_run_events_drives_a_whole_confirmation() -> None:
     script: list[Event] = [ReaderAttached("replay"), PasscodeStatus(True),
-                           ChallengeReceived(b"c"), CardPlaced("r1", 1.7e9),
+                           CardPlaced("r1", 1.7e9),
                            *[DigitPressed(d) for d in PIN], Pressed(Button.OK),
+                           ChallengeReceived(b"c" * 16),
                            Pressed(Button.AGREE), Pressed(Button.DISAGREE),
                            Pressed(Button.AGREE)]
     run = run_events(SessionConfig(), [(float(i), e) for i, e in enumerate(script)],
@@ -249,7 +254,8 @@ def test_run_events_drives_a_whole_confirmation() -> None:
     summary = run.summary()
     assert summary["final_screen"] == "done"
     assert summary["results"] == [{
-        "id": "r1", "method": "pin", "certificate": "fp", "signed": True,
+        "id": "r1", "method": "pin", "token": "plastic-card", "certificate": "fp",
+        "certificate_life": "valid", "signed": True,
         "consents": {"limit-application": True, "specific-disease": True,
                      "health-checkups": False, "pharmaceutical": True, "diagnosis": True,
                      "operation": True}}]

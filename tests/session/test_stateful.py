@@ -7,6 +7,7 @@ invariants of issue 3 are checked."""
 from __future__ import annotations
 
 import dataclasses
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hypothesis import HealthCheck, settings
@@ -37,6 +38,7 @@ from myna_reader.daemon.engine import (
     PasscodeIssued,
     PasscodeStatus,
     Phase,
+    PinCounterRead,
     PinOutcome,
     PinVerified,
     Pressed,
@@ -44,6 +46,7 @@ from myna_reader.daemon.engine import (
     ReadCertificate,
     ReaderAttached,
     ReaderDetached,
+    ReadPinCounter,
     ReleaseCard,
     ResultMessage,
     Secret,
@@ -53,12 +56,14 @@ from myna_reader.daemon.engine import (
     Signed,
     StaffModeConfig,
     StaffScope,
+    TerminalLink,
     Tick,
     TokenKind,
     VerifyPin,
     WriteAudit,
+    asked_pages,
 )
-from tests.session.engine_driver import WALL0, Driver, walk_to_rest
+from tests.session.engine_driver import NOT_AFTER, WALL0, Driver, walk_to_rest
 
 STAFF_ONLY_PHASES = {Phase.STAFF_PASSCODE, Phase.CHECKING_PASSCODE, Phase.STAFF_LOCKED}
 INTENTS = (Pressed, DigitPressed)
@@ -89,12 +94,13 @@ class SessionMachine(RuleBasedStateMachine):
         self.last: tuple[Event, Phase, Mode, list[Effect], float | None] | None = None
 
     @initialize(face=st.booleans(), scope=st.sampled_from(StaffScope),
-                pages=st.integers(0, 3))
-    def setup(self, face: bool, scope: StaffScope, pages: int) -> None:
+                pages=st.integers(0, 3), prescription=st.booleans())
+    def setup(self, face: bool, scope: StaffScope, pages: int, prescription: bool) -> None:
         base = SessionConfig()
         config = SessionConfig(face=FaceSettings(available=face),
                                staff=StaffModeConfig(scope=scope),
-                               consent_pages=base.consent_pages[:pages])
+                               consent_pages=base.consent_pages[:pages],
+                               ask_prescription=prescription)
         self.d = Driver(config, strict=False)
         self.attach_reader()
         self.feed(PasscodeStatus(provisioned=True))
@@ -104,7 +110,9 @@ class SessionMachine(RuleBasedStateMachine):
     def feed(self, event: Event, dt: float = 0.05) -> None:
         before = self.d.state
         out = self.d.feed(event, dt)
-        self.last = (event, before.phase, before.mode, out, before.deadline)
+        # a person's screen counts down first: its deadline proper is where it ends
+        end = before.ends_at if before.ends_at is not None else before.deadline
+        self.last = (event, before.phase, before.mode, out, end)
         for effect in out:
             if isinstance(effect, ReleaseCard):
                 self.pending = [j for j in self.pending if j.session_id != effect.session_id]
@@ -129,6 +137,7 @@ class SessionMachine(RuleBasedStateMachine):
         self.deadlines_lie_ahead()
         self.result_only_after_every_page_and_once()
         self.no_secret_outside_its_job()
+        self.no_pin_while_the_terminal_is_away()
 
     # --- the world ---------------------------------------------------------------------------
 
@@ -175,6 +184,9 @@ class SessionMachine(RuleBasedStateMachine):
         elif phase is Phase.CONSENT:
             self.feed(Pressed(data.draw(st.sampled_from([Button.AGREE, Button.AGREE,
                                                          Button.DISAGREE, Button.BACK]))))
+        elif phase is Phase.PRESCRIPTION:
+            self.feed(Pressed(data.draw(st.sampled_from([
+                Button.PRESCRIPTION_ELECTRONIC, Button.PRESCRIPTION_PAPER, Button.BACK]))))
         elif phase is Phase.METHOD:
             view = self.d.state.shown
             choices = [b for b, shown in ((Button.METHOD_FACE, getattr(view, "face", False)),
@@ -248,16 +260,23 @@ class SessionMachine(RuleBasedStateMachine):
             answer = CardProbed(
                 sid,
                 TokenKind.PLASTIC_CARD if plain else data.draw(st.sampled_from(TokenKind)),
-                plain or data.draw(st.booleans()),
-                data.draw(st.integers(1, 3)) if plain
-                else data.draw(st.one_of(st.none(), st.integers(0, 3))))
+                plain or data.draw(st.booleans()))
+        elif isinstance(job, ReadPinCounter):
+            answer = PinCounterRead(sid, data.draw(st.integers(1, 3)) if data.draw(usual) > 0
+                                    else data.draw(st.one_of(st.none(), st.integers(0, 3))))
         elif isinstance(job, VerifyPin):
             outcome = (PinOutcome.OK if data.draw(usual) > 1
                        else data.draw(st.sampled_from(PinOutcome)))
             answer = PinVerified(sid, outcome, 0 if outcome is PinOutcome.BLOCKED
                                  else data.draw(st.integers(1, 3)))
         elif isinstance(job, ReadCertificate):
-            answer = CertificateRead(sid, b"CERT", "fp", data.draw(usual) == 0)
+            # valid, or around the session's day: in the notice, in the grace, long expired
+            session = self.d.state.session
+            placed = datetime.fromtimestamp(
+                WALL0 if session is None else session.started_wall, UTC)
+            answer = CertificateRead(sid, b"CERT", "fp", NOT_AFTER if data.draw(usual) else
+                                     placed + timedelta(days=data.draw(st.sampled_from(
+                                         [30, -30, -400]))))
         elif isinstance(job, Sign):
             answer = Signed(sid, b"SIG")
         elif isinstance(job, MatchFace):
@@ -285,6 +304,10 @@ class SessionMachine(RuleBasedStateMachine):
     def store_status(self, provisioned: bool) -> None:
         self.feed(PasscodeStatus(provisioned))
 
+    @rule(connected=st.booleans())
+    def terminal_link(self, connected: bool) -> None:
+        self.feed(TerminalLink(connected))
+
     @rule()
     def stale_answer(self) -> None:
         self.feed(CardJobFailed("long-gone", CardErrorKind.IO_ERROR))
@@ -306,9 +329,13 @@ class SessionMachine(RuleBasedStateMachine):
 
     def at_most_one_session(self) -> None:
         state = self.d.state
-        if state.session is not None:
-            assert state.session.id == f"p{self.placements}"
-            assert state.card_present
+        session = state.session
+        if session is None:
+            return
+        if session.card_released and session.token is not None and session.token.phone:
+            return  # a phone read may leave, and the next card come, before the last page
+        assert session.id == f"p{self.placements}"
+        assert state.card_present
 
     def staff_mode_ends_as_it_must(self) -> None:
         if self.last is None:
@@ -349,15 +376,21 @@ class SessionMachine(RuleBasedStateMachine):
         if not results:
             return
         assert len(results) == 1
-        pages = self.d.config.consent_pages
+        pages = asked_pages(self.d.config.consent_pages, results[0].qualification_only)
         asked = sorted(item for page in pages for item in page.items)
         assert sorted(a.item for a in results[0].consents) == asked
-        if pages:
+        assert not (results[0].qualification_only
+                    and any(a.item.viewing for a in results[0].consents))
+        assert (results[0].prescription is not None) == self.d.config.ask_prescription
+        if self.d.config.ask_prescription:
+            assert isinstance(event, Pressed)
+            assert phase_before is Phase.PRESCRIPTION
+        elif pages:
             assert isinstance(event, Pressed)
             assert event.button in (Button.AGREE, Button.DISAGREE)
             assert phase_before is Phase.CONSENT
         else:  # no pages: the result follows the card work at once
-            assert isinstance(event, Signed | CertificateRead)
+            assert isinstance(event, Signed | CertificateRead | FaceMatched)
         assert any(isinstance(e, WriteAudit) and e.record.outcome == "confirmed" for e in out)
 
     def no_secret_outside_its_job(self) -> None:
@@ -373,6 +406,12 @@ class SessionMachine(RuleBasedStateMachine):
                 assert "*" in repr(effect)
             else:
                 assert _secrets_in(effect) == 0, effect
+
+    def no_pin_while_the_terminal_is_away(self) -> None:
+        state = self.d.state
+        if state.terminal_away and state.mode is Mode.UNATTENDED:
+            assert state.phase is not Phase.PIN
+            assert self.last is None or not any(isinstance(e, VerifyPin) for e in self.last[3])
 
     @invariant()
     def walking_away_always_ends_in_standby(self) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import pytest
 
@@ -42,6 +43,7 @@ from myna_reader.daemon.engine import (
     PasscodeIssued,
     PasscodeStatus,
     Phase,
+    PinCounterRead,
     PinOutcome,
     PinVerified,
     PinView,
@@ -52,6 +54,7 @@ from myna_reader.daemon.engine import (
     ReaderAttached,
     ReaderDetached,
     ReadingView,
+    ReadPinCounter,
     ReleaseCard,
     ResultMessage,
     Secret,
@@ -77,6 +80,7 @@ from tests.session.engine_driver import (
     CHALLENGE,
     FACE,
     FINGERPRINT,
+    NOT_AFTER,
     PIN_TEXT,
     REACH,
     UNTIL_CANCEL,
@@ -95,6 +99,7 @@ from tests.session.engine_driver import (
     pin,
     probing,
     reading_cert,
+    reading_counter,
     signing,
     staff_consent,
     staff_done,
@@ -132,7 +137,8 @@ class Case:
         before = d.phase
         if self.event is None:
             assert d.state.deadline is not None
-            out = d.feed(Tick(), dt=d.state.deadline - d.now)
+            end = d.state.ends_at or d.state.deadline  # past a countdown: its end
+            out = d.feed(Tick(), dt=end - d.now)
             return d, out, (before, TIMEOUT)
         event = self.event(d)
         out = d.feed(event)
@@ -144,8 +150,16 @@ def ev(event: Event) -> EventOf:
     return lambda d: event
 
 
-def probed(token: TokenKind, auth: bool, tries: int | None) -> EventOf:
-    return lambda d: CardProbed(d.sid, token, auth, tries)
+def probed(token: TokenKind, auth: bool = True) -> EventOf:
+    return lambda d: CardProbed(d.sid, token, auth)
+
+
+def counter(tries: int | None) -> EventOf:
+    return lambda d: PinCounterRead(d.sid, tries)
+
+
+def cert(not_after: datetime = NOT_AFTER) -> EventOf:
+    return lambda d: CertificateRead(d.sid, CERT_DER, FINGERPRINT, not_after)
 
 
 def has(*kinds: type) -> Check:
@@ -214,8 +228,8 @@ FACE_TWICE = SessionConfig(face=FaceSettings(available=True, attempts=2))
 
 
 def _face_job(config: SessionConfig = FACE_TWICE, tries: int | None = 3) -> Driver:
-    d = probing(config)
-    d.feed(CardProbed(d.sid, TokenKind.PLASTIC_CARD, True, tries))
+    d = reading_counter(config)
+    d.feed(PinCounterRead(d.sid, tries))
     d.press(Button.METHOD_FACE)
     return d
 
@@ -297,40 +311,44 @@ CASES: list[Case] = [
     Case("staff button while locked", _standby_locked, ev(Pressed(Button.STAFF)),
          Phase.STAFF_LOCKED),
     Case("technician", standby, ev(Pressed(Button.TECHNICIAN)), Phase.TECHNICIAN),
-    # probe outcomes
-    Case("probe: PIN card", probing, probed(TokenKind.PLASTIC_CARD, True, 3), Phase.PIN,
-         lambda d, out: d.state.shown == PinView(tries_left=3)),
-    Case("probe: one try left", probing, probed(TokenKind.PLASTIC_CARD, True, 1), Phase.PIN,
-         lambda d, out: PlayCue(Cue.ONE_TRY_LEFT) in out and d.state.shown.one_try_left),  # type: ignore[union-attr]
-    Case("probe: face card", probing, probed(TokenKind.PLASTIC_CARD, True, None), Phase.ERROR,
-         error_code("102")),
-    Case("probe: PIN blocked", probing, probed(TokenKind.PLASTIC_CARD, True, 0), Phase.ERROR,
-         error_code("101")),
-    Case("probe: iPhone", probing, probed(TokenKind.IPHONE, True, 3), Phase.ERROR,
-         error_code("104")),
-    Case("probe: no auth cert", probing, probed(TokenKind.PLASTIC_CARD, False, 3),
+    # probe outcomes: the token decides what comes first
+    Case("probe: plastic card, certificate first", probing, probed(TokenKind.PLASTIC_CARD),
+         Phase.READING_CERT, has(ReadCertificate)),
+    Case("probe: no auth cert", probing, probed(TokenKind.PLASTIC_CARD, False),
          Phase.ERROR, error_code("105")),
-    Case("probe: Android, PIN first", probing, probed(TokenKind.ANDROID, True, 3), Phase.PIN),
-    Case("probe: face configured", lambda: probing(FACE),
-         probed(TokenKind.PLASTIC_CARD, True, 3), Phase.METHOD,
-         lambda d, out: d.state.shown == MethodView(face=True, pin=True)),
-    Case("probe: face configured, Android", lambda: probing(FACE),
-         probed(TokenKind.ANDROID, True, 3), Phase.PIN),
-    Case("probe: face configured, blocked PIN", lambda: probing(FACE),
-         probed(TokenKind.PLASTIC_CARD, True, 0), Phase.METHOD,
-         lambda d, out: d.state.shown == MethodView(face=True, pin=False)),
-    Case("staff probe: read without PIN", staff_probing,
-         probed(TokenKind.PLASTIC_CARD, True, None), Phase.READING_CERT, has(ReadCertificate),
-         Mode.STAFF),
-    Case("staff probe: Android", staff_probing, probed(TokenKind.ANDROID, True, 3),
+    Case("probe: Android, PIN counter first", probing, probed(TokenKind.ANDROID),
+         Phase.READING_COUNTER, has(ReadPinCounter)),
+    Case("probe: iPhone, certificate first", probing, probed(TokenKind.IPHONE),
+         Phase.READING_CERT, all_of(has(ReadCertificate),
+                                    lambda d, out: d.state.session.method is Method.PHONE)),  # type: ignore[union-attr]
+    Case("staff probe: read without PIN", staff_probing, probed(TokenKind.PLASTIC_CARD),
+         Phase.READING_CERT, has(ReadCertificate), Mode.STAFF),
+    Case("staff probe: Android", staff_probing, probed(TokenKind.ANDROID),
          Phase.ERROR, error_code("103"), Mode.STAFF),
+    # the certificate before the PIN, then the counter
+    Case("cert usable: the PIN counter next", reading_cert, cert(), Phase.READING_COUNTER,
+         all_of(has(ReadPinCounter), lambda d, out: not any(isinstance(e, VerifyPin)
+                                                            for e in d.effects))),
+    Case("counter: PIN card", reading_counter, counter(3), Phase.PIN,
+         lambda d, out: d.state.shown == PinView(tries_left=3)),
+    Case("counter: one try left", reading_counter, counter(1), Phase.PIN,
+         lambda d, out: PlayCue(Cue.ONE_TRY_LEFT) in out and d.state.shown.one_try_left),  # type: ignore[union-attr]
+    Case("counter: face card", reading_counter, counter(None), Phase.ERROR,
+         error_code("102")),
+    Case("counter: PIN blocked", reading_counter, counter(0), Phase.ERROR, error_code("101")),
+    Case("counter: face configured", lambda: reading_counter(FACE), counter(3), Phase.METHOD,
+         lambda d, out: d.state.shown == MethodView(face=True, pin=True)),
+    Case("counter: face configured, blocked PIN", lambda: reading_counter(FACE), counter(0),
+         Phase.METHOD, lambda d, out: d.state.shown == MethodView(face=True, pin=False)),
     # method
     Case("method: PIN", method, ev(Pressed(Button.METHOD_PIN)), Phase.PIN,
          lambda d, out: d.state.shown.back_button),  # type: ignore[union-attr]
     Case("method: face", method, ev(Pressed(Button.METHOD_FACE)), Phase.MATCHING_FACE,
          has(MatchFace)),
-    Case("face matched", matching_face, lambda d: FaceMatched(d.sid, True),
-         Phase.READING_CERT, has(ReadCertificate)),
+    Case("face matched: the certificate was read before", matching_face,
+         lambda d: FaceMatched(d.sid, True), Phase.CONSENT,
+         all_of(has(ReleaseCard), lambda d, out: not any(isinstance(e, ReadCertificate)
+                                                         for e in out))),
     Case("face not matched", matching_face, lambda d: FaceMatched(d.sid, False), Phase.METHOD,
          lambda d, out: d.state.shown == MethodView(face=False, pin=True, face_failed=True)),
     Case("face guidance: shown, same deadline", matching_face,
@@ -355,8 +373,11 @@ CASES: list[Case] = [
     Case("PIN delete", _pin_full, ev(Pressed(Button.DELETE)), Phase.PIN, _digits(3)),
     Case("PIN OK", _pin_full, ev(Pressed(Button.OK)), Phase.VERIFYING, _pin_ok),
     Case("PIN back", _pin_from_method, ev(Pressed(Button.BACK)), Phase.METHOD),
-    Case("VERIFY ok", verifying, lambda d: PinVerified(d.sid, PinOutcome.OK, 3),
-         Phase.READING_CERT, has(ReadCertificate)),
+    Case("VERIFY ok, no challenge yet", verifying,
+         lambda d: PinVerified(d.sid, PinOutcome.OK, 3), Phase.AWAITING_CHALLENGE),
+    Case("VERIFY ok, challenge waiting", lambda: _with_challenge(verifying),
+         lambda d: PinVerified(d.sid, PinOutcome.OK, 3), Phase.SIGNING,
+         lambda d, out: Sign(d.sid, CHALLENGE) in out),
     Case("VERIFY wrong", verifying, lambda d: PinVerified(d.sid, PinOutcome.INCORRECT, 2),
          Phase.PIN,
          lambda d, out: d.state.shown == PinView(tries_left=2, wrong=True)
@@ -367,18 +388,13 @@ CASES: list[Case] = [
     Case("VERIFY blocked", verifying, lambda d: PinVerified(d.sid, PinOutcome.BLOCKED, 0),
          Phase.ERROR, error_code("101")),
     # certificate and signature
-    Case("cert, challenge waiting", lambda: _with_challenge(reading_cert),
-         lambda d: CertificateRead(d.sid, CERT_DER, FINGERPRINT, False), Phase.SIGNING,
-         lambda d, out: Sign(d.sid, CHALLENGE) in out and d.state.challenge is None),
-    Case("cert, no challenge yet", reading_cert,
-         lambda d: CertificateRead(d.sid, CERT_DER, FINGERPRINT, False),
-         Phase.AWAITING_CHALLENGE),
-    Case("cert expired", reading_cert,
-         lambda d: CertificateRead(d.sid, CERT_DER, FINGERPRINT, True), Phase.ERROR,
-         all_of(error_code("006"), has(ReleaseCard))),
-    Case("staff cert", staff_reading_cert,
-         lambda d: CertificateRead(d.sid, CERT_DER, FINGERPRINT, False), Phase.CONSENT,
-         has(ReleaseCard), Mode.STAFF),
+    Case("cert expired long ago: no PIN asked", reading_cert,
+         cert(datetime(2020, 3, 31, 14, 59, 59, tzinfo=UTC)), Phase.ERROR,
+         all_of(error_code("006"), has(ReleaseCard),
+                lambda d, out: not any(isinstance(e, ReadPinCounter | VerifyPin)
+                                       for e in d.effects))),
+    Case("staff cert", staff_reading_cert, cert(), Phase.CONSENT, has(ReleaseCard),
+         Mode.STAFF),
     Case("challenge arrives", awaiting_challenge, ev(ChallengeReceived(CHALLENGE)),
          Phase.SIGNING, has(Sign)),
     Case("signed", signing, lambda d: Signed(d.sid, b"SIGNATURE"), Phase.CONSENT,
@@ -439,6 +455,7 @@ CASES: list[Case] = [
     Case("face match times out", matching_face, None, Phase.ERROR, error_code("108")),
     Case("VERIFY times out", verifying, None, Phase.ERROR, error_code("108")),
     Case("cert read times out", reading_cert, None, Phase.ERROR, error_code("108")),
+    Case("counter read times out", reading_counter, None, Phase.ERROR, error_code("108")),
     Case("signature times out", signing, None, Phase.ERROR, error_code("108")),
     Case("challenge never comes", awaiting_challenge, None, Phase.ERROR, error_code("109")),
     Case("method walked away", method, None, Phase.STANDBY,
@@ -476,7 +493,7 @@ def _staff_consent_last(config: SessionConfig | None) -> Driver:
 # generic cases, for every phase where the table has the entry
 for _name, _reach in all_reachers():
     _phase = _reach().phase
-    CASES.append(Case(f"{_name}: challenge", _reach, ev(ChallengeReceived(b"c2")),
+    CASES.append(Case(f"{_name}: challenge", _reach, ev(ChallengeReceived(CHALLENGE)),
                       Phase.SIGNING if _phase is Phase.AWAITING_CHALLENGE else _phase,
                       mode=None))
     CASES.append(Case(f"{_name}: passcode issued", _reach, ev(PasscodeIssued(Secret("1357"))),
@@ -496,11 +513,12 @@ for _name, _reach in all_reachers():
         CASES.append(Case(f"{_name}: 中止", _reach, ev(Pressed(Button.CANCEL)), Phase.STANDBY,
                           no_result))
 for _phase in (Phase.PROBING, Phase.METHOD, Phase.MATCHING_FACE, Phase.PIN, Phase.VERIFYING,
-               Phase.READING_CERT, Phase.AWAITING_CHALLENGE, Phase.SIGNING, Phase.CONSENT):
+               Phase.READING_CERT, Phase.READING_COUNTER, Phase.AWAITING_CHALLENGE,
+               Phase.SIGNING, Phase.CONSENT):
     CASES.append(Case(f"{_phase.value}: card removed", REACH[_phase][0], ev(CardRemoved()),
                       Phase.ERROR, all_of(error_code("106"), released_once)))
 for _phase in (Phase.PROBING, Phase.MATCHING_FACE, Phase.VERIFYING, Phase.READING_CERT,
-               Phase.SIGNING):
+               Phase.READING_COUNTER, Phase.SIGNING):
     CASES.append(Case(f"{_phase.value}: card job failed", REACH[_phase][0],
                       lambda d: CardJobFailed(d.sid, CardErrorKind.IO_ERROR), Phase.ERROR,
                       error_code("107")))
@@ -526,7 +544,10 @@ def test_transition(case: Case) -> None:
 
 
 def test_every_table_entry_and_deadline_has_a_case() -> None:
-    covered = {case.run()[2] for case in CASES}
+    # the phones', life cycle's and prescription's cases live in their own module
+    from tests.session.test_deadlines_and_presence import CASES as OURS
+    from tests.session.test_phones_and_certificates import CASES as MORE
+    covered = {case.run()[2] for case in CASES + MORE + OURS}
     missing_table = set(TABLE) - covered
     missing_timeouts = {(p, TIMEOUT) for p in TIMEOUTS} - covered
     assert not missing_table, sorted(map(str, missing_table))
@@ -552,7 +573,7 @@ PROBES: list[Callable[[Driver], Event]] = [
     lambda d: DigitPressed(1),
     *[_press_probe(b) for b in Button],
     lambda d: CardProbed(d.state.session.id if d.state.session else "none",
-                         TokenKind.PLASTIC_CARD, True, 3),
+                         TokenKind.PLASTIC_CARD, True),
     lambda d: PinVerified(d.state.session.id if d.state.session else "none",
                           PinOutcome.OK, 3),
     lambda d: Signed(d.state.session.id if d.state.session else "none", b"s"),
@@ -607,7 +628,7 @@ def test_stale_job_result_is_dropped_silently() -> None:
     d.feed(Tick(), dt=100.0)  # probe timed out: error screen
     assert d.phase is Phase.ERROR
     state_before = d.state
-    out = d.feed(CardProbed(old, TokenKind.PLASTIC_CARD, True, 3))
+    out = d.feed(CardProbed(old, TokenKind.PLASTIC_CARD, True))
     assert d.state == state_before
     assert out == []
 
@@ -648,4 +669,4 @@ def test_until_cancel_keeps_staff_mode_for_a_second_patient() -> None:
 def test_staff_idle_deadline_is_configurable() -> None:
     config = SessionConfig(staff=StaffModeConfig(scope=StaffScope.ONE, idle_s=7.0))
     d = staff_standby(config)
-    assert d.state.deadline == pytest.approx(d.now + 7.0)
+    assert d.state.ends_at == pytest.approx(d.now + 7.0)  # its countdown starts at 3.5 s

@@ -16,6 +16,7 @@ from myna_reader.daemon.engine import (
     CardRemoved,
     CertificateRead,
     Phase,
+    PinCounterRead,
     PinOutcome,
     PinVerified,
     ResultMessage,
@@ -24,47 +25,60 @@ from myna_reader.daemon.engine import (
     TokenKind,
     WriteAudit,
 )
-from tests.session.engine_driver import CERT_DER, CHALLENGE, FINGERPRINT, Driver, consent
+from tests.session.engine_driver import (
+    CERT_DER,
+    CHALLENGE,
+    FINGERPRINT,
+    NOT_AFTER,
+    Driver,
+    consent,
+)
 
 
 def _sign_next_pin_session(d: Driver) -> list[object]:
-    """From standby: a PIN session up to its certificate; the effects of that last step."""
+    """From standby: a PIN session up to its VERIFY; the effects of that last step."""
     d.place_card()
-    d.feed(CardProbed(d.sid, TokenKind.PLASTIC_CARD, True, 3))
+    d.feed(CardProbed(d.sid, TokenKind.PLASTIC_CARD, True))
+    d.feed(CertificateRead(d.sid, CERT_DER, FINGERPRINT, NOT_AFTER))
+    d.feed(PinCounterRead(d.sid, 3))
     d.type_digits()
     d.press(Button.OK)
-    d.feed(PinVerified(d.sid, PinOutcome.OK, 3))
-    return list(d.feed(CertificateRead(d.sid, CERT_DER, FINGERPRINT, expired=False)))
+    return list(d.feed(PinVerified(d.sid, PinOutcome.OK, 3)))
+
+
+def phase(d: Driver) -> Phase:
+    """The phase read afresh: mypy would keep an asserted `d.phase` narrowed across calls."""
+    return d.phase
 
 
 def test_a_cancelled_signed_session_leaves_its_challenge_for_the_next() -> None:
     d = consent()
     d.press(Button.CANCEL)
     d.feed(CardRemoved())
-    assert d.phase is Phase.STANDBY
+    assert phase(d) is Phase.STANDBY
     out = _sign_next_pin_session(d)
-    assert d.phase is Phase.SIGNING  # not AWAITING_CHALLENGE
+    assert phase(d) is Phase.SIGNING  # not AWAITING_CHALLENGE
     assert Sign(d.sid, CHALLENGE) in out
 
 
 def test_a_card_pulled_during_consent_leaves_the_challenge_too() -> None:
     d = consent()
     d.feed(CardRemoved())  # mid-session: an error, no result
-    assert d.phase is Phase.ERROR
+    assert phase(d) is Phase.ERROR
     d.press(Button.OK)
     _sign_next_pin_session(d)
-    assert d.phase is Phase.SIGNING
+    assert phase(d) is Phase.SIGNING
 
 
 def test_a_confirmed_session_uses_its_challenge_up() -> None:
     d = consent()
     for _ in d.config.consent_pages:
         d.press(Button.AGREE)
-    assert d.phase is Phase.DONE
+    assert phase(d) is Phase.DONE
     assert [r.challenge for r in d.results()] == [CHALLENGE]
     d.feed(CardRemoved())
     _sign_next_pin_session(d)
-    assert d.phase is Phase.AWAITING_CHALLENGE  # each challenge is signed into one result
+    assert phase(d) is Phase.AWAITING_CHALLENGE  # each challenge is signed into one result
 
 
 def test_the_result_is_sent_before_the_confirmed_audit_line() -> None:
