@@ -77,6 +77,7 @@ fi
 opt=$root/opt/myna-reader
 etc=$root/etc
 unit=$etc/systemd/system/myna-reader.service
+kiosk_unit=$etc/systemd/system/myna-reader-cage.service
 rules=$etc/udev/rules.d/60-myna-reader.rules
 tmpfiles=$etc/tmpfiles.d/myna-reader.conf
 sysusers=$etc/sysusers.d/myna-reader.conf
@@ -96,9 +97,9 @@ fi
 
 uninstall() {
     if systemd_running; then
-        systemctl disable --now myna-reader.service 2>/dev/null || true
+        systemctl disable --now myna-reader.service myna-reader-cage.service 2>/dev/null || true
     fi
-    rm -f "$unit" "$rules" "$tmpfiles" "$sysusers"
+    rm -f "$unit" "$kiosk_unit" "$rules" "$tmpfiles" "$sysusers"
     rm -rf "$opt"
     if [ "$purge" -eq 1 ]; then
         rm -rf "$config_dir" "$state_dir"
@@ -263,6 +264,7 @@ install_file() {  # install_file SRC DEST MODE: copy only when the content diffe
 
 install_system_files() {
     install_file "$here/myna-reader.service" "$unit" 0644
+    install_file "$here/myna-reader-cage.service" "$kiosk_unit" 0644  # not enabled
     install_file "$here/60-myna-reader.rules" "$rules" 0644
     install_file "$here/myna-reader.tmpfiles" "$tmpfiles" 0644
     install_file "$here/myna-reader.sysusers" "$sysusers" 0644

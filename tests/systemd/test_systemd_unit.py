@@ -61,3 +61,30 @@ def test_unit_keeps_the_contract_the_runner_relies_on(installed_root: Path) -> N
                  "SupplementaryGroups=video input render audio dialout plugdev",
                  "ExecStart=/opt/myna-reader/current/bin/myna-reader run"):
         assert re.search(rf"^{re.escape(line)}$", text, re.MULTILINE), line
+
+
+KIOSK = "myna-reader-cage.service"
+KIOSK_MAX_EXPOSURE = 3.5  # a logind session on a tty (PAMName=) is part of the design
+
+
+def test_the_cage_kiosk_unit_verifies_and_stays_hardened(installed_root: Path) -> None:
+    """The Wayland route's unit: systemd's lint without a word, the reader's contract (notify
+    from cage's child, the Wayland driver), and its exposure score."""
+    cage = shutil.which("cage")
+    assert cage, "apt-get install cage (the kiosk unit's ExecStart)"
+    target = installed_root / "usr/bin/cage"
+    if not target.exists():  # verify checks ExecStart inside the root
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(cage, target)
+    done = systemd_analyze("verify", f"--root={installed_root}", f"/etc/systemd/system/{KIOSK}")
+    assert (done.returncode, done.stderr) == (0, "")
+    text = (installed_root / "etc/systemd/system" / KIOSK).read_text()
+    for line in ("Type=notify", "NotifyAccess=all", "Environment=SDL_VIDEODRIVER=wayland",
+                 "Conflicts=myna-reader.service getty@tty7.service", "User=myna-reader",
+                 "ExecStart=/usr/bin/cage -d -- /opt/myna-reader/current/bin/myna-reader run"):
+        assert re.search(rf"^{re.escape(line)}$", text, re.MULTILINE), line
+    done = systemd_analyze("security", "--offline=true", f"--root={installed_root}",
+                           "--no-pager", KIOSK)
+    match = re.search(rf"Overall exposure level for {re.escape(KIOSK)}: (\d+\.\d+)", done.stdout)
+    assert match, done.stdout[-2000:] + done.stderr
+    assert float(match.group(1)) <= KIOSK_MAX_EXPOSURE
