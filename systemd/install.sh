@@ -231,10 +231,10 @@ relocate() {
         done
 }
 
-# the voice prompts are synthesised once per release, offline (ui/make_voice.py), by the
-# build user with the new release; root copies the plain files in
+# the voice prompts (one folder per language) are synthesised once per release, offline
+# (ui/make_voice.py), by the build user with the new release; root copies the plain files in
 build_voice() {
-    local release=$opt/current target voice
+    local release=$opt/current target voice lang
     target=$(find "$release/lib" -path '*/myna_reader/ui/assets/voice' -type d | head -n 1)
     if ! command -v open_jtalk >/dev/null && ! command -v espeak-ng >/dev/null; then
         say "no open_jtalk: voice prompts not built (myna-reader doctor shows how)"
@@ -245,10 +245,13 @@ build_voice() {
     chmod 0711 "$voice"
     mkdir "$voice/work"
     if as_builder "$voice/work" "$release/bin/python" -I -m myna_reader.ui.make_voice \
-            --out "$voice/work/ja" >/dev/null; then
-        install -d -m 0755 "$target/ja"
-        find "$voice/work/ja" -maxdepth 1 -type f \( -name '*.wav' -o -name manifest.json \) \
-            -exec install -m 0644 -t "$target/ja" {} +
+            --out "$voice/work/prompts" >/dev/null; then
+        for lang in "$voice"/work/prompts/*/; do
+            lang=$(basename "$lang")
+            install -d -m 0755 "$target/$lang"
+            find "$voice/work/prompts/$lang" -maxdepth 1 -type f \
+                \( -name '*.wav' -o -name manifest.json \) -exec install -m 0644 -t "$target/$lang" {} +
+        done
     else
         say "voice prompts could not be built (myna-reader doctor shows how)"
     fi
