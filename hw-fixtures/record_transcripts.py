@@ -12,6 +12,7 @@ them (tests/drivers/test_record_replay.py).
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import sys
 from collections.abc import Callable
@@ -27,6 +28,7 @@ from myna_reader.drivers.channel import CardChannel, Observer
 from myna_reader.drivers.errors import SecurityStatusError
 from myna_reader.drivers.recorder import Recorder
 from myna_reader.drivers.transcript import Header, write
+from myna_reader.fixtures.redate import with_auth_validity
 
 #: What the terminal would have the card sign; fixed, so that a replay sends the same bytes.
 DRIVER_NONCE = b"myna-reader driver scenario nonce"
@@ -81,6 +83,9 @@ class Scenario:
     extended: bool = False
     note: str = ""
     holder_authenticated: bool = False  # iPhone: Face ID done before the phone is held
+    #: the auth certificate re-issued to end on this day (hw-fixtures/redate.py); the
+    #: scripted session is on 2027-01-15 (daemon/harness/scenarios.py SCRIPT_WALL_START)
+    auth_expiry: dt.date | None = None
 
 
 SCENARIOS = (
@@ -107,11 +112,26 @@ SCENARIOS = (
     Scenario("iphone-driver-authenticated", "iphone", "driver-iphone",
              holder_authenticated=True,
              note="driver level: iPhone after Face ID: certificate and signature, no PIN"),
+    Scenario("iphone-phone", "iphone", "phone", holder_authenticated=True,
+             note="iPhone after Face ID: certificate, signature, consents; no PIN pad"),
+    Scenario("iphone-phone-refused", "iphone", "phone",
+             note="iPhone held before Face ID: the signature answers 6982, error 112"),
+    Scenario("expired-pin", "expired", "pin",
+             note="certificate expired in 2020: 006 before any PIN, no counter read"),
+    Scenario("grace-pin", "standard", "pin", auth_expiry=dt.date(2026, 12, 31),
+             note="expired 15 days before: 資格情報のみ, no viewing consent asked"),
+    Scenario("expiring-pin", "standard", "pin", auth_expiry=dt.date(2027, 3, 31),
+             note="expires in 75 days: confirmed, the result and done screen give the date"),
+    Scenario("android-phone-expired", "android-phone", "pin",
+             auth_expiry=dt.date(2026, 12, 31),
+             note="Android past expiry: no grace for a phone, 006 after VERIFY"),
 )
 
 
 def record(scenario: Scenario) -> str:
-    reader = SimReader(scenario.profile, supports_extended=scenario.extended)
+    profile = (scenario.profile if scenario.auth_expiry is None
+               else with_auth_validity(scenario.profile, scenario.auth_expiry))
+    reader = SimReader(profile, supports_extended=scenario.extended)
     if scenario.holder_authenticated:
         reader.card.authenticate_holder()
     recorder = Recorder()

@@ -2,8 +2,8 @@
 
 `record` runs a scripted confirmation (daemon/harness/scenarios.py) through the real engine on any
 reader and writes what crossed the wire, scrubbed; `replay` runs the same script on the
-transcript and prints the outcome. The flows `staff` and `pin` are engine scenarios; `info`
-is the technician's `card info`.
+transcript and prints the outcome. The flows `staff`, `pin` and `phone` are engine scenarios;
+`info` is the technician's `card info`.
 """
 
 from __future__ import annotations
@@ -12,9 +12,8 @@ import argparse
 import json
 from pathlib import Path
 
-from myna_reader.daemon.cli.card import read_pin
 from myna_reader.daemon.cli.errors import CliError
-from myna_reader.daemon.cli.options import add_reader
+from myna_reader.daemon.cli.options import add_reader, read_pin
 from myna_reader.daemon.engine import SessionConfig
 from myna_reader.daemon.harness import scenarios
 from myna_reader.daemon.runtime.card_info import summarize

@@ -5,7 +5,9 @@ One script per kind of confirmation, used by `record`, `replay` and `bench` (`ru
 and the soak drive the whole daemon instead: daemon/harness/visitor.py):
 
 - `staff`: 職員用, the passcode, the card placed, every consent page answered, card removed;
-- `pin`: the terminal's challenge, the card placed, the PIN, every consent page, card removed.
+- `pin`: the card placed, the PIN, the terminal's challenge, every consent page, card removed;
+- `phone`: an iPhone placed (its holder authenticated on the phone), the terminal's challenge,
+  every consent page, the phone taken away.
 
 The script is fixed; the engine decides. Where the card says otherwise (a wrong or blocked
 PIN, a phone token in staff mode), the engine goes its own way and the presses it no longer
@@ -44,7 +46,7 @@ from myna_reader.drivers.backends.base import Reader
 from myna_reader.drivers.card import MyNumberCard
 from myna_reader.drivers.channel import CardChannel, Observer
 
-KINDS = ("staff", "pin")
+KINDS = ("staff", "pin", "phone")
 STEP_SECONDS = 0.5  # simulated time between two touches: well inside every deadline
 SCRIPT_WALL_START = 1.8e9  # wall-clock seconds the scripted session says it started at
 
@@ -74,11 +76,12 @@ def script(kind: str, answers: Answers, config: SessionConfig, session_id: str) 
     if kind == "staff":
         events += [Pressed(Button.STAFF), *_digits(answers.passcode, "passcode", PASSCODE_LENGTH),
                    Pressed(Button.OK)]
-    else:
-        events.append(ChallengeReceived(answers.challenge))
     events.append(CardPlaced(session_id, SCRIPT_WALL_START))
-    if kind == "pin":
-        events += [*_digits(answers.pin, "PIN", PIN_LENGTH), Pressed(Button.OK)]
+    if kind == "pin":  # the terminal's challenge goes to the PIN session that waits for it
+        events += [*_digits(answers.pin, "PIN", PIN_LENGTH), Pressed(Button.OK),
+                   ChallengeReceived(answers.challenge)]
+    if kind == "phone":  # no PIN pad: the phone's signature is what waits for the challenge
+        events.append(ChallengeReceived(answers.challenge))
     pages = len(config.consent_pages)
     agree = answers.agree + (True,) * (pages - len(answers.agree))
     events += [Pressed(Button.AGREE if a else Button.DISAGREE) for a in agree[:pages]]
