@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 import logging
 import sys
@@ -12,7 +11,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from myna_reader.daemon.cli.options import add_reader
+from myna_reader.daemon.cli.options import add_reader, read_pin
 from myna_reader.daemon.runtime.card_info import TextApSummary, read_text_ap, summarize
 from myna_reader.drivers.backends.base import Reader
 from myna_reader.drivers.card import MyNumberCard
@@ -74,13 +73,6 @@ def cmd_readers(args: argparse.Namespace) -> int:
     for spec, name in rows:
         print(f"{spec.ljust(width)}  {name}")
     return 0
-
-
-def read_pin(prompt: str, from_stdin: bool) -> str:
-    """A PIN from standard input's first line, or typed on the terminal without echo."""
-    if from_stdin:
-        return sys.stdin.readline().strip()
-    return getpass.getpass(prompt)
 
 
 def _text_ap_lines(summary: TextApSummary, show_personal: bool) -> dict[str, object]:

@@ -1,9 +1,19 @@
-"""Options and argument types that several command groups share."""
+"""Options, argument types and prompts that several command groups share."""
 
 from __future__ import annotations
 
 import argparse
+import getpass
+import sys
 from collections.abc import Callable
+
+
+def read_pin(prompt: str, from_stdin: bool) -> str:
+    """A PIN from standard input's first line, or typed on the terminal without echo (a
+    secret never comes from argv)."""
+    if from_stdin:
+        return sys.stdin.readline().strip()
+    return getpass.getpass(prompt)
 
 
 def add_reader(parser: argparse.ArgumentParser, default: str = "pcsc") -> None:
