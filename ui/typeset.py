@@ -2,8 +2,9 @@
 
 Break opportunities come from BudouX's phrase boundaries (bunsetsu: "カードを|読み取って
 います。") and from spaces between Latin words; nothing else, so a word is never split
-mid-way (nor a number, where BudouX would). Kinsoku (JIS X 4051 line-start and line-end rules) then removes the opportunities
-that would start a line with 。、」） or small kana, or end one with 「（. The breaker fills
+mid-way (nor a number, where BudouX would). Kinsoku (JIS X 4051 line-start and line-end
+rules) then removes the opportunities that would start a line with 。、」） or small kana, or
+end one with 「（. The breaker fills
 lines greedily and then balances each paragraph (the narrowest width that needs no more
 lines), so a paragraph never ends on a lone line of one or two characters when the phrase
 before it could keep it company. Pure: the caller passes how wide a string is drawn.
