@@ -177,7 +177,7 @@ def run_daemon(profile: Path, state_dir: Path, log_path: Path, terminal_out: Pat
     stop = threading.Event()
     failure: list[BaseException] = []
     # the reference terminal draws its passcode at random: make the draw the canary
-    with debug_log(log_path), mock.patch.object(link_terminal.secrets, "randbelow",
+    with debug_log(log_path), mock.patch(f"{link_terminal.__name__}.secrets.randbelow",
                                                 return_value=int(canary.PASSCODE)), \
             assemble(config, reader=lambda: reader, view_observers=[visitor.on_view]) as daemon:
         visitor.post = daemon.runner.post

@@ -14,6 +14,7 @@ import contextlib
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -36,8 +37,14 @@ def _cli(out: Path, name: str, *args: str, stdin: str = "") -> None:
     assert done.returncode == 0, f"{name}: {done.stderr[-2000:]}"
 
 
+@dataclass(frozen=True)
+class Run:
+    written: dict[str, bytes]  # every file the flows wrote, by path
+    tap: canary_run.WireTap  # the APDUs the daemon sent the card
+
+
 @pytest.fixture(scope="module")
-def run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
     profile = canary_run.make_profile(tmp_path_factory.mktemp("card"))  # the card: not output
     out = tmp_path_factory.mktemp("written")
     transcripts, cli = out / "transcripts", out / "cli"
@@ -60,15 +67,15 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
         _cli(cli, f"replay-{flow}", "replay", str(transcripts / f"{flow}.jsonl"))
     _cli(cli, "record-wrong-pin", "record", "--flow", "pin", "--reader", sim, "--out",
          str(transcripts / "pin-wrong.jsonl"), "--pin-stdin", stdin=canary.WRONG_PIN + "\n")
-    return {"written": canary.files_under(out), "tap": tap}
+    return Run(written=canary.files_under(out), tap=tap)
 
 
-def test_the_canaries_really_went_through(run: dict[str, object]) -> None:
+def test_the_canaries_really_went_through(run: Run) -> None:
     """Positive control: the canary PINs reached the card, the records hold the canaries."""
-    tap = run["tap"]
+    tap = run.tap
     verified = [c[5:] for c in tap.commands if c[1] == 0x20 and len(c) > 5]
     assert canary.PIN.encode() in verified and canary.WRONG_PIN.encode() in verified
-    written = run["written"]
+    written = run.written
     logs = b"".join(data for name, data in written.items() if name.endswith(".log"))
     assert b"> 00 20 00 80 04 XX XX XX XX" in logs  # DEBUG APDU traces were on, VERIFY masked
     assert b"FirmwareFault" in written[next(n for n in written if n.endswith("daemon.stderr"))]
@@ -86,8 +93,8 @@ def test_the_search_finds_every_form_of_a_planted_canary() -> None:
         assert found == set(planted), value
 
 
-def test_nothing_written_holds_a_canary(run: dict[str, object]) -> None:
-    written = run["written"]
+def test_nothing_written_holds_a_canary(run: Run) -> None:
+    written = run.written
     hits = canary.search(written, CANARIES)
     assert not hits, "canaries found:\n" + "\n".join(map(str, hits[:40]))
     size = sum(len(data) for data in written.values())

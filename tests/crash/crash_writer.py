@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import random
 import sys
+from datetime import date
 from pathlib import Path
 
-from myna_reader.daemon.engine import Method, ResultMessage
+from myna_reader.daemon.engine import CertificateLife, Method, ResultMessage, TokenKind
 from myna_reader.daemon.store.outbox import OUTBOX_FILE, Outbox
 from myna_reader.daemon.store.passcode import PasscodeStore, ScryptParams
 
@@ -34,7 +35,9 @@ def wrong_code_for(generation: int) -> str:
 def result_for(result_id: str) -> ResultMessage:
     return ResultMessage(id=result_id, method=Method.PIN, certificate=b"\x30\x03\x02\x01\x01",
                          certificate_fingerprint="0123456789abcdef", challenge=b"c" * 16,
-                         signature=b"s" * 256, consents=(), started=1.8e9, finished=1.8e9 + 30)
+                         signature=b"s" * 256, consents=(), started=1.8e9, finished=1.8e9 + 30,
+                         token=TokenKind.PLASTIC_CARD, certificate_life=CertificateLife.VALID,
+                         certificate_expiry=date(2031, 1, 1))
 
 
 def _say(line: str) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import random
+from typing import cast
 
 import cv2
 import numpy as np
@@ -15,6 +16,11 @@ import numpy as np
 from myna_reader.daemon.face.model import FaceModel
 from myna_reader.daemon.harness.face_samples import FRAME_SIZE, CardHolder, placed
 from myna_reader.drivers.camera import Frame
+
+
+def _frame(image: cv2.typing.MatLike) -> Frame:
+    # cv2's stubs type every image as a MatLike of any dtype; a warp of a uint8 frame is uint8
+    return cast(Frame, image)
 
 
 def noisy(frame: Frame, rng: np.random.Generator, sigma: float = 3.0) -> Frame:
@@ -25,9 +31,10 @@ def live_clip(model: FaceModel, image: Frame, count: int, seed: int = 0) -> list
     """A still-ish 'live' clip: the placed photo with a few px of sway and sensor noise."""
     rng = np.random.default_rng(seed)
     base = placed(model, image)
-    return [noisy(cv2.warpAffine(base, np.array([[1, 0, rng.uniform(-4, 4)],
-                                                 [0, 1, rng.uniform(-4, 4)]]), FRAME_SIZE,
-                                 borderValue=(128, 128, 128)), rng) for _ in range(count)]
+    return [noisy(_frame(cv2.warpAffine(base, np.array([[1, 0, rng.uniform(-4, 4)],
+                                                        [0, 1, rng.uniform(-4, 4)]]),
+                                        FRAME_SIZE, borderValue=(128, 128, 128))), rng)
+            for _ in range(count)]
 
 
 # --- attacks: a flat picture moved in front of the camera -----------------------------------
@@ -36,8 +43,8 @@ def live_clip(model: FaceModel, image: Frame, count: int, seed: int = 0) -> list
 def similarity(frame: Frame, angle_deg: float, scale: float, shift: tuple[float, float],
                ) -> Frame:
     matrix = cv2.getRotationMatrix2D((FRAME_SIZE[0] / 2, FRAME_SIZE[1] / 2), angle_deg, scale)
-    matrix[:, 2] += shift
-    return cv2.warpAffine(frame, matrix, FRAME_SIZE, borderValue=(128, 128, 128))
+    matrix[:, 2] += np.array(shift)
+    return _frame(cv2.warpAffine(frame, matrix, FRAME_SIZE, borderValue=(128, 128, 128)))
 
 
 def tilted(frame: Frame, tilt_deg: float, axis_deg: float, distance: float,
@@ -63,7 +70,7 @@ def tilted(frame: Frame, tilt_deg: float, axis_deg: float, distance: float,
             out.append((f * p[0] / z + w / 2, f * p[1] / z + h / 2))
     matrix = cv2.getPerspectiveTransform(corners.astype(np.float32),
                                          np.array(out, dtype=np.float32))
-    return cv2.warpPerspective(frame, matrix, FRAME_SIZE, borderValue=(128, 128, 128))
+    return _frame(cv2.warpPerspective(frame, matrix, FRAME_SIZE, borderValue=(128, 128, 128)))
 
 
 # --- synthetic card holders --------------------------------------------------------------
@@ -71,7 +78,7 @@ def tilted(frame: Frame, tilt_deg: float, axis_deg: float, distance: float,
 
 def random_holders(count: int, seed: int) -> list[CardHolder]:
     rng = random.Random(seed)
-    holders = []
+    holders: list[CardHolder] = []
     while len(holders) < count:
         birth = dt.date(1930, 1, 1) + dt.timedelta(days=rng.randrange(0, 82 * 365))
         if (birth.month, birth.day) == (2, 29):

@@ -16,10 +16,10 @@ import sys
 # Debian's PyGObject (python3-gi), appended after the venv's packages so none of Debian's
 # other modules (an older cryptography) shadows the venv's; the test passes the directory.
 sys.path.append(os.environ.get("GI_DIST_PACKAGES", ""))
-import gi
+import gi  # type: ignore[import-not-found]  # PyGObject: no stubs in the venv
 
 gi.require_version("UMockdev", "1.0")
-from gi.repository import UMockdev  # noqa: E402  (gi needs require_version first)
+from gi.repository import UMockdev  # type: ignore[import-not-found]  # noqa: E402  (require_version first)
 
 from myna_reader.daemon.runtime.hotplug import (  # noqa: E402
     HotplugEvent,
@@ -36,27 +36,30 @@ def emit(**values: object) -> None:
 
 def usb_device(bed: UMockdev.Testbed, name: str, vid: int, pid: int) -> str:
     product = f"{vid:x}/{pid:x}/100"
-    return bed.add_device(
+    path: str = bed.add_device(  # gi's calls are untyped: the sysfs path
         "usb", name, None,
         ["idVendor", f"{vid:04x}", "idProduct", f"{pid:04x}", "bDeviceClass", "00"],
         ["DEVTYPE", "usb_device", "PRODUCT", product, "DEVNAME", f"/dev/bus/usb/001/{name[-1]}"])
+    return path
 
 
 def ccid_reader(bed: UMockdev.Testbed) -> str:
     """A CCID reader (here: an ACS ACR39U, 072f:b100): a device and its class 0x0B interface."""
     parent = usb_device(bed, "usb1/1-1", 0x072F, 0xB100)
-    return bed.add_device(
+    path: str = bed.add_device(  # gi's calls are untyped: the sysfs path
         "usb", "1-1:1.0", parent,
         ["bInterfaceClass", "0b", "bInterfaceSubClass", "00", "bInterfaceProtocol", "00"],
         ["DEVTYPE", "usb_interface", "PRODUCT", "72f/b100/100", "INTERFACE", "11/0/0"])
+    return path
 
 
 def serial_adapter(bed: UMockdev.Testbed) -> str:
     """An FTDI adapter's tty, as udev's usb_id builtin would have tagged it."""
-    return bed.add_device(
+    path: str = bed.add_device(  # gi's calls are untyped: the sysfs path
         "tty", "ttyUSB0", None, [],
         ["DEVNAME", "/dev/ttyUSB0", "ID_BUS", "usb", "ID_VENDOR_ID", "0403",
          "ID_MODEL_ID", "6001"])
+    return path
 
 
 def unplug(bed: UMockdev.Testbed, sys_path: str) -> None:

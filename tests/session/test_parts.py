@@ -17,6 +17,7 @@ from myna_reader.daemon.engine import (
     CODE_OF_KIND,
     DEFAULT_CONSENT_PAGES,
     AuditEvent,
+    AuditOutcome,
     AuditRecord,
     Button,
     CardErrorKind,
@@ -77,7 +78,7 @@ def test_secret_hides_itself() -> None:
     assert copy.deepcopy(secret) == secret
     assert secret.reveal() == PIN_TEXT
     with pytest.raises(AttributeError):
-        secret._value = "0000"  # type: ignore[misc]
+        secret._value = "0000"
     with pytest.raises(SecretFormatError):
         Secret("12a4")
 
@@ -189,8 +190,8 @@ def test_one_item_per_page_records_each_answer() -> None:
 
 def test_audit_lines(tmp_path: Path) -> None:
     log = AuditLog(tmp_path, clock=lambda: 1_760_000_000.25)
-    log.append(AuditRecord(AuditEvent.STAFF_ENTER, Mode.STAFF, "entered"))
-    log.append(AuditRecord(AuditEvent.CONFIRMATION, Mode.STAFF, "confirmed", "s1",
+    log.append(AuditRecord(AuditEvent.STAFF_ENTER, Mode.STAFF, AuditOutcome.ENTERED))
+    log.append(AuditRecord(AuditEvent.CONFIRMATION, Mode.STAFF, AuditOutcome.CONFIRMED, "s1",
                            Method.VISUAL, "0123456789abcdef"))
     lines = (tmp_path / AUDIT_FILE).read_text().splitlines()
     assert len(lines) == 2
@@ -203,12 +204,12 @@ def test_audit_lines(tmp_path: Path) -> None:
 
 def test_audit_cuts_a_torn_line(tmp_path: Path) -> None:
     log = AuditLog(tmp_path)
-    log.append(AuditRecord(AuditEvent.STAFF_EXIT, Mode.STAFF, "idle"))
+    log.append(AuditRecord(AuditEvent.STAFF_EXIT, Mode.STAFF, AuditOutcome.IDLE))
     with (tmp_path / AUDIT_FILE).open("ab") as f:
         f.write(b'{"time": "2025-')  # a crash in the middle of a write
     reopened = AuditLog(tmp_path)
     assert reopened.torn_bytes_removed == 15
-    reopened.append(AuditRecord(AuditEvent.STAFF_LOCKOUT, Mode.UNATTENDED, "locked"))
+    reopened.append(AuditRecord(AuditEvent.STAFF_LOCKOUT, Mode.UNATTENDED, AuditOutcome.LOCKED))
     assert [r["outcome"] for r in reopened.read()] == ["idle", "locked"]
 
 
@@ -233,13 +234,14 @@ def _scripted_card(job: CardJob | CheckPasscode | StorePasscode) -> Event | None
     if isinstance(job, CheckPasscode):
         return PasscodeChecked(job.code == Secret("2580"), 4)
     sid = job.session_id
-    return {
+    answers: dict[str, Event] = {
         "ProbeCard": CardProbed(sid, TokenKind.PLASTIC_CARD, True),
         "ReadPinCounter": PinCounterRead(sid, 3),
         "VerifyPin": PinVerified(sid, PinOutcome.OK, 3),
         "ReadCertificate": CertificateRead(sid, b"DER", "fp", NOT_AFTER),
         "Sign": Signed(sid, b"SIG"),
-    }[type(job).__name__]
+    }
+    return answers[type(job).__name__]
 
 
 def test_run_events_drives_a_whole_confirmation() -> None:

@@ -14,11 +14,12 @@ from myna_reader.daemon.engine import (
     StaffStandbyView,
     View,
 )
+from myna_reader.ui.fonts import FontSet
 from myna_reader.ui.layout import SIZES, KeypadLayout, Layout, contains, overlaps
 from myna_reader.ui.make_voice import prompt_texts
-from myna_reader.ui.messages import Lang
+from myna_reader.ui.messages import Lang, Messages
 from myna_reader.ui.samples import ALL_VIEWS
-from myna_reader.ui.screens import render
+from myna_reader.ui.screens import ScreenInfo, render
 from myna_reader.ui.voice import screen_prompts
 from myna_reader.ui.widgets import INK, WARN, Canvas
 from tests.ui.ui_support import INFO, draw
@@ -31,6 +32,10 @@ ACTS: dict[str, dict[Lang, tuple[str, ...]]] = {
 }
 CONTRADICT = {frozenset({"place", "take"}), frozenset({"keep", "take"})}
 TACTILE = replace(INFO, keypad=KeypadLayout.TACTILE)
+
+
+def rect_of(rect: pygame.Rect) -> tuple[int, int, int, int]:
+    return rect.x, rect.y, rect.w, rect.h
 KEYPAD_VIEWS = [v for v in ALL_VIEWS if isinstance(v, PinView | StaffPasscodeView)]
 
 
@@ -43,7 +48,8 @@ def acts(sentences: list[str], lang: Lang) -> set[str]:
     return found
 
 
-def sentences_of(view: View, lang: Lang, fonts, messages, size=(800, 480)) -> list[str]:
+def sentences_of(view: View, lang: Lang, fonts: FontSet, messages: dict[Lang, Messages],
+                 size: tuple[int, int] = (800, 480)) -> list[str]:
     """What the screen shows outside its buttons, and what it says when it appears."""
     frame, _ = draw(view, fonts, messages, size, lang)
     shown = [t.text for t in frame.texts if t.in_element is None]
@@ -52,7 +58,8 @@ def sentences_of(view: View, lang: Lang, fonts, messages, size=(800, 480)) -> li
 
 
 @pytest.mark.parametrize("lang", list(Lang))
-def test_no_screen_tells_two_contradicting_things(lang, fonts, messages) -> None:
+def test_no_screen_tells_two_contradicting_things(lang: Lang, fonts: FontSet,
+                                                  messages: dict[Lang, Messages]) -> None:
     checked = 0
     for view in ALL_VIEWS:
         for size in SIZES:
@@ -71,7 +78,8 @@ def test_the_check_sees_the_staff_standby_contradiction() -> None:
 
 
 @pytest.mark.parametrize("lang", list(Lang))
-def test_staff_standby_with_a_card_left_asks_only_for_the_card(lang, fonts, messages) -> None:
+def test_staff_standby_with_a_card_left_asks_only_for_the_card(
+        lang: Lang, fonts: FontSet, messages: dict[Lang, Messages]) -> None:
     found = acts(sentences_of(StaffStandbyView(remove_card=True), lang, fonts, messages), lang)
     assert found == {"take"}
     assert acts(sentences_of(StaffStandbyView(), lang, fonts, messages), lang) == {"place"}
@@ -81,7 +89,8 @@ def test_staff_standby_with_a_card_left_asks_only_for_the_card(lang, fonts, mess
 @pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
 @pytest.mark.parametrize("lang", list(Lang))
 def test_warnings_are_as_large_as_the_prompt_and_in_the_warning_colour(
-        lang, size, info, fonts, messages) -> None:
+        lang: Lang, size: tuple[int, int], info: ScreenInfo, fonts: FontSet,
+        messages: dict[Lang, Messages]) -> None:
     m = messages[lang]
     last_try = PinView(digits=0, tries_left=1, one_try_left=True, wrong=True)
     canvas = Canvas(pygame.Surface(size), Layout(*size), fonts, m)
@@ -109,8 +118,8 @@ def test_tries_left_are_spoken_after_a_wrong_pin_as_a_count() -> None:
 
 
 @pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
-def test_tactile_keypad_has_its_five_at_the_panel_centre_on_every_pad(size, fonts,
-                                                                      messages) -> None:
+def test_tactile_keypad_has_its_five_at_the_panel_centre_on_every_pad(
+        size: tuple[int, int], fonts: FontSet, messages: dict[Lang, Messages]) -> None:
     places: set[tuple[tuple[int, int, int, int], ...]] = set()
     for view in KEYPAD_VIEWS:
         for lang in Lang:
@@ -127,9 +136,9 @@ def test_tactile_keypad_has_its_five_at_the_panel_centre_on_every_pad(size, font
             pad = pygame.Rect(keys["digit-1"]).unionall([pygame.Rect(r) for r in keys.values()])
             for element in frame.elements:
                 if element.role not in ("key", "gesture", "toggle") and element.id != "ok":
-                    assert not overlaps(element.rect, tuple(pad.inflate(16, 16))), element.id
+                    assert not overlaps(element.rect, rect_of(pad.inflate(16, 16))), element.id
             for text in frame.texts:
                 if text.in_element is None:
-                    assert not overlaps(text.rect, tuple(pad)), text.text
+                    assert not overlaps(text.rect, rect_of(pad)), text.text
                     assert contains(Layout(*size).screen, text.rect)
     assert len(places) == 1  # the same keys in the same place on every pad, in both languages

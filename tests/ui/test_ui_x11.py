@@ -9,7 +9,9 @@ import queue
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pygame
 import pytest
@@ -49,7 +51,7 @@ class Harness:
         self.proc.stdin.write(command + "\n")
         self.proc.stdin.flush()
 
-    def expect(self, kind: str, timeout: float = 10.0) -> object:
+    def expect(self, kind: str, timeout: float = 10.0) -> Any:  # a JSON value
         while True:
             try:
                 line = self.lines.get(timeout=timeout)
@@ -59,9 +61,10 @@ class Harness:
             if word == kind:
                 return json.loads(data)
 
-    def show(self, screen: Screen) -> list[dict]:
+    def show(self, screen: Screen) -> list[dict[str, Any]]:
         self.send(f"show {screen.value}")
-        return self.expect("FRAME")  # type: ignore[return-value]
+        elements: list[dict[str, Any]] = self.expect("FRAME")
+        return elements
 
     def click(self, rect: list[int]) -> None:
         click(self.display, rect)
@@ -75,14 +78,14 @@ class Harness:
                 self.proc.kill()
 
 
-def expected(element: dict) -> dict:
+def expected(element: dict[str, Any]) -> dict[str, object]:
     if element["id"].startswith("digit-"):
         return {"digit": int(element["id"].removeprefix("digit-"))}
     return {"button": element["id"]}
 
 
 @pytest.fixture
-def harness(xvfb: str):
+def harness(xvfb: str) -> Iterator[Harness]:
     h = Harness(xvfb)
     yield h
     h.close()

@@ -17,7 +17,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import atheris
+import atheris  # type: ignore[import-untyped]  # atheris ships no type information
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3]))  # the repository: tests.fuzz
 
