@@ -52,7 +52,7 @@ GALLERY: dict[Screen, View] = {
     Screen.PRESCRIPTION: PrescriptionView(back_button=True),
     # 資格情報のみ: the longest notice, after the confirmation
     Screen.DONE: DoneView(remove_card=True, certificate_life=CertificateLife.GRACE,
-                          certificate_expiry=date(2026, 5, 17), grace_until=date(2026, 8, 17)),
+                          certificate_expiry=date(2026, 5, 17), grace_until=date(2026, 8, 31)),
     Screen.ERROR: ErrorView(code="006", ask_staff=True),
     Screen.TECHNICIAN: TechnicianView(reader="Virtual PCD 00 00", passcode_provisioned=True),
 }

@@ -2,8 +2,9 @@
 
 The 利用者証明用電子証明書 is judged by calendar dates in Japan (docs/session.md, "The
 certificate's life cycle"): the expiry date is notAfter's date in Japan, and the periods are
-whole calendar months counted from it, as the public notices state them (a notice in the 3
-months before, 資格情報のみ in the 3 months after). Japan's civil time is a fixed UTC+09:00:
+whole calendar months, as the public notices state them: a notice from the same day 3 months
+before, and 資格情報のみ for 3 months from the end of the expiry's month (so to the end of the
+third month after it). Japan's civil time is a fixed UTC+09:00:
 JST has kept no daylight saving time since 1951, so a fixed offset is exact and needs no tz
 database on the reader.
 
@@ -51,6 +52,10 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
+def end_of_month(day: date) -> date:
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+
+
 def japan_date(moment: datetime) -> date:
     if moment.tzinfo is None:
         raise ValueError("a certificate time must be timezone-aware")
@@ -62,12 +67,12 @@ def assess(not_after: datetime, now_wall: float, policy: CertificatePolicy) -> A
 
     Expired means past notAfter itself (to the second, as the terminal will judge it). The
     notice starts on the day `notice_months` before the expiry date; the grace ends with the
-    day `grace_months` after it. Every comparison of days is in Japan's dates.
+    last day of the month `grace_months` after the expiry's. Every day is a date in Japan.
     """
     now = datetime.fromtimestamp(now_wall, UTC)
     expiry = japan_date(not_after)
     today = japan_date(now)
-    grace_until = add_months(expiry, policy.grace_months)
+    grace_until = end_of_month(add_months(expiry, policy.grace_months))
     if now > not_after:
         in_grace = policy.grace_months > 0 and today <= grace_until
         life = CertificateLife.GRACE if in_grace else CertificateLife.EXPIRED

@@ -79,7 +79,8 @@ from tests.session.test_transitions import (
 )
 
 # A certificate that ends at 23:59:59 on 2026-05-17 in Japan, as a JPKI auth certificate ends
-# on the holder's birthday: its notice starts 2026-02-17, its grace ends 2026-08-17 (JST).
+# on the holder's birthday: its notice starts 2026-02-17; its grace runs 3 months from the end
+# of May, to 2026-08-31 (JST).
 EXPIRY = datetime(2026, 5, 17, 14, 59, 59, tzinfo=UTC)
 POLICY = CertificatePolicy()
 
@@ -101,10 +102,12 @@ BOUNDARIES = [
     ("the expiry's last second", jst(2026, 5, 17, 23, 59, 59), CertificateLife.EXPIRING),
     ("one second after notAfter", jst(2026, 5, 18, 0, 0, 0), CertificateLife.GRACE),
     ("a day after expiry", jst(2026, 5, 18), CertificateLife.GRACE),
-    ("a day before the grace ends", jst(2026, 8, 16), CertificateLife.GRACE),
-    ("the grace's last second", jst(2026, 8, 17, 23, 59, 59), CertificateLife.GRACE),
-    ("the first second after the grace", jst(2026, 8, 18, 0, 0, 0), CertificateLife.EXPIRED),
-    ("a day after the grace ends", jst(2026, 8, 18), CertificateLife.EXPIRED),
+    ("17 August: 3 months after the day, still in the grace", jst(2026, 8, 17),
+     CertificateLife.GRACE),
+    ("a day before the grace ends", jst(2026, 8, 30), CertificateLife.GRACE),
+    ("the grace's last second", jst(2026, 8, 31, 23, 59, 59), CertificateLife.GRACE),
+    ("the first second after the grace", jst(2026, 9, 1, 0, 0, 0), CertificateLife.EXPIRED),
+    ("a day after the grace ends", jst(2026, 9, 1), CertificateLife.EXPIRED),
 ]
 
 
@@ -113,15 +116,15 @@ def test_life_cycle_boundaries(what: str, wall: float, life: CertificateLife) ->
     assessment = assess(EXPIRY, wall, POLICY)
     assert assessment.life is life
     assert assessment.expiry == date(2026, 5, 17)
-    assert assessment.grace_until == date(2026, 8, 17)
+    assert assessment.grace_until == date(2026, 8, 31)
 
 
 @pytest.mark.parametrize(("expiry", "notice_start", "grace_end"), [
     (date(2026, 5, 31), date(2026, 2, 28), date(2026, 8, 31)),  # clamped to February's end
     (date(2027, 11, 30), date(2027, 8, 30), date(2028, 2, 29)),  # into a leap February
-    (date(2026, 1, 15), date(2025, 10, 15), date(2026, 4, 15)),  # across the year
+    (date(2026, 1, 15), date(2025, 10, 15), date(2026, 4, 30)),  # across the year
 ])
-def test_months_are_calendar_months_clamped_to_the_month_end(
+def test_the_notice_counts_from_the_day_the_grace_from_the_months_end(
         expiry: date, notice_start: date, grace_end: date) -> None:
     not_after = datetime(expiry.year, expiry.month, expiry.day, 23, 59, 59, tzinfo=JST)
     day = timedelta(days=1)
@@ -139,8 +142,8 @@ def test_periods_are_configurable() -> None:
     one = CertificatePolicy(notice_months=1, grace_months=1)
     assert assess(EXPIRY, jst(2026, 4, 16), one).life is CertificateLife.VALID
     assert assess(EXPIRY, jst(2026, 4, 17), one).life is CertificateLife.EXPIRING
-    assert assess(EXPIRY, jst(2026, 6, 17), one).life is CertificateLife.GRACE
-    assert assess(EXPIRY, jst(2026, 6, 18), one).life is CertificateLife.EXPIRED
+    assert assess(EXPIRY, jst(2026, 6, 30), one).life is CertificateLife.GRACE
+    assert assess(EXPIRY, jst(2026, 7, 1), one).life is CertificateLife.EXPIRED
     none = CertificatePolicy(notice_months=0, grace_months=0)
     assert assess(EXPIRY, jst(2026, 5, 17), none).life is CertificateLife.VALID
     assert assess(EXPIRY, jst(2026, 5, 18, 0, 0, 0), none).life is CertificateLife.EXPIRED
@@ -217,7 +220,7 @@ def test_engine_at_each_boundary(what: str, wall: float, life: CertificateLife) 
     assert view.certificate_life is life
     assert view.certificate_expiry == (None if life is CertificateLife.VALID
                                        else date(2026, 5, 17))
-    assert view.grace_until == (date(2026, 8, 17) if life is CertificateLife.GRACE else None)
+    assert view.grace_until == (date(2026, 8, 31) if life is CertificateLife.GRACE else None)
 
 
 def test_grace_asks_no_data_sharing_consent() -> None:
