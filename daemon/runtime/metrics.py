@@ -47,6 +47,7 @@ _VERSION = re.compile(r"\d+(\.\d+){0,3}")
 CARD_READ_BUCKETS = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 8.0, 13.0)
 CONFIRMATION_BUCKETS = (2.0, 5.0, 10.0, 15.0, 20.0, 30.0, 45.0, 60.0, 90.0, 120.0, 180.0)
 _IDLE = frozenset({Screen.STANDBY, Screen.STAFF_STANDBY})
+_SESSION_ENDS = _IDLE | {Screen.DONE, Screen.ERROR}
 UPDATE_OUTCOMES = ("installed", "rolled-back", "rolled-back-unhealthy", "refused", "failed")
 
 
@@ -209,15 +210,19 @@ class _Link(Protocol):
 
 
 class ObservedDisplay:
-    """The runner's display, with every view also shown to the metrics."""
+    """The runner's display, with every view also shown to the metrics; a screen that ends
+    a session (done, error, standby) also has the audit's new lines counted at once."""
 
-    def __init__(self, inner: _Display, metrics: FleetMetrics,
+    def __init__(self, inner: _Display, metrics: FleetMetrics, on_session_end: Callable[[], None],
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.inner, self.metrics, self.clock = inner, metrics, clock
+        self.on_session_end = on_session_end
 
     def post_view(self, view: View) -> None:
         self.metrics.view(view, self.clock())
         self.inner.post_view(view)
+        if view.screen in _SESSION_ENDS:
+            self.on_session_end()
 
     def post_cue(self, cue: Cue) -> None:
         self.inner.post_cue(cue)
@@ -234,11 +239,23 @@ class TextfileWriter:
         self.audit = AuditTail(state_dir)
         self.interval_s = interval_s
         self._last_error = ""
+        self._audit_lock = threading.Lock()
         self.thread = threading.Thread(target=self._loop, name="metrics", daemon=True)
 
+    def count_audit(self) -> None:
+        """The audit's new lines into the counters (any thread; a read error waits for the
+        next call: the lines stay in the file)."""
+        with self._audit_lock:
+            try:
+                lines = self.audit.new_lines()
+            except OSError as exc:
+                log.debug("metrics: audit log not read (%s)", exc)
+                return
+            for line in lines:
+                self.metrics.audit_line(line)
+
     def write_once(self) -> None:
-        for line in self.audit.new_lines():
-            self.metrics.audit_line(line)
+        self.count_audit()
         self.metrics.link(self.link.connected)
         self.metrics.update_state(self.layout)
         write_atomic(self.path, self.metrics.exposition(), mode=PUBLIC_FILE)
@@ -265,8 +282,8 @@ def start_metrics(state_dir: Path, runner: _Runner, link: _Link,
     if not target:
         return None
     metrics = FleetMetrics()
-    runner.display = ObservedDisplay(runner.display, metrics)
     writer = TextfileWriter(Path(target), metrics, state_dir, link, Layout(Path("/")))
+    runner.display = ObservedDisplay(runner.display, metrics, writer.count_audit)
     writer.thread.start()
     atexit.register(writer.write_logged)  # the last figures, when the daemon stops
     return writer
