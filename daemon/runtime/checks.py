@@ -6,25 +6,19 @@ rest of doctor's checks.
 
 from __future__ import annotations
 
-import copy
-import json
-import re
-from collections.abc import MutableMapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from myna_reader.daemon.runtime.config import (
     DEFAULT_CONFIG_PATH,
     ConfigError,
     DaemonConfig,
-    config_from_mapping,
+    Problem,
+    check_config_document,
     read_config_document,
 )
 
-MAX_CONFIG_PROBLEMS = 50  # a file of garbage gives a screenful, not an endless list
 CONFIG_FIX = "edit {where} (systemd/config.toml.example documents every key)"
-_KEY_PART = re.compile(r'"(?:[^"\\]|\\.)*"|[^.\[\]]+|\[\d+\]')
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,65 +42,17 @@ def fail(name: str, detail: str, fix: str) -> Check:
     return Check(name, False, detail, fix)
 
 
-def _key_path(dotted: str) -> list[str | int]:
-    """`consent.pages[1].items` -> ["consent", "pages", 1, "items"]; quoted parts unquoted."""
-    parts: list[str | int] = []
-    for token in _KEY_PART.findall(dotted):
-        if token.startswith("["):
-            parts.append(int(token[1:-1]))
-        elif token.startswith('"'):
-            parts.append(str(json.loads(token)))
-        else:
-            parts.append(token)
-    return parts
-
-
-def _holds(node: object, part: str | int) -> bool:
-    if isinstance(node, MutableMapping):
-        return isinstance(part, str) and part in node
-    return isinstance(node, list) and isinstance(part, int) and part < len(node)
-
-
-def _drop(document: MutableMapping[str, object], dotted: str) -> bool:
-    """Remove the value at a ConfigError's key, so the next pass finds the next problem."""
-    path = _key_path(dotted)
-    if not path:
-        return False
-    node: Any = document
-    for part in path:
-        if not _holds(node, part):
-            return False
-        parent, node = node, node[part]
-    del parent[path[-1]]
-    return True
-
-
-def config_problems(path: Path | None) -> tuple[list[ConfigError], DaemonConfig]:
+def config_problems(path: Path | None) -> tuple[list[Problem], DaemonConfig]:
     """Every problem of the config file, and the config the rest of doctor checks: the file
-    with its bad keys left out (their defaults instead), or the defaults when it is unreadable.
-
-    The daemon stops at the first bad key; a technician fixing a file wants them all at once,
-    so each pass leaves out the key the last one named and validates again.
-    """
+    with its bad keys left at their defaults, or the defaults when it is unreadable."""
     try:
         document = read_config_document(path)
     except ConfigError as exc:
-        return [exc], DaemonConfig()
+        return list(exc.problems), DaemonConfig()
     if document is None:
         return [], DaemonConfig()
-    source = path or DEFAULT_CONFIG_PATH
-    working = copy.deepcopy(document)
-    problems: list[ConfigError] = []
-    while len(problems) < MAX_CONFIG_PROBLEMS:
-        try:
-            config = config_from_mapping(working)
-        except ConfigError as exc:
-            problems.append(exc)
-            if not _drop(working, exc.key):
-                break  # a problem of the whole file, not of one key
-            continue
-        return problems, replace(config, source=source)
-    return problems, DaemonConfig()
+    config, problems = check_config_document(document, path or DEFAULT_CONFIG_PATH)
+    return list(problems), config
 
 
 def config_checks(path: Path | None) -> tuple[list[Check], DaemonConfig]:

@@ -1,11 +1,11 @@
-"""The daemon's settings: /etc/myna-reader/config.toml, validated before anything starts.
+"""The daemon's settings: /etc/myna-reader/config.toml, checked whole before anything starts.
 
-Every key is optional; see systemd/config.toml.example for each one and its default. A bad
-value, an unknown key or a TOML syntax error is a ConfigError that names the key, the bad
-value and the fix: the daemon refuses to start rather than guess. Tables owned by other parts
-are parsed by their own code: `[ui]` by ui/settings.py, `[timeouts]`, `[staff_mode]`,
-`[face]` and `[consent]` by daemon/engine/settings.py; their errors are re-raised here with
-the bad value added.
+The file's schema is DaemonConfig below (daemon/engine/schema.py): its fields, and those of the
+tables it holds, are the keys: the display's [ui] (ui/settings.py), the engine's [timeouts],
+[staff_mode], [face], [consent], [certificate] and [prescription] (daemon/engine/settings.py),
+and the daemon's own, here. systemd/config.toml.example shows every key at its default. Every
+problem in the file (a bad value, an unknown key) is reported at once, one line each naming the
+key, the value and the fix, in one ConfigError: the daemon refuses to start rather than guess.
 
     reader = "pcsc"                       # a reader spec (drivers/readers.py)
     state_dir = "/var/lib/myna-reader"
@@ -24,19 +24,25 @@ in its state directory (daemon/link/channel.py). It never comes from a URL.
 
 from __future__ import annotations
 
-import json
-import math
-import re
 import stat
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from myna_reader.daemon.engine import SessionConfig, SessionConfigError, session_config_from_mapping
-from myna_reader.daemon.errors import DaemonError
-from myna_reader.daemon.link.channel import LinkSecret
+from myna_reader.daemon.engine import (
+    NOT_A_KEY,
+    ConfigError,
+    KeyRule,
+    Problem,
+    SessionConfig,
+    problem_at,
+    require_valid,
+    seconds,
+    setting,
+    settings_and_problems,
+)
+from myna_reader.daemon.link.channel import LinkSecret, LinkSecretError
 from myna_reader.daemon.link.transport import (
     MIN_TOKEN_CHARS,
     LinkEndpoint,
@@ -48,9 +54,9 @@ from myna_reader.daemon.link.transport import (
     require_token_for,
 )
 from myna_reader.drivers.readers import SPEC_FORMS, ReaderSpecError, parse_spec
+from myna_reader.ui.settings import UiSettings
 
-if TYPE_CHECKING:
-    from myna_reader.ui.settings import UiSettings
+__all__ = ["ConfigError", "DaemonConfig", "LinkConfig", "Problem", "load_config"]
 
 DEFAULT_CONFIG_PATH = Path("/etc/myna-reader/config.toml")
 DEFAULT_STATE_DIR = Path("/var/lib/myna-reader")
@@ -58,46 +64,59 @@ DEFAULT_LINK_URL = "tcp://127.0.0.1:4730"
 DEFAULT_OUTBOX_TTL_S = 86400.0  # a day: a confirmation older than that is of no use at a counter
 OUTBOX_TTL_RANGE_S = (60.0, 30 * 86400.0)
 LOG_LEVELS = ("debug", "info", "warning", "error")
-
-TOP_KEYS = ("reader", "state_dir", "log_level", "link", "ui",
-            "timeouts", "staff_mode", "face", "consent")
-LINK_KEYS = ("url", "pairing_token", "outbox_ttl_s")
-SECRET_KEYS = frozenset({"link.pairing_token"})
-_NO_VALUE = object()
-_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")  # TOML keys that need no quotes
+# the keys `myna-reader run` flags set, as the flags' problems name them
+FLAG_KEYS = {"reader": "--reader", "link.url": "--link", "state_dir": "--state-dir",
+             "ui.size": "--size"}
 
 
-class ConfigError(DaemonError, ValueError):
-    """A config value the daemon will not run with: the key, the value and the fix."""
-
-    def __init__(self, key: str, fix: str, value: object = _NO_VALUE,
-                 problem: str = "is not accepted") -> None:
-        self.key = key
-        self.fix = fix
-        shown = "" if value is _NO_VALUE else f"{_show(key, value)} {problem}; "
-        super().__init__(f"{key}: {shown}{fix}")
-
-
-def _show(key: str, value: object) -> str:
-    """The bad value as it would read in TOML, short, and never a secret."""
-    if key in SECRET_KEYS:
-        return "the value (hidden)"
-    if isinstance(value, str):
-        value = redact_url(value)
+def _url_problem(url: str) -> str | None:
+    """The link URL's own check (daemon/link/transport.py)."""
     try:
-        text = json.dumps(value, ensure_ascii=False, default=str)
-    except ValueError:  # inf/nan floats
-        text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+        parse_link_url(url)
+    except LinkUrlError as exc:
+        return str(exc)
+    return None
+
+
+def _url_as_written(url: str) -> str:
+    """A URL in the file or on the command line holds no secret (`ps` shows argv)."""
+    refuse_url_secret(url, "URL")
+    return url
+
+
+def _token_problem(token: str) -> str | None:
+    try:
+        LinkSecret.from_text(token, "link.pairing_token")
+    except LinkSecretError:
+        return (f"set at least {MIN_TOKEN_CHARS} printable characters, e.g. from "
+                "`openssl rand -hex 32`")
+    return None
+
+
+def _reader_problem(spec: str) -> str | None:
+    try:
+        parse_spec(spec)
+    except ReaderSpecError:
+        return f"use one of {', '.join(SPEC_FORMS)}"
+    return None
+
+
+def _absolute_problem(path: Path) -> str | None:
+    return None if path.is_absolute() else \
+        f"set an absolute directory path, e.g. {DEFAULT_STATE_DIR}"
 
 
 @dataclass(frozen=True, slots=True)
 class LinkConfig:
     """The terminal link: where it listens or which serial device, and the outbox's TTL."""
 
-    url: str = DEFAULT_LINK_URL
-    pairing_token: str | None = field(default=None, repr=False)
-    outbox_ttl_s: float = DEFAULT_OUTBOX_TTL_S
+    url: str = setting(DEFAULT_LINK_URL, KeyRule(parse=_url_as_written, check=_url_problem,
+                                                 redact=redact_url))
+    pairing_token: str | None = setting(None, KeyRule(check=_token_problem, secret=True))
+    outbox_ttl_s: float = seconds(DEFAULT_OUTBOX_TTL_S, *OUTBOX_TTL_RANGE_S)
+
+    def __post_init__(self) -> None:
+        require_valid(self, self._listener_problems())
 
     def endpoint(self) -> LinkEndpoint:
         """Where the link runs (daemon/link/transport.py), with the pairing token applied."""
@@ -106,36 +125,51 @@ class LinkConfig:
             return replace(endpoint, token=self.pairing_token)
         return endpoint
 
+    def _listener_problems(self) -> Iterator[Problem]:
+        """A tcp:// listener beyond loopback needs the pairing secret."""
+        if _url_problem(self.url) is not None:
+            return  # the url's own rule names it
+        endpoint = self.endpoint()
+        if isinstance(endpoint, TcpEndpoint):
+            try:
+                require_token_for(endpoint)
+            except LinkUrlError as exc:
+                yield problem_at(self, "url", f"{exc}; or set link.pairing_token")
+
 
 @dataclass(frozen=True, slots=True)
 class DaemonConfig:
-    reader: str = "pcsc"
+    """The whole of config.toml; `session` holds the engine's tables at the file's top level."""
+
+    reader: str = setting("pcsc", KeyRule(check=_reader_problem))
+    state_dir: Path = field(default=DEFAULT_STATE_DIR,
+                            metadata=KeyRule(check=_absolute_problem).metadata)
+    log_level: str = setting("info", KeyRule(choices=LOG_LEVELS))
     link: LinkConfig = field(default_factory=LinkConfig)
-    state_dir: Path = DEFAULT_STATE_DIR
-    log_level: str = "info"
-    ui: UiSettings = field(default_factory=lambda: _ui_settings({}))
-    session: SessionConfig = field(default_factory=SessionConfig)
-    source: Path | None = None  # the file read, None for built-in defaults
+    ui: UiSettings = field(default_factory=UiSettings)
+    session: SessionConfig = field(default_factory=SessionConfig,
+                                   metadata=KeyRule(key="").metadata)
+    # the file read, None for built-in defaults
+    source: Path | None = field(default=None, metadata=NOT_A_KEY.metadata)
+
+    def __post_init__(self) -> None:
+        require_valid(self)
 
     def with_overrides(self, *, reader: str | None = None, link: str | None = None,
                        link_secret: LinkSecret | None = None,
                        state_dir: str | Path | None = None,
                        size: str | None = None) -> DaemonConfig:
         """The config with `myna-reader run` flags (and MYNA_LINK_SECRET, as `link_secret`)
-        applied, checked like the file's keys."""
-        config = self
-        if reader is not None:
-            config = replace(config, reader=_reader(reader, "--reader"))
-        if link is not None or link_secret is not None:
-            token = self.link.pairing_token if link_secret is None else link_secret.text()
-            config = replace(config, link=_link_config(
-                {"url": link or self.link.url, "pairing_token": token,
-                 "outbox_ttl_s": self.link.outbox_ttl_s},
-                url_key="--link" if link is not None else "link.url"))
-        if state_dir is not None:
-            config = replace(config, state_dir=_state_dir(str(state_dir), "--state-dir"))
-        if size is not None:
-            config = replace(config, ui=replace(config.ui, size=_size(size, "--size")))
+        applied, checked like the file's keys; a problem names the flag."""
+        link_table = {"url": link, "pairing_token": None if link_secret is None
+                      else link_secret.text()}
+        document = {"reader": reader, "state_dir": None if state_dir is None else str(state_dir),
+                    "link": {k: v for k, v in link_table.items() if v is not None},
+                    "ui": {} if size is None else {"size": size}}
+        config, problems = settings_and_problems(
+            DaemonConfig, {k: v for k, v in document.items() if v is not None}, self)
+        if problems:
+            raise ConfigError(replace(p, key=FLAG_KEYS.get(p.key, p.key)) for p in problems)
         return config
 
 
@@ -143,15 +177,34 @@ def load_config(path: Path | None = None) -> DaemonConfig:
     """The config at `path`, or at /etc/myna-reader/config.toml when None.
 
     A missing file at the default path means the defaults; a path given explicitly must exist.
+    ConfigError lists every problem of the file.
     """
     document = read_config_document(path)
     if document is None:
         return DaemonConfig()
-    source = path or DEFAULT_CONFIG_PATH
-    config = replace(config_from_mapping(document), source=source)
+    config, problems = check_config_document(document, path or DEFAULT_CONFIG_PATH)
+    if problems:
+        raise ConfigError(problems)
+    return config
+
+
+def check_config_document(document: Mapping[str, object], source: Path
+                          ) -> tuple[DaemonConfig, tuple[Problem, ...]]:
+    """The config of a parsed file, with its bad keys left at their defaults, and every
+    problem (none: the file is good). Doctor runs its other checks on that config."""
+    config, problems = settings_and_problems(DaemonConfig, document)
     if config.link.pairing_token is not None and _readable_by_all(source):
-        raise ConfigError("link.pairing_token", f"{source} holds the link's pairing secret and "
-                          f"every user can read it: chmod 0640 {source} (root:myna-reader)")
+        problems += (Problem("link.pairing_token", f"{source} holds the link's pairing secret "
+                             f"and every user can read it: chmod 0640 {source} "
+                             "(root:myna-reader)"),)
+    return replace(config, source=source), problems
+
+
+def config_from_mapping(raw: Mapping[str, object]) -> DaemonConfig:
+    """DaemonConfig from a parsed TOML document; ConfigError lists every problem."""
+    config, problems = settings_and_problems(DaemonConfig, raw)
+    if problems:
+        raise ConfigError(problems)
     return config
 
 
@@ -162,158 +215,31 @@ def _readable_by_all(path: Path) -> bool:
         return False
 
 
+def _file_error(target: Path, fix: str) -> ConfigError:
+    return ConfigError([Problem(str(target), fix)])
+
+
 def read_config_document(path: Path | None = None) -> dict[str, object] | None:
     """The parsed TOML at `path` (default /etc/myna-reader/config.toml), not yet validated;
-    None when the default file is absent. Doctor validates it key by key (runtime/checks.py)."""
+    None when the default file is absent. ConfigError when it cannot be read or parsed."""
     target = path or DEFAULT_CONFIG_PATH
     try:
         data = target.read_bytes()
     except FileNotFoundError:
         if path is None:
             return None
-        raise ConfigError(str(target), "no such file; give the path of an existing config "
-                          f"file (or omit --config to use {DEFAULT_CONFIG_PATH})") from None
+        raise _file_error(target, "no such file; give the path of an existing config file "
+                          f"(or omit --config to use {DEFAULT_CONFIG_PATH})") from None
     except OSError as exc:
-        raise ConfigError(str(target), f"cannot read it ({exc.strerror}); check its "
-                          "permissions: the daemon's user must be able to read it") from None
+        raise _file_error(target, f"cannot read it ({exc.strerror}); check its permissions: "
+                          "the daemon's user must be able to read it") from None
     try:
-        raw = tomllib.loads(data.decode("utf-8"))
+        return tomllib.loads(data.decode("utf-8"))
     except UnicodeDecodeError:
-        raise ConfigError(str(target), "save the file as UTF-8") from None
+        raise _file_error(target, "save the file as UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(str(target), f"TOML syntax error ({exc}); fix the syntax") from None
+        raise _file_error(target, f"TOML syntax error ({exc}); fix the syntax") from None
+    except ValueError:  # an integer past Python's 4300 digits for int()
+        raise _file_error(target, "a number has thousands of digits; shorten it") from None
     except RecursionError:  # arrays or tables nested deeper than tomllib's stack
-        raise ConfigError(str(target), "values nested too deeply; flatten them") from None
-    return raw
-
-
-def config_from_mapping(raw: Mapping[str, object]) -> DaemonConfig:
-    """DaemonConfig from a parsed TOML document (see the module docstring for the keys)."""
-    _reject_unknown(raw, "", TOP_KEYS)
-    link_raw = raw.get("link", {})
-    if not isinstance(link_raw, Mapping):
-        raise ConfigError("link", "make it a table: [link]", link_raw)
-    _reject_unknown(link_raw, "link.", LINK_KEYS)
-    ui_raw = raw.get("ui", {})
-    if not isinstance(ui_raw, Mapping):
-        raise ConfigError("ui", "make it a table: [ui]", ui_raw)
-    try:
-        session = session_config_from_mapping(raw)
-    except SessionConfigError as exc:
-        raise _from_session_error(exc, raw) from None
-    return DaemonConfig(
-        reader=_reader(raw.get("reader", "pcsc"), "reader"),
-        link=_link_config(link_raw, url_key="link.url"),
-        state_dir=_state_dir(raw.get("state_dir", str(DEFAULT_STATE_DIR)), "state_dir"),
-        log_level=_log_level(raw.get("log_level", "info")),
-        ui=_ui_settings(ui_raw),
-        session=session,
-    )
-
-
-def _from_session_error(exc: SessionConfigError, raw: Mapping[str, object]) -> ConfigError:
-    """Another part's key error, with the bad value added (an unknown key has none)."""
-    if exc.fix.startswith("unknown key"):
-        return ConfigError(exc.key, exc.fix)
-    return ConfigError(exc.key, exc.fix, _lookup(raw, exc.key))
-
-
-def _lookup(raw: Mapping[str, object], dotted: str) -> object:
-    """The value at a dotted key such as `consent.pages[1].items`, or no value."""
-    node: object = raw
-    for part in dotted.replace("]", "").replace("[", ".").split("."):
-        if isinstance(node, Mapping) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        else:
-            return _NO_VALUE
-    return node
-
-
-def _reject_unknown(table: Mapping[str, object], prefix: str, known: tuple[str, ...]) -> None:
-    for name in table:
-        if name not in known:
-            shown = name if _BARE_KEY.fullmatch(name) else json.dumps(name, ensure_ascii=False)
-            raise ConfigError(f"{prefix}{shown}",
-                              f"unknown key; remove it (known keys: {', '.join(known)})")
-
-
-def _text(value: object, key: str, fix: str) -> str:
-    if not isinstance(value, str):
-        raise ConfigError(key, fix, value)
-    return value
-
-
-def _reader(value: object, key: str) -> str:
-    fix = f"use one of {', '.join(SPEC_FORMS)}"
-    try:
-        return str(parse_spec(_text(value, key, fix)))
-    except ReaderSpecError:
-        raise ConfigError(key, fix, value) from None
-
-
-def _state_dir(value: object, key: str) -> Path:
-    text = _text(value, key, "set an absolute directory path")
-    if not text.startswith("/"):
-        raise ConfigError(key, f"set an absolute directory path, e.g. {DEFAULT_STATE_DIR}",
-                          value)
-    return Path(text)
-
-
-def _log_level(value: object) -> str:
-    if value not in LOG_LEVELS:
-        raise ConfigError("log_level", f"use one of {', '.join(LOG_LEVELS)}", value)
-    return str(value)
-
-
-def _link_config(raw: Mapping[str, object], url_key: str) -> LinkConfig:
-    url = _text(raw.get("url", DEFAULT_LINK_URL), url_key,
-                "write tcp://HOST:PORT or serial:///dev/DEVICE")
-    token = raw.get("pairing_token")
-    if token is not None:
-        token = _text(token, "link.pairing_token", "set a text")
-        if len(token) < MIN_TOKEN_CHARS or not token.isprintable() or token != token.strip():
-            raise ConfigError("link.pairing_token",
-                              f"set at least {MIN_TOKEN_CHARS} printable characters without "
-                              "spaces at the ends, e.g. from `openssl rand -hex 16`")
-    ttl = raw.get("outbox_ttl_s", DEFAULT_OUTBOX_TTL_S)
-    low, high = OUTBOX_TTL_RANGE_S
-    if (isinstance(ttl, bool) or not isinstance(ttl, int | float) or not math.isfinite(ttl)
-            or not low <= ttl <= high):
-        raise ConfigError("link.outbox_ttl_s",
-                          f"set a number of seconds between {low:g} and {high:g}", ttl)
-    link = LinkConfig(url, token, float(ttl))
-    try:
-        refuse_url_secret(url, url_key)
-        endpoint = link.endpoint()
-    except LinkUrlError as exc:
-        raise ConfigError(url_key, str(exc), url) from None
-    if isinstance(endpoint, TcpEndpoint):
-        try:
-            require_token_for(endpoint)
-        except LinkUrlError as exc:
-            raise ConfigError(url_key, f"{exc}; or set link.pairing_token", url) from None
-    return link
-
-
-def _size(value: object, key: str) -> tuple[int, int]:
-    from myna_reader.ui.layout import SIZES
-
-    names = [f"{w}x{h}" for w, h in SIZES]
-    if not isinstance(value, str) or value.strip().lower() not in names:
-        raise ConfigError(key, f"use one of {', '.join(names)}", value,
-                          problem="is not a supported size")
-    return SIZES[names.index(value.strip().lower())]
-
-
-def _ui_settings(raw: Mapping[str, object]) -> UiSettings:
-    # the UI owns its table; imported here so config errors need no display stack
-    from myna_reader.ui.settings import ui_settings_from_mapping
-
-    if "size" in raw:
-        _size(raw["size"], "ui.size")
-    try:
-        return ui_settings_from_mapping(raw)
-    except SessionConfigError as exc:
-        raise _from_session_error(exc, {"ui": raw}) from None
+        raise _file_error(target, "values nested too deeply; flatten them") from None
