@@ -25,9 +25,11 @@ from myna_reader.daemon.engine import (
     ConsentItem,
     ConsentPage,
     ConsentView,
+    DigitPressed,
     DoneView,
     Effect,
     ErrorView,
+    FaceMatched,
     Method,
     Phase,
     PinCounterRead,
@@ -55,6 +57,7 @@ from myna_reader.daemon.engine import (
 from tests.session.engine_driver import (
     CERT_DER,
     CHALLENGE,
+    FACE,
     FINGERPRINT,
     NOT_AFTER,
     PRESCRIBING,
@@ -542,3 +545,85 @@ def test_result_wire_names_every_terminal_flag() -> None:
     sent = [e for e in d.effects if isinstance(e, SendToHost)
             and isinstance(e.message, ResultMessage)]
     assert len(sent) == 1
+
+
+# --- taps from placing the card (or phone) to 確認が完了しました ------------------------------
+
+
+def _taps_to_done(d: Driver, token: TokenKind, *, face: bool = False) -> int:
+    """A patient who follows the screen; the card answers as a usable one. Counts touches."""
+    taps = 0
+
+    def touch(event: Pressed | DigitPressed) -> None:
+        nonlocal taps
+        taps += 1
+        d.feed(event)
+
+    d.feed(CardProbed(d.sid, token, True))
+    while d.phase is not Phase.DONE:
+        phase = d.phase
+        if phase is Phase.READING_CERT:
+            cert_read(d)
+        elif phase is Phase.READING_COUNTER:
+            d.feed(PinCounterRead(d.sid, 3))
+        elif phase is Phase.METHOD:
+            touch(Pressed(Button.METHOD_FACE if face else Button.METHOD_PIN))
+        elif phase is Phase.MATCHING_FACE:
+            d.feed(FaceMatched(d.sid, True))
+        elif phase is Phase.PIN:
+            for digit in (1, 2, 3, 4):
+                touch(DigitPressed(digit))
+            touch(Pressed(Button.OK))
+        elif phase is Phase.VERIFYING:
+            d.feed(PinVerified(d.sid, PinOutcome.OK, 3))
+        elif phase is Phase.AWAITING_CHALLENGE:
+            d.feed(ChallengeReceived(CHALLENGE))
+        elif phase is Phase.SIGNING:
+            d.feed(Signed(d.sid, b"SIGNATURE"))
+        elif phase is Phase.CONSENT:
+            touch(Pressed(Button.AGREE))
+        elif phase is Phase.PRESCRIPTION:
+            touch(Pressed(Button.PRESCRIPTION_ELECTRONIC))
+        else:
+            raise AssertionError(f"stuck in {phase}")
+    assert d.results()
+    return taps
+
+
+@pytest.mark.parametrize(("method", "config", "token", "face", "taps"), [
+    ("card, PIN", None, TokenKind.PLASTIC_CARD, False, 8),
+    ("card, face", FACE, TokenKind.PLASTIC_CARD, True, 4),
+    ("Android", None, TokenKind.ANDROID, False, 8),
+    ("iPhone", None, TokenKind.IPHONE, False, 3),
+    ("card, PIN, prescription", PRESCRIBING, TokenKind.PLASTIC_CARD, False, 9),
+    ("iPhone, prescription", PRESCRIBING, TokenKind.IPHONE, False, 4),
+])
+def test_taps_per_method(method: str, config: SessionConfig | None, token: TokenKind,
+                         face: bool, taps: int) -> None:
+    assert _taps_to_done(probing(config), token, face=face) == taps
+
+
+def test_taps_in_the_grace_and_in_staff_mode() -> None:
+    d = _plastic_at(jst(2026, 6, 1))
+    assert d.phase is Phase.READING_COUNTER
+    assert _taps_after_probe(d) == 6  # 4 digits, 決定, the one page left
+    staff = staff_probing()
+    assert _taps_to_done(staff, TokenKind.PLASTIC_CARD) == 3
+
+
+def _taps_after_probe(d: Driver) -> int:
+    taps = 0
+    d.feed(PinCounterRead(d.sid, 3))
+    for digit in (1, 2, 3, 4):
+        d.feed(DigitPressed(digit))
+        taps += 1
+    d.press(Button.OK)
+    d.feed(PinVerified(d.sid, PinOutcome.OK, 3))
+    d.feed(ChallengeReceived(CHALLENGE))
+    d.feed(Signed(d.sid, b"SIGNATURE"))
+    taps += 1
+    while d.phase is Phase.CONSENT:
+        d.press(Button.AGREE)
+        taps += 1
+    assert d.phase is Phase.DONE
+    return taps
