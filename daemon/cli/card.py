@@ -106,7 +106,8 @@ def cmd_card_info(args: argparse.Namespace) -> int:
         text_pin = read_pin("Text-AP PIN (券面事項入力補助用暗証番号, 4 digits, not shown): ",
                             args.pin_stdin)
         four_digit_pin(text_pin)
-    with card_session(args.reader) as card:
+    # a VERIFY unlocks the text AP: no other PC/SC client may reach the card meanwhile
+    with card_session(args.reader, exclusive=args.text) as card:
         summary = summarize(card)
         text = read_text_ap(card, text_pin) if args.text else None
     now = datetime.now(UTC)
