@@ -13,6 +13,8 @@ missing tool FAILS the test.
 
 from __future__ import annotations
 
+import io
+import json
 import os
 import re
 import shutil
@@ -22,6 +24,7 @@ from pathlib import Path
 
 import pytest
 
+from myna_reader.daemon.cli import main
 from myna_reader.drivers.backends.pcsc import PcscReader
 from myna_reader.drivers.sim.card import SimulatedCard
 from myna_reader.drivers.sim.profile import load_profile
@@ -163,3 +166,16 @@ def test_opensc_and_openssl_accept_the_synthetic_text_ap(
     ca_key = rsa_key_pem(ca[9:], ca[2:5], tmp_path / "ca.pem")
     assert certificate[307:312] == bytes.fromhex("5F 37 82 01 00")
     assert verifies(ca_key, body, certificate[312:568], tmp_path / "cvc")
+
+
+def test_card_info_text_agrees_through_pcscd(
+        pcscd: PcscdInstance, make_bridge: Callable[..., VpcdBridge], reader: PcscReader,
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    insert_and_connect(make_bridge(SimulatedCard(load_profile("standard"))), reader)
+    reader.disconnect()
+    monkeypatch.setattr("sys.stdin", io.StringIO("1234\n"))
+    assert main(["card", "info", "--reader", f"pcsc:{pcscd.reader_name}", "--text",
+                 "--pin-stdin", "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert (info["my_number_digest_ok"], info["attributes_digest_ok"],
+            info["integrity_signature_ok"]) == (True, True, True)
