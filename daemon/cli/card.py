@@ -110,9 +110,11 @@ def cmd_card_info(args: argparse.Namespace) -> int:
     with card_session(args.reader, exclusive=args.text) as card:
         summary = summarize(card)
         text = read_text_ap(card, text_pin) if args.text else None
+        reader_name = card.channel.reader.name  # says so when the card is a simulated one
     now = datetime.now(UTC)
     cert = summary.certificate
     info: dict[str, object] = {
+        "reader": reader_name,
         "token": summary.token.name.lower().replace("_", "-"),
         "sign_certificate": summary.availability.sign,
         "auth_certificate": summary.availability.auth,

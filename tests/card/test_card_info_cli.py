@@ -30,6 +30,7 @@ def test_plain_info_has_no_personal_data(capsys: pytest.CaptureFixture[str],
     code, info, _ = _info(capsys, monkeypatch, "--reader", "sim:standard")
     holder = load_profile("standard").holder
     assert code == 0
+    assert info["reader"] == "Simulated reader (standard)"  # a simulated card says so
     assert info["token"] == "plastic-card"
     assert info["auth_pin_tries_left"] == 3
     assert "text_ap_identification" not in info
