@@ -1,14 +1,14 @@
 """The terminal's end of the host link: the logic of the reference terminal (資格確認端末).
 
-`Terminal` connects to the reader (a TCP client of the reader's listener, or the serial
-device), authenticates with the pairing secret over TCP (daemon/link/channel.py: it also checks
-that the reader holds the secret before it sends anything), answers `hello` with a fresh random
-challenge (so PIN mode can sign), verifies each PIN-mode signature against the result's
-certificate, acks results (unless told not to) and drops repeats by id, and with
-`issue_passcode` sends a random 4-digit staff passcode and reports it once the reader acked it.
-It reconnects until `stop` is set. What it sees goes to `emit`: every message from the reader
-as received, and its own events as {"event": ...}. `myna-reader host` (daemon/cli/host.py)
-prints them; the harness and the tests collect them.
+`Terminal` connects to the reader (a TCP client of the reader's listener, or the serial device),
+authenticates with the pairing secret over TCP (daemon/link/channel.py: it also checks that the
+reader holds the secret before it sends anything), sends a fresh random challenge for the
+session a `status` says wants one (once per session, so PIN mode can sign), verifies each PIN-
+mode signature against the result's certificate, acks results (unless told not to) and drops
+repeats by id, and with `issue_passcode` sends a random 4-digit staff passcode and reports it
+once the reader acked it. It reconnects until `stop` is set. What it sees goes to `emit`: every
+message from the reader as received, and its own events as {"event": ...}. `myna-reader host`
+(daemon/cli/host.py) prints them; the harness and the tests collect them.
 """
 
 from __future__ import annotations
@@ -89,6 +89,7 @@ class Terminal:
         self.fixed_challenge = challenge
         self.seen = seen if seen is not None else SeenResults()
         self.challenges: set[bytes] = set()  # sent and not yet seen in a result
+        self._challenged: str | None = None  # the last session a challenge went to
         self._passcode: tuple[str, str] | None = None  # (message id, code) until acked
         self._passcode_done = False
         self._ids = 0
@@ -168,10 +169,14 @@ class Terminal:
             self.emit({"event": "send-failed", "type": payload["type"], "reason": str(exc)})
         return message_id
 
-    def _send_challenge(self) -> None:
+    def _send_challenge(self, session: str) -> None:
+        """One challenge per session, bound to its id; the reader takes no other."""
+        if session == self._challenged:
+            return
+        self._challenged = session
         challenge = self.fixed_challenge or secrets.token_bytes(CHALLENGE_BYTES)
         self.challenges.add(challenge)
-        self._send({"type": "challenge",
+        self._send({"type": "challenge", "session": session,
                     "challenge": base64.b64encode(challenge).decode("ascii")})
 
     # --- the reader's messages -------------------------------------------------------------
@@ -182,8 +187,10 @@ class Terminal:
             self._result(message)
             return
         self.emit(message)
+        if kind == "status" and message.get("challenge_wanted") is True and isinstance(
+                message.get("session"), str):
+            self._send_challenge(message["session"])
         if kind == "hello":
-            self._send_challenge()
             if self.issue_passcode and not self._passcode_done and self._passcode is None:
                 code = f"{secrets.randbelow(10_000):04d}"
                 self._passcode = (self._send({"type": "passcode.issue", "passcode": code}), code)
@@ -208,18 +215,17 @@ class Terminal:
                 self.seen.add(result_id)  # stored before the ack: a crash repeats, never loses
         if self.ack:
             self._send({"type": "ack", "ref": result_id})
-        if message.get("challenge") is not None:
-            self._send_challenge()  # each challenge is signed once
 
     def _check(self, message: Mapping[str, Any]) -> dict[str, object]:
-        """The certificate's fingerprint and, in PIN mode, whether the signature verifies."""
+        """The certificate's fingerprint and, where the method signs (PIN, an iPhone's own
+        check), whether the signature verifies."""
         try:
             cert = parse_certificate(b64decode_field(message, "certificate", message["id"]))
         except (HostProtocolError, CertificateError) as exc:
             return {"certificate": None, "signature": "unverified", "reason": str(exc)}
         facts: dict[str, object] = {"certificate": cert.short_fingerprint,
                                     "method": message.get("method")}
-        if message.get("method") != "pin":
+        if message.get("method") not in ("pin", "phone"):
             facts["signature"] = "none"
             return facts
         try:
