@@ -24,13 +24,13 @@ from types import FrameType
 from typing import Any
 
 from myna_reader.daemon.cli.errors import CliError
+from myna_reader.daemon.engine import CHALLENGE_MAX_BYTES, CHALLENGE_MIN_BYTES
 from myna_reader.daemon.link.channel import (
     LinkSecret,
     LinkSecretError,
     read_secret_file,
     secret_from_environment,
 )
-from myna_reader.daemon.link.protocol import CHALLENGE_MAX_BYTES, CHALLENGE_MIN_BYTES
 from myna_reader.daemon.link.terminal import Emit, SecretSource, SeenResults, Terminal
 from myna_reader.daemon.link.transport import (
     LinkUrlError,

@@ -59,13 +59,18 @@ CHALLENGE_PHASES = frozenset({
 })
 
 
-def challenge_wanted(state: State) -> bool:
-    """The session on screen signs, has no challenge yet, and is where it may take one."""
+def challenge_window(state: State) -> bool:
+    """The session on screen signs and is where it may take the terminal's challenge."""
     session = state.session
     # an iPhone signs in staff mode too: its own Face ID check is stronger than a look
-    return (session is not None
-            and session.method in (Method.PIN, Method.PHONE) and session.challenge is None
+    return (session is not None and session.method in (Method.PIN, Method.PHONE)
             and state.phase in CHALLENGE_PHASES)
+
+
+def challenge_wanted(state: State) -> bool:
+    """In its window and without a challenge yet: what `status` tells the terminal."""
+    return challenge_window(state) and state.session is not None and (
+        state.session.challenge is None)
 
 
 def session_pages(state: State) -> tuple[ConsentPage, ...]:

@@ -15,7 +15,7 @@ from myna_reader.daemon.engine.consent import ConsentAnswer, in_result_order
 from myna_reader.daemon.engine.countdown import WARNED_PHASES, deadlines, standby_deadline
 from myna_reader.daemon.engine.derive import (
     READING_PHASES,
-    challenge_wanted,
+    challenge_window,
     face_offered,
     pin_usable,
     session_pages,
@@ -255,12 +255,12 @@ def _challenge_refusal(s: State, e: ChallengeReceived) -> str | None:
     session = s.session
     if not CHALLENGE_MIN_BYTES <= len(e.challenge) <= CHALLENGE_MAX_BYTES:
         return "length"
-    if session is not None and session.challenge is not None:
-        return "second"
-    if not challenge_wanted(s):
-        return "not-awaited"
     if e.session_id is not None and (session is None or e.session_id != session.id):
         return "other-session"
+    if session is None or not challenge_window(s):
+        return "not-awaited"
+    if session.challenge is not None:
+        return "second"
     return None
 
 

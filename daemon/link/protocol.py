@@ -28,8 +28,6 @@ from myna_reader.daemon.version import __version__
 PROTOCOL_VERSION = 1
 MAX_LINE_BYTES = 64 * 1024
 ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
-CHALLENGE_MIN_BYTES = 16  # fresh enough that a replayed signature cannot be reused
-CHALLENGE_MAX_BYTES = 512
 PROTOCOL_ERROR_CODE = "protocol"  # `error.code` of a link-level error (card errors are NNN)
 _T = TypeVar("_T")
 
@@ -92,8 +90,12 @@ class Ack:
 
 @dataclass(frozen=True, slots=True)
 class Challenge:
+    """For the session `session` (the id the reader's `status` announced; None: the one on
+    screen). Its length is the engine's to judge, so a refusal is audited."""
+
     id: str
     challenge: bytes
+    session: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,11 +230,10 @@ def parse_terminal_line(line: bytes) -> TerminalMessage:
         return Ack(msg_id, ref)
     if kind == "challenge":
         challenge = b64decode_field(obj, "challenge", msg_id)
-        if not CHALLENGE_MIN_BYTES <= len(challenge) <= CHALLENGE_MAX_BYTES:
-            raise HostProtocolError(
-                Fault.BAD_FIELD,
-                f"challenge: {CHALLENGE_MIN_BYTES}..{CHALLENGE_MAX_BYTES} bytes", msg_id)
-        return Challenge(msg_id, challenge)
+        session = obj.get("session")
+        if session is not None and not (isinstance(session, str) and ID_RE.fullmatch(session)):
+            raise HostProtocolError(Fault.BAD_FIELD, "session: an id or null", msg_id)
+        return Challenge(msg_id, challenge, session)
     if kind == "passcode.issue":
         try:
             code = parse_passcode(_field(obj, "passcode", str, msg_id))

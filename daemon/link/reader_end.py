@@ -45,6 +45,7 @@ from myna_reader.daemon.engine import (
     ResultMessage,
     Secret,
     StatusMessage,
+    TerminalLink,
 )
 from myna_reader.daemon.errors import DaemonError
 from myna_reader.daemon.link.channel import AuthError, LinkSecret, reader_handshake
@@ -194,6 +195,7 @@ class HostLink:
     # --- the runner's API ------------------------------------------------------------------
 
     def start(self) -> None:
+        self._post(TerminalLink(connected=False))  # no terminal until a session begins
         if isinstance(self.endpoint, TcpEndpoint):
             try:
                 require_token_for(self.endpoint)
@@ -289,6 +291,7 @@ class HostLink:
                 conn.sent[item.id] = time.monotonic()
             previous, self._active = self._active, conn
             self._synced.notify_all()
+            self._post(TerminalLink(connected=True))  # under the lock: in order with the end
         log.info("host link: session with %s started", conn.stream.name)
         if previous is not None and previous is not conn:
             log.info("host link: %s replaces %s", conn.stream.name, previous.stream.name)
@@ -342,6 +345,7 @@ class HostLink:
                     self._unpaired.remove(conn)
                 if self._active is conn:
                     self._active = None
+                    self._post(TerminalLink(connected=False))
             log.info("host link: %s disconnected", conn.stream.name)
 
     def _handle(self, conn: _Connection, item: bytes | HostProtocolError) -> None:
@@ -378,9 +382,15 @@ class HostLink:
             raise HostProtocolError(Fault.UNSUPPORTED, "this reader takes its settings from "
                                     "config.toml only, not over the link", message.id)
         if isinstance(message, Challenge):
-            self._post(ChallengeReceived(message.challenge))
-        else:
-            self._store_passcode(message)
+            # the engine takes it or refuses it (an `error` naming it, and an audit line); a
+            # connection already replaced by a newer session is no longer the terminal
+            with self._lock:
+                if conn is not self._active:
+                    raise HostProtocolError(Fault.NOT_PAIRED, "this connection was replaced",
+                                            message.id)
+            self._post(ChallengeReceived(message.challenge, message.session, message.id))
+            return
+        self._store_passcode(message)
         conn.send(self._line({"type": "ack", "ref": message.id}))
 
     def _store_passcode(self, message: PasscodeIssue) -> None:

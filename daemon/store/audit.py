@@ -37,6 +37,8 @@ def audit_line(record: AuditRecord, wall: float) -> dict[str, object]:
         line["release"] = record.release
     if record.challenge_sha256 is not None:
         line["challenge_sha256"] = record.challenge_sha256
+    if record.reason is not None:
+        line["reason"] = record.reason
     return line
 
 

@@ -121,10 +121,10 @@ def test_a_pin_confirmation_signs_the_terminals_challenge(
     from myna_reader.drivers.certificate import parse_certificate
 
     runner, reader, seen = rig
-    runner.post(ChallengeReceived(b"terminal says hello"))
     reader.insert()
     seen.wait_screen(Screen.PIN)
     _press_all(runner, *[DigitPressed(int(d)) for d in "1234"], Pressed(Button.OK))
+    runner.post(ChallengeReceived(b"terminal says hello"))  # to the session that waits
     seen.wait_screen(Screen.CONSENT)
     for _ in range(len(SessionConfig().consent_pages)):
         runner.post(Pressed(Button.AGREE))

@@ -18,7 +18,7 @@ import pytest
 
 from myna_reader.daemon.cli import host as cli_host
 from myna_reader.daemon.cli.errors import CliError
-from myna_reader.daemon.engine import ChallengeReceived, Secret
+from myna_reader.daemon.engine import ChallengeReceived, Mode, Screen, Secret, StatusMessage
 from myna_reader.daemon.link.channel import SECRET_ENV
 from tests.host.support import (
     SECRET,
@@ -88,6 +88,9 @@ def test_json_console_issues_a_passcode_signs_and_exits_0_on_sigterm(tmp_path: P
     with running_link("tcp://127.0.0.1:0", outbox, events,
                       issue_passcode=issued.append) as link:
         link.submit_result(make_result("s-visual", SIGNER))
+        # a PIN session waits for the challenge: the console sends it for that session
+        link.send_status(StatusMessage(Mode.UNATTENDED, Screen.PIN, "r", True, None,
+                                       session_id="s-pin", challenge_wanted=True))
         console = Process("--link", tcp_url(link), "--json", "--issue-passcode",
                           "--challenge-hex", CHALLENGE.hex())
         objects: list[dict[str, Any]] = []

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import serial
 
-from myna_reader.daemon.engine import ChallengeReceived
+from myna_reader.daemon.engine import ChallengeReceived, Mode, Screen, StatusMessage
 from myna_reader.daemon.link.transport import SerialEndpoint, parse_link_url
 from tests.host.support import (
     HELLO,
@@ -50,6 +50,9 @@ def test_results_flow_over_a_pty_pair(bridge: PtyBridge, tmp_path: Path) -> None
     with running_link(f"serial://{reader_end}?baudrate=115200", outbox, events) as link:
         assert link.wait_connected(15)
         with Console(f"serial://{terminal_end}?baudrate=115200") as console:
+            # the console sends a challenge to the session whose status asks for one
+            link.send_status(StatusMessage(Mode.UNATTENDED, Screen.PIN, "r", True, None,
+                                           session_id="s-pin", challenge_wanted=True))
             wait_for(lambda: events.of(ChallengeReceived), "the console's challenge")
             challenge = events.of(ChallengeReceived)[-1].challenge
             link.submit_result(make_result("s-pin", SIGNER, challenge=challenge))
