@@ -17,7 +17,7 @@ import time
 import tty
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,11 +28,13 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
 from myna_reader.daemon.engine import (
+    CertificateLife,
     ConsentAnswer,
     ConsentItem,
     Event,
     Method,
     ResultMessage,
+    TokenKind,
 )
 from myna_reader.daemon.link.channel import LinkSecret, SealedStream, terminal_handshake
 from myna_reader.daemon.link.protocol import LineSplitter, hello_fields
@@ -94,7 +96,8 @@ def make_result(result_id: str, signer: Signer, challenge: bytes | None = None,
         certificate_fingerprint=parse_certificate(signer.der).short_fingerprint,
         challenge=challenge, signature=signature,
         consents=(ConsentAnswer(ConsentItem.PHARMACEUTICAL, True, 1_700_000_000.0),),
-        started=1_700_000_000.0, finished=1_700_000_010.0)
+        started=1_700_000_000.0, finished=1_700_000_010.0, token=TokenKind.PLASTIC_CARD,
+        certificate_life=CertificateLife.VALID, certificate_expiry=date(2031, 1, 1))
 
 
 class Events:
