@@ -87,7 +87,7 @@ def previous_deb(deb: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     control.write_text("".join(f"Version: {version}~prev\n" if line.startswith("Version: ")
                                else f"{line}\n" for line in lines))
     out = work / f"myna-reader_{version}~prev.deb"
-    subprocess.run(["dpkg-deb", "-Zxz", "-z1", "-b", str(tree), str(out)], check=True,
+    subprocess.run(["dpkg-deb", "-Znone", "-b", str(tree), str(out)], check=True,
                    capture_output=True, timeout=1200)
     shutil.rmtree(tree)
     return out
