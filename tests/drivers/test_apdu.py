@@ -1,7 +1,7 @@
 """Command/response encoding: byte-exact ISO 7816-4 vectors and hypothesis round trips."""
 
-from collections.abc import Callable
 import contextlib
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given
