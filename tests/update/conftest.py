@@ -42,6 +42,17 @@ def self_check(layout: Layout, expected: str) -> list[Check]:  # the test's hung
 }
 
 
+def launcher_version(release_link: Path) -> str:
+    """What a release's own launcher says it is, run as systemd runs it: without this
+    shell's PYTHONPATH. A PYTHONPATH holding the source tree puts its build metadata
+    (myna_reader.egg-info, version 0.1.0 from pyproject.toml) ahead of the release's own, and
+    `--version` then prints 0.1.0 whatever is installed."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    done = subprocess.run([str(release_link / "bin/myna-reader"), "--version"], env=env,
+                          capture_output=True, text=True, timeout=120, check=True)
+    return done.stdout.split()[-1]
+
+
 @dataclass(frozen=True)
 class Keys:
     vendor: Path  # trusted in every test root

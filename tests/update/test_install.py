@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import tarfile
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from myna_reader.daemon.update.install import (
     install,
     rollback,
 )
-from tests.update.conftest import Keys
+from tests.update.conftest import Keys, launcher_version
 
 
 def linked(layout: Layout) -> str:
@@ -29,9 +28,7 @@ def linked(layout: Layout) -> str:
 
 def reported_version(layout: Layout) -> str:
     """What the linked release's own launcher says it is (it runs, not only exists)."""
-    done = subprocess.run([str(layout.current / "bin/myna-reader"), "--version"],
-                          capture_output=True, text=True, timeout=120, check=True)
-    return done.stdout.split()[-1]
+    return launcher_version(layout.current)
 
 
 def audit(layout: Layout) -> list[dict[str, object]]:

@@ -21,7 +21,7 @@ from pathlib import Path
 from myna_reader.daemon.runtime import doctor
 from myna_reader.daemon.update import install as update_install
 from myna_reader.daemon.update.install import Layout, install
-from tests.update.conftest import UpdateCli
+from tests.update.conftest import UpdateCli, launcher_version
 
 SEED = 6  # fixed: a failure names the kill points, and a rerun repeats them
 JITTER_S = 0.5
@@ -128,9 +128,7 @@ def test_killed_during_the_health_check_is_settled_by_the_next_command(
         proc.wait()
 
     # linked, whole and launchable, but not confirmed: status and doctor say so
-    launcher = subprocess.run([str(layout.current / "bin/myna-reader"), "--version"],
-                              capture_output=True, text=True, timeout=120, check=True)
-    assert launcher.stdout.split()[-1] == "1.3.0"
+    assert launcher_version(layout.current) == "1.3.0"
     status = update_cli("status", "--root", layout.root)
     assert "pending:  1.3.0 was not confirmed" in status.stdout
     line = doctor.check_version(layout.root).line()
