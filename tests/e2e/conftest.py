@@ -31,7 +31,7 @@ from tests.e2e.counter_support import (
     WatchedCard,
     process_running,
 )
-from tests.pcsc.waits import wait_until_absent
+from tests.drivers.pcsc.waits import wait_until_absent
 from tests.support.notify import bind_notify_socket, receive
 from tests.support.pcscd import PcscdInstance
 from tests.support.xserver import XServerUnavailableError, running_xvfb

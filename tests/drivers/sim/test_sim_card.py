@@ -9,7 +9,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from myna_reader.drivers.sim.card import CardNotPoweredError, SimulatedCard
-from tests.sim.conftest import Send
+from tests.drivers.sim.conftest import Send
 
 SELECT_JPKI = "00 A4 04 0C 0A D3 92 F0 00 26 01 00 00 00 01"
 SELECT_TEXT = "00 A4 04 0C 0A D3 92 10 00 31 00 01 01 04 08"

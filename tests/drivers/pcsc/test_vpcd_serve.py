@@ -18,7 +18,7 @@ from myna_reader.drivers.certificate import parse_certificate
 from myna_reader.drivers.channel import CardChannel
 from myna_reader.drivers.jpki import PhoneNotAuthenticatedError
 from myna_reader.drivers.sim.profile import load_profile
-from tests.pcsc.waits import EVENT_TIMEOUT_S, wait_for, wait_until_absent
+from tests.drivers.pcsc.waits import EVENT_TIMEOUT_S, wait_for, wait_until_absent
 from tests.support.pcscd import PcscdInstance
 
 pytestmark = pytest.mark.pcscd

@@ -25,7 +25,7 @@ from myna_reader.drivers.mynumber_ids import JPKI_AID, JpkiEF
 from myna_reader.drivers.readers import open_reader
 from myna_reader.drivers.sim.card import SimulatedCard
 from myna_reader.drivers.sim.vpcd import VpcdBridge
-from tests.pcsc.waits import insert_and_connect, wait_for
+from tests.drivers.pcsc.waits import insert_and_connect, wait_for
 from tests.support.pcscd import PcscdInstance
 
 pytestmark = pytest.mark.pcscd

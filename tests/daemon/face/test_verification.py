@@ -13,7 +13,7 @@ from myna_reader.daemon.face.model import Embedding, FaceModel, distance
 from myna_reader.daemon.face.verify import FrameAgreement, Verdict
 from myna_reader.daemon.harness.face_samples import PERSON, chip_photo
 from myna_reader.drivers.camera import Frame
-from tests.face.media import live_clip
+from tests.daemon.face.media import live_clip
 
 SETTINGS = FaceSettings()
 CLIP_FRAMES = 4

@@ -1,5 +1,5 @@
 """Session fixtures of the face tests: the real dlib model, the real RapidOCR engine and the
-public faces (tests/face/public_faces.py). No fakes: a missing part fails the tests."""
+public faces (tests/daemon/face/public_faces.py). No fakes: a missing part fails the tests."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from myna_reader.daemon.face.model import FaceModel
 from myna_reader.daemon.face.ocr import CardOcr
 from myna_reader.drivers.camera import Frame
-from tests.face.public_faces import load_faces
+from tests.daemon.face.public_faces import load_faces
 
 
 @pytest.fixture(scope="session")

@@ -19,7 +19,7 @@ from myna_reader.daemon.face.card_number import (
 )
 from myna_reader.daemon.face.ocr import CardOcr
 from myna_reader.daemon.harness.face_samples import camera_shot, card_face
-from tests.face.media import random_holders
+from tests.daemon.face.media import random_holders
 
 TODAY = dt.date(2026, 6, 1)
 CARDS = 10  # per variant; ~0.8 s of OCR each on the development machine

@@ -16,7 +16,7 @@ from myna_reader.drivers.backends.pcsc import PcscReader
 from myna_reader.drivers.sim.card import CardModel, SimulatedCard
 from myna_reader.drivers.sim.profile import load_profile
 from myna_reader.drivers.sim.vpcd import VpcdBridge
-from tests.pcsc.waits import wait_until_absent
+from tests.drivers.pcsc.waits import wait_until_absent
 from tests.support.pcscd import PcscdInstance
 
 

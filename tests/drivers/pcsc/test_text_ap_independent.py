@@ -29,7 +29,7 @@ from myna_reader.drivers.backends.pcsc import PcscReader
 from myna_reader.drivers.sim.card import SimulatedCard
 from myna_reader.drivers.sim.profile import load_profile
 from myna_reader.drivers.sim.vpcd import VpcdBridge
-from tests.pcsc.waits import insert_and_connect
+from tests.drivers.pcsc.waits import insert_and_connect
 from tests.support.pcscd import PcscdInstance
 
 pytestmark = [pytest.mark.pcscd, pytest.mark.opensc]

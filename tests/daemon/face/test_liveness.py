@@ -26,7 +26,7 @@ from myna_reader.daemon.face.model import FaceModel
 from myna_reader.daemon.face.planarity import face_features, moved_as_a_plane
 from myna_reader.daemon.harness.face_samples import placed
 from myna_reader.drivers.camera import Frame
-from tests.face.media import noisy, similarity, tilted
+from tests.daemon.face.media import noisy, similarity, tilted
 
 TURN_RATIO = 0.10  # the config default
 

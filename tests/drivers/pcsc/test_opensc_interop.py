@@ -25,7 +25,7 @@ from myna_reader.drivers.backends.pcsc import PcscReader
 from myna_reader.drivers.mynumber_ids import JPKI_AID, JpkiEF
 from myna_reader.drivers.sim.card import SimulatedCard
 from myna_reader.drivers.sim.vpcd import VpcdBridge
-from tests.pcsc.waits import wait_for
+from tests.drivers.pcsc.waits import wait_for
 from tests.support.pcscd import PcscdInstance, apdu_commands
 
 pytestmark = [pytest.mark.pcscd, pytest.mark.opensc]

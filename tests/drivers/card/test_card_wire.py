@@ -19,7 +19,7 @@ from myna_reader.drivers.card import (
 from myna_reader.drivers.files import CardFiles
 from myna_reader.drivers.jpki import PhoneNotAuthenticatedError
 from myna_reader.drivers.mynumber_ids import TEXT_AID, TextEF
-from tests.card.conftest import Script
+from tests.drivers.card.conftest import Script
 
 SELECT_JPKI = "00A4040C0AD392F000260100000001"
 SELECT_TEXT = "00A4040C0AD3921000310001010408"
