@@ -10,13 +10,17 @@ seeded RNG (soak_faults.py); the screens have short deadlines so walking away co
 not minutes.
 
 At the end every confirmed line of the audit log is checked against what the terminal took:
-duplicates, lost and stuck states must be 0 (soak_report.py). With `link_url` the soak
+duplicates, lost and stuck states must be 0 (soak_report.py). With `fill_disk` the state
+directory (a small file system of the caller's, such as a tmpfs) is filled to ENOSPC after
+half the visits and freed again before the drain: what was kept in memory while it was full
+must arrive then, nothing twice. With `link_url` the soak
 listens there and leaves the terminal to another process (the SIGKILL test holds it), which
 then does that check itself.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import random
 import tempfile
@@ -63,6 +67,8 @@ SOAK_SESSION = SessionConfig(
                       challenge_s=3.0, store_job_s=5.0),
     staff=StaffModeConfig(idle_s=PERSON_S))
 DRAIN_S = 30.0  # the outbox emptying at the end
+FILLER = "soak-filler"  # the file that fills the state directory's file system
+FILL_CHUNK = 64 * 1024
 
 
 class SoakError(DaemonError, RuntimeError):
@@ -85,12 +91,30 @@ class Tally:
                 self.repeats += 1
 
 
+def fill_to_enospc(path: Path) -> int:
+    """Write `path` until its file system says ENOSPC; the bytes written (unbuffered, so
+    nothing is left to fail at close)."""
+    written = 0
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        while True:
+            try:
+                written += os.write(fd, bytes(FILL_CHUNK))
+            except OSError as exc:
+                if exc.errno != errno.ENOSPC:
+                    raise
+                return written
+    finally:
+        os.close(fd)
+
+
 class _Soak:
     """The visitor thread's work, and what it found."""
 
     def __init__(self, daemon: Daemon, visitor: SoakVisitor, plans: list[Plan],
                  external: bool, rss_at: Sequence[int],
-                 progress: Callable[[int, int], None] | None) -> None:
+                 progress: Callable[[int, int], None] | None,
+                 fill_disk: bool = False) -> None:
         self.daemon = daemon
         self.visitor = visitor
         self.plans = plans
@@ -110,6 +134,8 @@ class _Soak:
         self.wall_s = 0.0
         self.undelivered = 0
         self.link_cuts = 0
+        self.filler = daemon.config.state_dir / FILLER if fill_disk else None
+        self.disk_full_after: int | None = None  # visits done when the disk filled
 
     def run(self) -> None:
         try:
@@ -122,6 +148,9 @@ class _Soak:
                 self._visit(plan)
                 if index in self.rss_at:
                     self.rss_after[index] = rss_bytes()
+                if self.filler is not None and index == len(self.plans) // 2:
+                    fill_to_enospc(self.filler)
+                    self.disk_full_after = index
                 if self.progress is not None:
                     self.progress(index, self.completed)
             self.cpu_s, self.wall_s = cpu_seconds() - cpu0, time.monotonic() - t0
@@ -168,8 +197,12 @@ class _Soak:
     def _drain(self) -> None:
         """Wait (bounded) for the terminal to ack every result still in the outbox."""
         outbox = self.daemon.link.outbox
+        if self.filler is not None:
+            self.filler.unlink(missing_ok=True)  # room again: every engine turn writes what
+            # it kept meanwhile, in order
         deadline = time.monotonic() + DRAIN_S
-        while len(outbox) and time.monotonic() < deadline:
+        runner = self.daemon.runner
+        while (len(outbox) or runner.kept_in_memory) and time.monotonic() < deadline:
             time.sleep(0.05)
         self.undelivered = len(outbox)
         if self.proxy is not None:
@@ -185,7 +218,8 @@ def _confirmed_ids(lines: list[dict[str, object]]) -> set[str]:
 def run_soak(sessions: int, seed: int, *, faults: Sequence[Fault] = ALL_FAULTS,
              fault_rate: float = 0.3, state_dir: Path | None = None,
              link_url: str | None = None, rss_at: Sequence[int] = (),
-             progress: Callable[[int, int], None] | None = None) -> SoakReport:
+             progress: Callable[[int, int], None] | None = None,
+             fill_disk: bool = False) -> SoakReport:
     """Run `sessions` visits (seeded by `seed`) and report. Call it from the main thread: the
     display loop runs there. `state_dir` defaults to a fresh temporary directory; with
     `link_url` the link listens there and another process is the terminal."""
@@ -208,7 +242,8 @@ def run_soak(sessions: int, seed: int, *, faults: Sequence[Fault] = ALL_FAULTS,
         with assemble(config, reader=reader.open, view_observers=[visitor.on_view]) as daemon:
             visitor.post = daemon.runner.post
             audit_before = len(daemon.runner.audit.read())
-            soak = _Soak(daemon, visitor, plans, link_url is not None, rss_at, progress)
+            soak = _Soak(daemon, visitor, plans, link_url is not None, rss_at, progress,
+                         fill_disk)
             threading.Thread(target=soak.run, name="soak-visitor", daemon=True).start()
             serve(daemon, until=soak.stop)
             if soak.error is not None:
@@ -235,7 +270,8 @@ def _report(seed: int, sessions: int, soak: _Soak, visitor: SoakVisitor,
         rss_end=soak.rss_end, rss_after=soak.rss_after,
         cpu_s_per_confirmation=soak.cpu_s / soak.completed if soak.completed else None,
         wall_s=round(soak.wall_s, 3),
-        placed_to_screen_ms=latency_summary(visitor.placed_to_screen))
+        placed_to_screen_ms=latency_summary(visitor.placed_to_screen),
+        disk_full_after=soak.disk_full_after)
 
 
 def daemon_figures(*, confirmations: int = 1000, cold_starts: int = 5,

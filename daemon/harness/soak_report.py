@@ -65,6 +65,7 @@ class SoakReport:
     cpu_s_per_confirmation: float | None
     wall_s: float
     placed_to_screen_ms: dict[str, float] = field(default_factory=dict)  # p50, p99
+    disk_full_after: int | None = None  # visits done when the state directory filled up
 
     @property
     def ok(self) -> bool:
@@ -98,6 +99,8 @@ class SoakReport:
             f"CPU per confirmation {cpu} (the whole process: daemon, visitor, terminal)",
             f"card placed -> first screen change: {latency or '-'}",
             f"wall time           {self.wall_s:.1f} s",
+            *([] if self.disk_full_after is None else
+              [f"disk full           after visit {self.disk_full_after}, freed before the drain"]),
             f"duplicates, lost, stuck: {verdict}",
         ]
 

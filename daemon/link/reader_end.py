@@ -183,6 +183,7 @@ class HostLink:
         self._active: _Connection | None = None
         self._all: set[_Connection] = set()
         self._unpaired: list[_Connection] = []  # oldest first (guarded by _lock)
+        self._unapplied_acks: list[str] = []  # acks the outbox could not store (a full disk)
         self._peer_rates: OrderedDict[str, TokenBucket] = OrderedDict()
         self._status: StatusMessage | None = None
         self._stopping = threading.Event()
@@ -371,8 +372,10 @@ class HostLink:
         if isinstance(message, Ack):
             try:
                 changed = self.outbox.ack(message.ref)
-            except OutboxError as exc:  # not acked: the result comes again, nothing is lost
-                log.error("host link: %s", exc)
+            except OutboxError as exc:  # kept and applied once the outbox can store it again
+                self.warnings.warn("host link: ack of %s not stored yet: %s", message.ref, exc)
+                with self._lock:
+                    self._unapplied_acks.append(message.ref)
                 return
             if not changed:
                 log.debug("host link: ack of %s changed nothing (duplicate or unknown)",
@@ -522,10 +525,23 @@ class HostLink:
                     if expired:
                         log.warning("host link: %d undelivered result(s) expired",
                                     len(expired))
+            self._apply_kept_acks()
             if self.resend_after_s is not None:
                 self._resend_stale(self.resend_after_s)
             self.warnings.flush()
             if self._stopping.wait(HOUSEKEEPING_S):
+                return
+
+    def _apply_kept_acks(self) -> None:
+        """The terminal took these results, but the outbox could not say so then."""
+        with self._lock:
+            kept, self._unapplied_acks = self._unapplied_acks, []
+        for index, ref in enumerate(kept):
+            try:
+                self.outbox.ack(ref)
+            except OutboxError:
+                with self._lock:
+                    self._unapplied_acks[:0] = kept[index:]
                 return
 
     def _resend_stale(self, after_s: float) -> None:

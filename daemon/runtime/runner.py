@@ -140,6 +140,11 @@ class Runner:
         self._unstored_results: list[ResultMessage] = []
         self._certificate: tuple[str, str] = ("", "")  # (session, fingerprint) last read
 
+    @property
+    def kept_in_memory(self) -> int:
+        """Audit lines and results waiting for room on disk (read from any thread: a count)."""
+        return len(self._unwritten_audit) + len(self._unstored_results)
+
     # --- posting (any thread) ------------------------------------------------------------
 
     def post(self, event: Event) -> None:

@@ -9,15 +9,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-SIZE = "2m"
+SIZE = "2m"  # the test bench's full-disk size
 FILLER = "filler"
 
 
 @contextmanager
-def small_tmpfs(path: Path) -> Iterator[Path]:
-    """A fresh 2 MiB tmpfs at `path` (0700, as the state directory is), unmounted after."""
+def small_tmpfs(path: Path, size: str = SIZE) -> Iterator[Path]:
+    """A fresh tmpfs of `size` at `path` (0700, as the state directory is), unmounted after."""
     path.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={SIZE},mode=0700", "tmpfs",
+    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0700", "tmpfs",
                     str(path)], check=True, capture_output=True, text=True)
     try:
         yield path
