@@ -83,8 +83,9 @@ def reader(fresh_root: Root, deb: Path, keys: Keys, artifacts: dict[str, Path]) 
     shutil.copy(artifacts["verify-key"], top / "etc/mender/artifact-verify-key.pem")
     (top / "etc/mender/mender.conf").write_text(json.dumps(
         {"ArtifactVerifyKey": "/etc/mender/artifact-verify-key.pem"}))
-    (top / "var/lib/mender").mkdir(parents=True, exist_ok=True)
-    (top / "var/lib/mender/device_type").write_text(f"device_type={DEVICE_TYPE}\n")
+    # Debian's /var/lib/mender is a link to /data/mender (the Yocto layout's data partition)
+    (top / "data/mender").mkdir(parents=True, exist_ok=True)
+    (top / "data/mender/device_type").write_text(f"device_type={DEVICE_TYPE}\n")
     inbox = top / "root/artifacts"
     inbox.mkdir(exist_ok=True)
     for name, path in artifacts.items():
