@@ -22,9 +22,8 @@ import pygame
 from fontTools.ttLib import TTFont
 
 from myna_reader.daemon.errors import DaemonError
+from myna_reader.ui.settings import DEFAULT_FAMILIES
 
-# fontconfig family names (pygame.font.match_font normalises them: lower case, no spaces)
-DEFAULT_FAMILIES: tuple[str, ...] = ("BIZ UDPGothic", "IPAexGothic")
 MONO_FAMILIES: tuple[str, ...] = ("BIZ UDGothic",)
 MONO_CHARS = "0123456789"  # what the mono face draws (keypad digits)
 # characters the screens draw that are not in any catalog (the PIN mask)

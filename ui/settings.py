@@ -15,9 +15,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from myna_reader.daemon.engine import KeyRule, require_valid, setting
-from myna_reader.ui.fonts import DEFAULT_FAMILIES
 from myna_reader.ui.layout import ROTATIONS, SIZES, KeypadLayout, parse_size
 from myna_reader.ui.messages import Lang
+
+# fontconfig family names (pygame.font.match_font normalises them: lower case, no spaces);
+# here, not in fonts.py, so that checking a config needs no pygame
+DEFAULT_FAMILIES: tuple[str, ...] = ("BIZ UDPGothic", "IPAexGothic")
 
 SIZE = KeyRule(parse=parse_size, choices=SIZES, what="is not a supported size",
                fix=f"use one of {', '.join(f'{w}x{h}' for w, h in SIZES)}")
