@@ -11,15 +11,17 @@ Each field is a key of its table, under its own name, checked by its type:
                                 key "", merged into its parent's table)
     tuple[<dataclass>, ...]     an array of tables
 
-and by the `KeyRule` given with `setting(default, KeyRule(...))`: bounds, choices, a check, its key
-when that is not the field's name, whether it is a secret. A dataclass also holds itself to
-its rules when built (`require_valid` in its `__post_init__`), so a value made in code keeps
-the rules a file must; rules that tie fields together (a listener needs a token, an item on one
-page only) are the extra problems it passes there.
+and by the `KeyRule` given with `setting(default, KeyRule(...))`: bounds, choices, a check,
+its key when that is not the field's name, whether it is a secret. A dataclass also holds
+itself to its rules when built (`require_valid` in its `__post_init__`), so a value made in
+code keeps the rules a file must; rules that tie fields together (a listener needs a token, an
+item on one page only) are the extra problems it passes there.
 
 The engine's tables (settings.py), the display's (ui/settings.py) and the daemon's own
 (runtime/config.py) are declared this way; the same check serves config.toml and the
-terminal's `config` message. Standard library only, as the engine is (docs/architecture.md).
+terminal's `config` message. Standard library only, as the engine is (docs/architecture.md):
+pydantic or msgspec would need their own types in these annotations to hold the bounds, the
+link (a layer below the runtime) could not use them, and msgspec stops at the first error.
 """
 
 from __future__ import annotations
@@ -108,6 +110,7 @@ def setting(default: _T, rule: KeyRule = NO_RULE) -> _T:
 
 
 def seconds(default: float, low: float, high: float, key: str | None = None) -> float:
+    """A duration in seconds between `low` and `high`."""
     return setting(default, KeyRule(low=low, high=high, unit="seconds", key=key))
 
 
