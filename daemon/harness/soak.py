@@ -4,7 +4,9 @@ The real parts run headless (SDL's dummy driver) as `myna-reader run` assembles 
 (daemon/runtime/service.py): the runner and its engine thread, the touchscreen loop in the
 main thread, the host link on TCP 127.0.0.1, the durable outbox, the passcode store and the
 audit log. A scripted visitor (soak_visitor.py) does the confirmations, alternating a staff
-visual check and a PIN-mode one, and the reference terminal acks the results through a relay
+visual check and a PIN-mode one (the card, an Android phone, an iPhone with Face ID before or
+only after a 112, a card in its grace, a long-expired card turned away with 006: `carriers`),
+and the reference terminal acks the results through a relay
 that cuts the connection when the link fault strikes (link_fault.py). Faults come from a
 seeded RNG (soak_faults.py); the screens have short deadlines so walking away costs seconds,
 not minutes.
@@ -35,7 +37,9 @@ from myna_reader.daemon.engine import SessionConfig, StaffModeConfig, StandbyVie
 from myna_reader.daemon.errors import DaemonError
 from myna_reader.daemon.harness.link_fault import FaultProxy
 from myna_reader.daemon.harness.soak_faults import (
+    ALL_CARRIERS,
     ALL_FAULTS,
+    Carrier,
     Fault,
     FaultyReader,
     Plan,
@@ -219,7 +223,8 @@ def run_soak(sessions: int, seed: int, *, faults: Sequence[Fault] = ALL_FAULTS,
              fault_rate: float = 0.3, state_dir: Path | None = None,
              link_url: str | None = None, rss_at: Sequence[int] = (),
              progress: Callable[[int, int], None] | None = None,
-             fill_disk: bool = False) -> SoakReport:
+             fill_disk: bool = False,
+             carriers: Sequence[Carrier] = ALL_CARRIERS) -> SoakReport:
     """Run `sessions` visits (seeded by `seed`) and report. Call it from the main thread: the
     display loop runs there. `state_dir` defaults to a fresh temporary directory; with
     `link_url` the link listens there and another process is the terminal."""
@@ -229,7 +234,8 @@ def run_soak(sessions: int, seed: int, *, faults: Sequence[Fault] = ALL_FAULTS,
     os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
     rng = random.Random(seed)  # noqa: S311  (reproducible faults; no secret comes of it)
     kinds = tuple(faults)
-    plans = [draw_plan(rng, index, kinds, fault_rate) for index in range(sessions)]
+    plans = [draw_plan(rng, index, kinds, fault_rate, tuple(carriers))
+             for index in range(sessions)]
     passcode = f"{rng.randrange(10_000):04d}"
     with tempfile.TemporaryDirectory(prefix="myna-reader-soak-") as tmp:
         state = Path(tmp) if state_dir is None else Path(state_dir)
@@ -271,7 +277,8 @@ def _report(seed: int, sessions: int, soak: _Soak, visitor: SoakVisitor,
         cpu_s_per_confirmation=soak.cpu_s / soak.completed if soak.completed else None,
         wall_s=round(soak.wall_s, 3),
         placed_to_screen_ms=latency_summary(visitor.placed_to_screen),
-        disk_full_after=soak.disk_full_after)
+        disk_full_after=soak.disk_full_after, carriers=dict(visitor.carriers),
+        turned_away=dict(visitor.turned_away))
 
 
 def daemon_figures(*, confirmations: int = 1000, cold_starts: int = 5,
@@ -283,7 +290,9 @@ def daemon_figures(*, confirmations: int = 1000, cold_starts: int = 5,
     from myna_reader.daemon.harness.cold_start import measure_cold_start
 
     checkpoints = sorted({min(10, confirmations), confirmations})
-    report = run_soak(confirmations, seed, faults=(), rss_at=checkpoints)
+    # the card alone: every visit confirms, and the figures stay comparable across releases
+    report = run_soak(confirmations, seed, faults=(), rss_at=checkpoints,
+                      carriers=(Carrier.CARD,))
     if not report.ok or report.completed != confirmations:
         raise SoakError(f"the fault-free soak did not complete: {report.to_dict()}")
     return {

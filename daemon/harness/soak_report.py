@@ -66,6 +66,8 @@ class SoakReport:
     wall_s: float
     placed_to_screen_ms: dict[str, float] = field(default_factory=dict)  # p50, p99
     disk_full_after: int | None = None  # visits done when the state directory filled up
+    carriers: dict[str, int] = field(default_factory=dict)  # visits by card / phone kind
+    turned_away: dict[str, int] = field(default_factory=dict)  # planned 006 / 112 seen
 
     @property
     def ok(self) -> bool:
@@ -84,12 +86,15 @@ class SoakReport:
         cpu = ("-" if self.cpu_s_per_confirmation is None
                else f"{self.cpu_s_per_confirmation * 1000:.1f} ms")
         latency = ", ".join(f"{k} {v:.2f} ms" for k, v in self.placed_to_screen_ms.items())
+        carriers = ", ".join(f"{k} {v}" for k, v in sorted(self.carriers.items())) or "-"
+        refused = ", ".join(f"{k} {v}" for k, v in sorted(self.turned_away.items())) or "none"
         verdict = "OK" if self.ok else "FAIL"
         return [
             f"sessions            {self.sessions} (seed {self.seed})",
             f"completed           {self.completed}",
             f"aborted             {self.aborted}",
             f"faults              {faults}; link cuts {self.link_cuts}",
+            f"brought             {carriers}; turned away as planned: {refused}",
             f"results             {delivered}",
             f"left in the outbox  {self.undelivered_at_exit}",
             f"stuck states        {self.stuck} {' '.join(self.stuck_screens)}".rstrip(),

@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 from myna_reader.daemon.engine import (
     Button,
+    ErrorView,
     Event,
     Mode,
     PinView,
@@ -18,8 +19,17 @@ from myna_reader.daemon.engine import (
     View,
 )
 from myna_reader.daemon.harness.link_fault import FaultProxy
-from myna_reader.daemon.harness.soak_faults import CARD_FAULTS, Fault, FaultyReader, Plan
+from myna_reader.daemon.harness.soak_faults import (
+    CARD_FAULTS,
+    Carrier,
+    Fault,
+    FaultyReader,
+    Plan,
+)
 from myna_reader.daemon.harness.visitor import TOUR_PIN, Visitor
+from myna_reader.daemon.link.protocol import Challenge
+from myna_reader.daemon.link.reader_end import COMMAND_RATES
+from myna_reader.drivers.sim.card import SimulatedCard
 
 STEP_WAIT_S = 10.0  # a screen the visitor waits for longer than this: a hiccup, recovered
 SETTLE_S = 20.0  # a visit's end to standby: longer than this is a stuck state
@@ -30,6 +40,12 @@ CANCELLABLE = frozenset({Screen.STAFF_STANDBY, Screen.STAFF_PASSCODE, Screen.STA
                          Screen.PIN, Screen.METHOD, Screen.CONSENT, Screen.READING,
                          Screen.TECHNICIAN})
 POINT_FAULTS = frozenset({Fault.LINK, Fault.CANCEL, Fault.WALK_AWAY, Fault.DETACH})
+PIN_CARRIERS = frozenset({Carrier.CARD, Carrier.ANDROID, Carrier.GRACE})
+EXPIRED_CODE = "006"  # docs/error-codes.md
+# The link takes one challenge a second from the terminal (link/reader_end.py): no counter
+# signs faster, so neither does the soak, or its sessions would wait for one that was refused
+SIGNING_GAP_S = 1.0 / COMMAND_RATES[Challenge][0]
+FACE_ID_FIRST_CODE = "112"
 
 
 class VisitEnded(Exception):  # noqa: N818  (control flow, not an error)
@@ -58,10 +74,13 @@ class SoakVisitor(Visitor):
         self.proxy: FaultProxy | None = None
         self.look_for_reader: Callable[[], None] = lambda: None
         self.struck: Counter[str] = Counter()
+        self.carriers: Counter[str] = Counter()  # visits by what the patient brought
+        self.turned_away: Counter[str] = Counter()  # the planned refusals seen (006, 112)
         self.placed_to_screen: list[float] = []
         self._placed_at: float | None = None
         self._plan = Plan(staff=False)
         self._points = 0
+        self._signed_at = -SIGNING_GAP_S  # when the last session that signs was placed
 
     def on_view(self, view: View) -> None:
         placed, self._placed_at = self._placed_at, None
@@ -91,12 +110,21 @@ class SoakVisitor(Visitor):
         self.faulty.arm(plan)
         if plan.fault in CARD_FAULTS:
             self._strike()
-        waiting = self.view
-        self._placed_at = time.perf_counter()
-        self.reader.insert()
-        self.wait("the card noticed", lambda: self.view != waiting)
+        self.carriers[plan.carrier.value] += 1
+        card = self.faulty.cards[plan.carrier]
+        if plan.carrier is Carrier.IPHONE:
+            card.authenticate_holder()  # Face ID on the phone before holding it
+        self._place(card)
         self._point()
-        if not plan.staff:
+        if plan.carrier is Carrier.EXPIRED:
+            self._turned_away(EXPIRED_CODE)
+            raise VisitEnded  # refused, as it must be: no PIN, no result
+        if plan.carrier is Carrier.IPHONE_LATE:
+            self._turned_away(FACE_ID_FIRST_CODE)
+            self.reader.remove()
+            card.authenticate_holder()  # Face ID now, on the phone
+            self._place(card)
+        if not plan.staff and plan.carrier in PIN_CARRIERS:
             self._expect(Screen.PIN)
             self._point()
             pin_view = self.view
@@ -110,6 +138,20 @@ class SoakVisitor(Visitor):
             self._point()
             self.agree()
         self._point()
+
+    def _place(self, card: SimulatedCard) -> None:
+        if not self._plan.staff and self._plan.carrier.confirms:  # this session will sign
+            time.sleep(max(0.0, self._signed_at + SIGNING_GAP_S - time.monotonic()))
+            self._signed_at = time.monotonic()
+        waiting = self.view
+        self._placed_at = time.perf_counter()
+        self.reader.insert(card)
+        self.wait("the card noticed", lambda: self.view != waiting)
+
+    def _turned_away(self, code: str) -> None:
+        """The error screen with `code` (a fault may show another and end the visit)."""
+        self._expect_view(lambda v: isinstance(v, ErrorView) and v.code == code)
+        self.turned_away[code] += 1
 
     def _expect(self, *screens: Screen) -> Screen:
         """Wait for one of `screens`; an error (or the reader gone) ends the visit."""
