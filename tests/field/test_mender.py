@@ -81,6 +81,8 @@ def reader(fresh_root: Root, deb: Path, keys: Keys, artifacts: dict[str, Path]) 
     r.run(f"apt-get install -y --no-install-recommends /root/debs/{deb.name} mender-client")
     shutil.copy(keys.vendor.with_name("vendor.pub"), top / "etc/myna-reader/update-keys")
     shutil.copy(artifacts["verify-key"], top / "etc/mender/artifact-verify-key.pem")
+    # the name of what the device runs before its first Mender update (provisioning writes it)
+    (top / "etc/mender/artifact_info").write_text("artifact_name=myna-reader-0.1.0\n")
     (top / "etc/mender/mender.conf").write_text(json.dumps(
         {"ArtifactVerifyKey": "/etc/mender/artifact-verify-key.pem"}))
     # Debian's /var/lib/mender is a link to /data/mender (the Yocto layout's data partition)
