@@ -23,7 +23,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from myna_reader.daemon.engine import DEFAULT_CONSENT_PAGES, ConsentItem
+from myna_reader.daemon.engine import DEFAULT_CONSENT_PAGES
 from myna_reader.ui.input import DEBOUNCE_S
 from tests.e2e.counter_support import WATCHDOG_USEC, Counter
 
@@ -137,7 +137,8 @@ def test_staff_visual_check_sends_one_result_with_the_cards_certificate(
     assert result["method"] == "visual"
     assert result["certificate"] == b64(counter.card.profile.jpki.auth_cert)
     assert result["signature"] is None and checked["signature"] == "none"
-    assert {c["item"] for c in result["consents"]} == {i.value for i in ConsentItem}
+    assert {c["item"] for c in result["consents"]} == {
+        i.value for page in DEFAULT_CONSENT_PAGES for i in page.items}
     assert all(c["agreed"] for c in result["consents"])
     take_card_off(counter)
     assert counter.terminal.of_type("result", since=since) == [result]  # nothing more came
