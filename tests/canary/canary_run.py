@@ -28,6 +28,7 @@ from myna_reader.daemon.engine import (
     Button,
     PinView,
     ProbeCard,
+    ReadPinCounter,
     Screen,
     Secret,
     StaffPasscodeView,
@@ -226,6 +227,7 @@ def crash_in_verify(profile: Path, log_path: Path) -> None:
         reader.connect()
         jobs = CardJobs(reader, MyNumberCard(CardChannel(reader, (trace_to_log,))))
         jobs.execute(ProbeCard("crash"))
+        jobs.execute(ReadPinCounter("crash"))  # the retry query every VERIFY follows
         jobs.execute(VerifyPin("crash", Secret(canary.PIN)))
 
     with debug_log(log_path):
