@@ -17,10 +17,10 @@ Only the daemon's own loggers (`myna_reader.*`) speak below warning: a library's
 debug records (fontTools, PIL, nfc, usb ...) are dropped at every level, so `-vv` shows the
 daemon's APDU trace and not a font parser's.
 
-Personal data is never passed to a logger (docs/security.md). As a safety net every formatted line,
-tracebacks and journal fields included, is passed through `redact`: any run of exactly 12
-digits (the length of a My Number) and the value after `pin=`, `passcode=`, `password=` or
-`token=` (the link's pairing token) are masked.
+Personal data is never passed to a logger (docs/security.md). As a safety net every formatted
+line, tracebacks and journal fields included, is passed through `redact`: any run of exactly
+12 digits standing alone (the length of a My Number) and the value after `pin=`,
+`passcode=`, `password=` or `token=` (the link's pairing token) are masked.
 """
 
 from __future__ import annotations
@@ -42,7 +42,8 @@ LEVELS = {"debug": logging.DEBUG, "info": logging.INFO,
 # syslog(3) priorities, which journald takes from PRIORITY= or a `<N>` prefix on a stream line
 _SYSLOG_PRIORITY = {logging.DEBUG: 7, logging.INFO: 6, logging.WARNING: 4,
                     logging.ERROR: 3, logging.CRITICAL: 2}
-_TWELVE_DIGITS = re.compile(r"(?<!\d)\d{12}(?!\d)")
+# 12 digits standing alone: a hex id (a session's uuid) may hold such a run, and stays whole
+_TWELVE_DIGITS = re.compile(r"(?<![0-9A-Za-z])\d{12}(?![0-9A-Za-z])")
 _SECRET_VALUE = re.compile(
     r"(?i)\b(pin|passcode|password|token)(\s*[=:]\s*)(\"[^\"]*\"|'[^']*'|\S+)")
 _PLAIN_VALUE = re.compile(r"[^\s\"=]+")

@@ -92,6 +92,8 @@ def test_stream_is_journal_requires_a_matching_descriptor(tmp_path: Path) -> Non
 @pytest.mark.parametrize(("text", "expected"), [
     ("number 123456789012 read", "number ************ read"),
     ("1234567890123 is 13 digits", "1234567890123 is 13 digits"),
+    ("id=123456789012 ok", "id=************ ok"),
+    ("session 6a4e978238864625b2fe5fda56af6100", "session 6a4e978238864625b2fe5fda56af6100"),
     ("pin=1234 ok", "pin=*** ok"),
     ("PIN: 9876", "PIN: ***"),
     ('passcode="0000" set', "passcode=*** set"),
