@@ -1,8 +1,12 @@
 """The staff passcode store: a salted scrypt hash, a failure counter and a lockout.
 
 Nothing but the hash is kept: the code itself is never stored, logged or returned. Checks
-compare in constant time. `max_failures` wrong entries in a row lock staff entry for
-`duration_s` (5 and 30 minutes by default). The counter and the lock live in the same file as
+compare in constant time. `max_failures` wrong entries in a row lock staff entry, for
+`first_s` the first time and twice as long each time after, up to `duration_s` (5 entries;
+1, 2, 4, 8, 16, then 30 minutes by default). The count of locks starts over a day after the
+last one (CALM_S) or at a re-issue: a patient who plays with 職員用 locks the staff out for a
+minute, an attacker still needs 41 days for every code (LockoutPolicy, docs/session.md,
+"Staff lockout"). The counters and the lock live in the same file as
 the hash, written atomically (mode 0600) before a check returns, so a restart (or a power
 cut) neither clears nor repeats anything. A re-issue replaces the hash at once: the old code
 fails from the next check on; it also clears the counter and the lock (an administrator has
@@ -34,6 +38,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from myna_reader.daemon.engine import (
+    CALM_S,
     PASSCODE_LENGTH,
     CheckPasscode,
     LockoutPolicy,
@@ -104,6 +109,8 @@ class Record:
     issued_at: float
     failures: int = 0
     lock: Lock | None = None
+    lockouts: int = 0  # locks since the count started over
+    calm: Lock | None = None  # when the count starts over (a day after the last lock)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +122,7 @@ class PasscodeState:
     failures: int = 0
     locked_until_wall: float | None = None
     locked_for_s: float = 0.0
+    lockouts: int = 0  # locks since the count last started over
 
     def as_event(self) -> PasscodeStatus:
         """The engine event the runner posts at start and after every set or clear."""
@@ -146,16 +154,28 @@ def parse_passcode(code: str | Secret) -> Secret:
     return secret
 
 
+def _lock_wire(lock: Lock | None) -> dict[str, object] | None:
+    return None if lock is None else {"until_wall": lock.until_wall, "boot_id": lock.boot_id,
+                                      "until_boottime": lock.until_boottime}
+
+
+def _lock_of(raw: object) -> Lock | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise TypeError("a lock is a table")
+    return Lock(float(raw["until_wall"]), str(raw["boot_id"]), float(raw["until_boottime"]))
+
+
 def _encode(record: Record) -> bytes:
-    lock = record.lock
     return json.dumps({
         "v": RECORD_VERSION, "kdf": "scrypt", "n": record.params.n, "r": record.params.r,
         "p": record.params.p, "dklen": record.params.dklen,
         "salt": base64.b64encode(record.salt).decode(),
         "hash": base64.b64encode(record.digest).decode(),
         "issued_at": record.issued_at, "failures": record.failures,
-        "lock": None if lock is None else {"until_wall": lock.until_wall, "boot_id": lock.boot_id,
-                                           "until_boottime": lock.until_boottime},
+        "lock": _lock_wire(record.lock), "lockouts": record.lockouts,
+        "calm": _lock_wire(record.calm),
     }, sort_keys=True).encode() + b"\n"
 
 
@@ -164,18 +184,17 @@ def _decode(data: bytes) -> Record:
         raw = json.loads(data)
         if raw["v"] != RECORD_VERSION or raw["kdf"] != "scrypt":
             raise PasscodeStoreError("unknown passcode record version")
-        lock_raw = raw["lock"]
-        lock = None if lock_raw is None else Lock(float(lock_raw["until_wall"]),
-                                                  str(lock_raw["boot_id"]),
-                                                  float(lock_raw["until_boottime"]))
         record = Record(ScryptParams(int(raw["n"]), int(raw["r"]), int(raw["p"]),
                                      int(raw["dklen"])),
                         base64.b64decode(raw["salt"], validate=True),
                         base64.b64decode(raw["hash"], validate=True),
-                        float(raw["issued_at"]), int(raw["failures"]), lock)
+                        float(raw["issued_at"]), int(raw["failures"]), _lock_of(raw["lock"]),
+                        # a record written before growing locks has no count: none so far
+                        int(raw.get("lockouts", 0)), _lock_of(raw.get("calm")))
     except (ValueError, KeyError, TypeError, binascii.Error) as exc:
         raise PasscodeStoreError(f"unreadable passcode record ({type(exc).__name__})") from None
-    if record.failures < 0 or len(record.salt) < 16 or len(record.digest) != record.params.dklen:
+    if (record.failures < 0 or record.lockouts < 0 or len(record.salt) < 16
+            or len(record.digest) != record.params.dklen):
         raise PasscodeStoreError("inconsistent passcode record")
     return record
 
@@ -226,13 +245,17 @@ class PasscodeStore:
     def _save(self, record: Record) -> None:
         write_atomic(self.path, _encode(record))
 
-    def _remaining(self, lock: Lock) -> float:
-        """Seconds the lock still holds, by the clock choice in the module docstring."""
+    def _remaining(self, lock: Lock, longest: float | None = None) -> float:
+        """Seconds the lock (or the calm) still holds, by the clock choice in the module
+        docstring, never more than `longest` (the longest lock)."""
         if lock.boot_id == self.clocks.boot_id():
             remaining = lock.until_boottime - self.clocks.boottime()
         else:
             remaining = lock.until_wall - self.clocks.wall()
-        return min(max(remaining, 0.0), self.policy.duration_s)
+        return min(max(remaining, 0.0), self.policy.duration_s if longest is None else longest)
+
+    def _calm_left(self, calm: Lock) -> float:
+        return self._remaining(calm, self.policy.duration_s + CALM_S)
 
     def _lock_for(self, seconds: float) -> Lock:
         return Lock(self.clocks.wall() + seconds, self.clocks.boot_id(),
@@ -241,17 +264,20 @@ class PasscodeStore:
     def _current(self, record: Record) -> tuple[Record, float]:
         """The record with its lock brought up to date (expired or re-anchored), and the
         seconds it still holds. Saves the record if that changed it."""
-        lock = record.lock
-        if lock is None:
-            return record, 0.0
-        remaining = self._remaining(lock)
-        if remaining <= 0:
-            updated = replace(record, failures=0, lock=None)
-        elif lock.boot_id != self.clocks.boot_id():
-            updated = replace(record, lock=self._lock_for(remaining))
-        else:
-            return record, remaining
-        self._save(updated)
+        updated, remaining = record, 0.0
+        if record.lock is not None:
+            remaining = self._remaining(record.lock)
+            if remaining <= 0:
+                updated = replace(record, failures=0, lock=None)
+            elif record.lock.boot_id != self.clocks.boot_id():
+                calm = record.calm
+                updated = replace(record, lock=self._lock_for(remaining), calm=None
+                                  if calm is None else self._lock_for(self._calm_left(calm)))
+        if updated.lock is None and updated.calm is not None and \
+                self._calm_left(updated.calm) <= 0:
+            updated = replace(updated, lockouts=0, calm=None)  # a day without a lock
+        if updated != record:
+            self._save(updated)
         return updated, remaining
 
     def set(self, code: str | Secret) -> None:
@@ -274,7 +300,8 @@ class PasscodeStore:
                 return PasscodeState(provisioned=False)
             record, remaining = self._current(record)
         until = None if record.lock is None else self.clocks.wall() + remaining
-        return PasscodeState(True, record.issued_at, record.failures, until, remaining)
+        return PasscodeState(True, record.issued_at, record.failures, until, remaining,
+                             record.lockouts)
 
     def peek(self) -> PasscodeState:
         """The status, read-only: no lock file, no directory, nothing rewritten (for a root
@@ -295,7 +322,9 @@ class PasscodeStore:
         remaining = 0.0 if record.lock is None else self._remaining(record.lock)
         failures = record.failures if remaining > 0 or record.lock is None else 0
         until = self.clocks.wall() + remaining if remaining > 0 else None
-        return PasscodeState(True, record.issued_at, failures, until, remaining)
+        calm = record.calm
+        lockouts = record.lockouts if calm is not None and self._calm_left(calm) > 0 else 0
+        return PasscodeState(True, record.issued_at, failures, until, remaining, lockouts)
 
     def answer(self, job: CheckPasscode | StorePasscode) -> PasscodeChecked | PasscodeStatus:
         """Do what the engine asked and return the event that answers it: a check's verdict,
@@ -326,6 +355,9 @@ class PasscodeStore:
             if failures < self.policy.max_failures:
                 self._save(replace(record, failures=failures))
                 return CheckResult(False, self.policy.max_failures - failures)
-            lock = self._lock_for(self.policy.duration_s)
-            self._save(replace(record, failures=failures, lock=lock))
-            return CheckResult(False, 0, self.policy.duration_s, lock.until_wall)
+            level = record.lockouts + 1
+            seconds = self.policy.lock_s(level)
+            lock = self._lock_for(seconds)
+            self._save(replace(record, failures=failures, lock=lock, lockouts=level,
+                               calm=self._lock_for(seconds + CALM_S)))
+            return CheckResult(False, 0, seconds, lock.until_wall)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import os
 import random
 import stat
@@ -12,7 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from myna_reader.daemon.engine import LockoutPolicy, PasscodeChecked, PasscodeStatus, Secret
+from myna_reader.daemon.engine import (
+    CALM_S,
+    ConfigError,
+    LockoutPolicy,
+    PasscodeChecked,
+    PasscodeStatus,
+    Secret,
+)
 from myna_reader.daemon.store import files as atomic_file
 from myna_reader.daemon.store.passcode import (
     LOCK_FILE,
@@ -56,8 +62,14 @@ def clock() -> FakeClocks:
     return FakeClocks()
 
 
-def store_at(path: Path, clock: FakeClocks, scrypt: ScryptParams = FAST) -> PasscodeStore:
-    return PasscodeStore(path, LockoutPolicy(), scrypt=scrypt, clocks=clock.clocks())
+# the clock tests use one lock length throughout (the first lock as long as the longest);
+# the growing locks of the default policy have tests of their own below
+FLAT = LockoutPolicy(first_s=HALF_HOUR)
+
+
+def store_at(path: Path, clock: FakeClocks, scrypt: ScryptParams = FAST,
+             policy: LockoutPolicy = FLAT) -> PasscodeStore:
+    return PasscodeStore(path, policy, scrypt=scrypt, clocks=clock.clocks())
 
 
 def lock_out(store: PasscodeStore) -> None:
@@ -81,7 +93,7 @@ def test_only_a_salted_hash_is_stored(tmp_path: Path, clock: FakeClocks) -> None
     store.set(CODE)
     record = json.loads((tmp_path / PASSCODE_FILE).read_text())
     assert set(record) == {"v", "kdf", "n", "r", "p", "dklen", "salt", "hash", "issued_at",
-                           "failures", "lock"}
+                           "failures", "lock", "lockouts", "calm"}
     assert CODE not in {str(v) for v in record.values()}
     first_salt = record["salt"]
     store.set(CODE)  # same code again: a new salt, so a new hash
@@ -133,9 +145,10 @@ def test_a_right_entry_resets_the_counter(tmp_path: Path, clock: FakeClocks) -> 
         assert store.check("0000").locked_for_s == 0
 
 
-def test_ten_thousand_random_guesses_are_cut_to_five_per_half_hour(
+def test_ten_thousand_random_guesses_are_cut_to_five_per_lock(
         tmp_path: Path, clock: FakeClocks) -> None:
-    store = store_at(tmp_path, clock)
+    policy = LockoutPolicy()  # the growing locks: 1, 2, 4, 8, 16, then 30 minutes
+    store = store_at(tmp_path, clock, policy=policy)
     secret = f"{random.SystemRandom().randrange(10_000):04d}"
     store.set(secret)
     rng = random.Random(1)
@@ -151,12 +164,80 @@ def test_ten_thousand_random_guesses_are_cut_to_five_per_half_hour(
             found += 1
             store.set(secret)  # keep going: count how many could have got through
         clock.advance(interval)
-    hours = 10_000 * interval / 3600
-    windows = math.ceil(hours * 3600 / HALF_HOUR)
-    print(f"\n10,000 guesses over {hours:.1f} simulated hours: {evaluated} compared, "
+    total = 10_000 * interval
+
+    def windows(typing_s: float) -> int:
+        """Unlocked windows in `total` seconds when each takes `typing_s` of guessing."""
+        spent, level = 0.0, 0
+        while spent <= total:
+            level += 1
+            spent += typing_s + policy.lock_s(level)
+        return level
+
+    print(f"\n10,000 guesses over {total / 3600:.1f} simulated hours: {evaluated} compared, "
           f"{10_000 - evaluated} refused unread by the lock, {found} right")
-    assert evaluated <= 5 * (windows + 1)
-    assert evaluated >= 5 * (windows - 2)  # the lock lifts again: staff are not shut out for good
+    assert evaluated <= 5 * windows(0.0)
+    # the lock lifts again: staff are not shut out for good
+    assert evaluated >= 5 * (windows(5 * interval) - 2)
+
+
+def test_locks_grow_from_a_minute_and_a_reissue_starts_them_over(
+        tmp_path: Path, clock: FakeClocks) -> None:
+    store = store_at(tmp_path, clock, policy=LockoutPolicy())
+    store.set(CODE)
+    lengths = []
+    for _ in range(7):
+        lock_out(store)
+        locked = store.status().locked_for_s
+        lengths.append(locked)
+        clock.advance(locked)
+        assert store.check(CODE).ok  # the staff come in between: the count stays
+    assert lengths == [60, 120, 240, 480, 960, 1800, 1800]
+    assert store.status().lockouts == 7
+    store.set("1357")  # the terminal re-issues: an administrator acted
+    lock_out(store)
+    assert store.status().locked_for_s == 60
+
+
+def test_a_day_without_a_lock_starts_the_count_over(tmp_path: Path, clock: FakeClocks) -> None:
+    store = store_at(tmp_path, clock, policy=LockoutPolicy())
+    store.set(CODE)
+    for _ in range(3):
+        lock_out(store)
+        clock.advance(store.status().locked_for_s)
+    assert store.status().lockouts == 3
+    clock.advance(CALM_S - 1)
+    lock_out(store)
+    assert store.status().locked_for_s == 480  # within the day: the fourth lock
+    clock.advance(480 + CALM_S)
+    assert store.status().lockouts == 0
+    lock_out(store)
+    assert store.status().locked_for_s == 60
+
+
+def test_the_default_policy_keeps_the_forty_day_bound() -> None:
+    policy = LockoutPolicy()
+    days = policy.search_s() / 86400
+    assert 40 <= days < 42  # 1999 locks: 31 minutes for the first five, then 30 minutes each
+    assert days == pytest.approx((60 + 120 + 240 + 480 + 960 + 1994 * 1800) / 86400)
+    # waiting out the calm for short locks again is slower than the 30-minute locks
+    five_short = sum(policy.lock_s(level) for level in range(1, 6))
+    assert CALM_S + five_short > 5 * policy.duration_s
+    with pytest.raises(ConfigError, match="40 days"):
+        LockoutPolicy(duration_s=600.0)
+    with pytest.raises(ConfigError, match="at most"):
+        LockoutPolicy(first_s=3600.0)
+
+
+def test_a_record_from_before_growing_locks_reads_as_none_so_far(
+        tmp_path: Path, clock: FakeClocks) -> None:
+    store = store_at(tmp_path, clock, policy=LockoutPolicy())
+    store.set(CODE)
+    record = json.loads((tmp_path / PASSCODE_FILE).read_text())
+    del record["lockouts"], record["calm"]
+    (tmp_path / PASSCODE_FILE).write_text(json.dumps(record))
+    lock_out(store)
+    assert store.status().locked_for_s == 60
 
 
 def test_counter_and_lock_survive_a_restart(tmp_path: Path, clock: FakeClocks) -> None:
@@ -245,7 +326,7 @@ def test_a_crash_mid_write_leaves_the_old_file(tmp_path: Path, clock: FakeClocks
     def power_cut(src: object, dst: object) -> None:  # fault injection: the rename never ran
         raise OSError("power cut")
 
-    monkeypatch.setattr(atomic_file.os, "replace", power_cut)
+    monkeypatch.setattr(f"{atomic_file.__name__}.os.replace", power_cut)
     with pytest.raises(PasscodeStoreError, match="power cut"):  # typed: issue 12
         store.set("2222")
     monkeypatch.undo()
