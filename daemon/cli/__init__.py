@@ -39,7 +39,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "update": ("update", "signed application updates (build, install, status, rollback)"),
     "status": ("status", "the running reader: screen, mode, reader, terminal, lock, last errors"),
     "audit": ("audit", "the audit log: confirmations, staff mode, lockouts, updates"),
-    "metrics": ("metrics", "fleet metrics from the audit log and the update state (Prometheus text format)"),
+    "metrics": ("metrics",
+                "fleet metrics from the audit log and the update state (Prometheus text format)"),
 }
 
 
