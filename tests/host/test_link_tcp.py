@@ -44,6 +44,11 @@ TOKEN = "pairing-token-0123456789"
 STATUS = StatusMessage(Mode.UNATTENDED, Screen.STANDBY, "Virtual PCD 00 00", True, None)
 
 
+# a PIN session waiting for the terminal's challenge, as the engine announces it
+WANTS_CHALLENGE = StatusMessage(Mode.UNATTENDED, Screen.PIN, "r", True, None,
+                                session_id="s-pin", challenge_wanted=True)
+
+
 def test_session_start_sends_hello_status_then_pending_results(tmp_path: Path) -> None:
     outbox = open_outbox(tmp_path)
     events = Events()
@@ -59,7 +64,8 @@ def test_session_start_sends_hello_status_then_pending_results(tmp_path: Path) -
             assert hello["device"] == HELLO["device"]
             assert hello["v"] == 1
             assert console.messages("status")[0]["screen"] == "standby"
-            # the console answered hello with a fresh challenge: the engine gets it
+            # a PIN session announces that it wants a challenge: the console sends one for it
+            link.send_status(WANTS_CHALLENGE)
             wait_for(lambda: events.of(ChallengeReceived), "the challenge event")
             challenge = events.of(ChallengeReceived)[0].challenge
             assert len(challenge) == 32
@@ -82,6 +88,8 @@ def test_a_forged_signature_is_reported_invalid(tmp_path: Path) -> None:
     events = Events()
     with running_link("tcp://127.0.0.1:0", outbox, events) as link, \
             Console(tcp_url(link)) as console:
+        wait_for(lambda: console.messages("hello"), "the hello")
+        link.send_status(WANTS_CHALLENGE)
         wait_for(lambda: events.of(ChallengeReceived), "the challenge")
         challenge = events.of(ChallengeReceived)[0].challenge
         other = make_signer()

@@ -2,8 +2,11 @@
 
 1. A PIN session that signed the terminal's challenge and then ended without a result (中止,
    a walk-away, the card pulled during consent) left the reader with no challenge: the
-   terminal sends a fresh one only after a result, so every later PIN confirmation failed
-   with "no challenge" until the link reconnected. The unsent challenge is now kept.
+   terminal sent a fresh one only after a result, so every later PIN confirmation failed
+   with "no challenge" until the link reconnected. Now each session asks for its own: the
+   status names the session and says when it wants the challenge (docs/host-protocol.md),
+   so a session that ended without a result cannot strand the next, and no challenge
+   signed once is ever signed again.
 2. A confirmation's result goes to the durable outbox before its audit line, so a SIGKILL in
    between can never leave an audited confirmation the terminal does not get.
 """
@@ -22,6 +25,7 @@ from myna_reader.daemon.engine import (
     ResultMessage,
     SendToHost,
     Sign,
+    StatusMessage,
     TokenKind,
     WriteAudit,
 )
@@ -51,23 +55,31 @@ def phase(d: Driver) -> Phase:
     return d.phase
 
 
-def test_a_cancelled_signed_session_leaves_its_challenge_for_the_next() -> None:
+def _asked_for(d: Driver) -> list[str | None]:
+    """The sessions whose challenge the status messages asked the terminal for, in order."""
+    return [e.message.session_id for e in d.effects if isinstance(e, SendToHost)
+            and isinstance(e.message, StatusMessage) and e.message.challenge_wanted]
+
+
+def test_a_cancelled_signed_session_leaves_the_next_asking_for_its_own() -> None:
     d = consent()
     d.press(Button.CANCEL)
     d.feed(CardRemoved())
     assert phase(d) is Phase.STANDBY
     out = _sign_next_pin_session(d)
-    assert phase(d) is Phase.SIGNING  # not AWAITING_CHALLENGE
-    assert Sign(d.sid, CHALLENGE) in out
+    assert phase(d) is Phase.AWAITING_CHALLENGE  # the cancelled session's is never reused
+    assert not [e for e in out if isinstance(e, Sign)]
+    assert _asked_for(d)[-1] == d.sid
 
 
-def test_a_card_pulled_during_consent_leaves_the_challenge_too() -> None:
+def test_a_card_pulled_during_consent_leaves_the_next_asking_too() -> None:
     d = consent()
     d.feed(CardRemoved())  # mid-session: an error, no result
     assert phase(d) is Phase.ERROR
     d.press(Button.OK)
     _sign_next_pin_session(d)
-    assert phase(d) is Phase.SIGNING
+    assert phase(d) is Phase.AWAITING_CHALLENGE
+    assert _asked_for(d)[-1] == d.sid
 
 
 def test_a_confirmed_session_uses_its_challenge_up() -> None:
