@@ -24,6 +24,7 @@ from concurrent.futures import Future
 from typing import TYPE_CHECKING, Protocol, assert_never
 
 from myna_reader.daemon.engine import (
+    BY_CODE,
     AuditEvent,
     AuditOutcome,
     AuditRecord,
@@ -41,6 +42,8 @@ from myna_reader.daemon.engine import (
     Ignored,
     Method,
     Mode,
+    Note,
+    NoteEvent,
     PasscodeStatus,
     PlayCue,
     ProbeCard,
@@ -64,10 +67,12 @@ from myna_reader.daemon.engine import (
     step,
 )
 from myna_reader.daemon.link.limits import WarningThrottle
+from myna_reader.daemon.runtime import session_log
 from myna_reader.daemon.runtime.card_jobs import CardJobs
 from myna_reader.daemon.store.audit import AuditError, AuditLog
 from myna_reader.daemon.store.outbox import OutboxError
 from myna_reader.daemon.store.passcode import PasscodeStore, PasscodeStoreError
+from myna_reader.daemon.version import __version__
 from myna_reader.drivers.backends.base import Reader, ReaderEventKind
 from myna_reader.drivers.card import MyNumberCard
 
@@ -82,6 +87,7 @@ READER_POLL_S = 0.5  # how long the watcher blocks in wait_for_event
 REOPEN_S = 2.0  # how often a lost reader is looked for again
 IDLE_WAKE_S = 1.0  # the engine loop wakes at least this often (watchdog, stop)
 STORE_WAIT_S = 10.0  # a terminal's passcode.issue waits this long for the store
+LAST_ERRORS = 5  # error codes `myna-reader status` shows
 MAX_RESTARTS = 5  # restarts of one worker within RESTART_WINDOW_S before the process ends
 RESTART_WINDOW_S = 60.0
 EXIT_SOFTWARE = 70  # sysexits(3) EX_SOFTWARE: systemd restarts the unit, the journal says why
@@ -139,6 +145,10 @@ class Runner:
         self._unwritten_audit: list[AuditRecord] = []  # (engine thread only)
         self._unstored_results: list[ResultMessage] = []
         self._certificate: tuple[str, str] = ("", "")  # (session, fingerprint) last read
+        self._started = wall()
+        self._errors: tuple[dict[str, object], ...] = ()  # the latest, for `status`
+        self._terminal_since: float | None = None
+        self._passcode_seen: tuple[int, int, int] | None = None  # the store file's identity
 
     @property
     def kept_in_memory(self) -> int:
@@ -234,7 +244,10 @@ class Runner:
                 case SendToHost():
                     self._send(effect)
                 case WriteAudit():
+                    self._journal_audit(effect.record)
                     self._write_audit(effect.record)
+                case Note():
+                    self._journal_note(effect)
                 case Sign():
                     self._sign(effect)
                 case CardJob():
@@ -246,6 +259,43 @@ class Runner:
                                       effect.reason)
                 case _:
                     assert_never(effect)
+
+    # --- what a technician sees: the journal and the control socket's status -------------------
+
+    def _journal_audit(self, record: AuditRecord) -> None:
+        session_log.audited(record)
+        if record.error_code is not None:
+            error = {"time": self._wall(), "code": record.error_code,
+                     "key": BY_CODE[record.error_code].key, "session": record.session_id}
+            self._errors = (*self._errors[-(LAST_ERRORS - 1):], error)
+
+    def _journal_note(self, note: Note) -> None:
+        session_log.noted(note)
+        if note.event is NoteEvent.TERMINAL:
+            self._terminal_since = self._wall()
+
+    def status(self) -> dict[str, object]:
+        """The live state for `myna-reader status` (read from the control socket's thread:
+        the engine state is an immutable value, swapped whole by the engine thread)."""
+        state = self.state
+        if state is None:
+            return {"screen": None, "started": self._started, "pid": os.getpid(),
+                    "version": __version__}
+        view = state.shown
+        linked = self.link is not None
+        return {
+            "version": __version__, "pid": os.getpid(), "started": self._started,
+            "screen": None if view is None else view.screen.value, "phase": state.phase.value,
+            "mode": state.mode.value, "language": (state.language or state.config.language).value,
+            "reader": state.reader, "countdown": state.countdown,
+            "ended": None if state.ended is None else
+            f"{state.ended.screen.value} {state.ended.reason.value}",
+            "terminal": {"connected": (not state.terminal_away) if linked else None,
+                         "since": self._terminal_since},
+            "staff": {"provisioned": state.staff_provisioned,
+                      "locked_until": state.staff_locked_until_wall},
+            "results_sent": self.results_sent, "last_errors": list(self._errors),
+        }
 
     def _sign(self, job: Sign) -> None:
         """Every signature of the card's key is audited before it is made (a hash of the
@@ -282,9 +332,7 @@ class Runner:
     def _send(self, effect: SendToHost) -> None:
         message = effect.message
         if isinstance(message, ResultMessage):
-            self.results_sent += 1
-            log.info("confirmation %s (%s, certificate %s)", message.id, message.method.value,
-                     message.certificate_fingerprint)
+            self.results_sent += 1  # its journal line is the audit record's (session_log.py)
         if self.link is None:
             return
         if isinstance(message, StatusMessage):
@@ -414,8 +462,33 @@ class Runner:
         except TimeoutError:
             raise PasscodeStoreError("the passcode store did not answer in time") from None
 
+    def _passcode_file(self) -> tuple[int, int, int] | None:
+        """The store file's identity: a set or clear by another process (the terminal's
+        re-issue, `myna-reader passcode set`) replaces it (rename) or removes it."""
+        try:
+            info = os.stat(self.store.path)
+        except FileNotFoundError:
+            return None
+        return info.st_ino, info.st_mtime_ns, info.st_size
+
+    def _watch_passcode(self) -> None:
+        """Tell the engine the store's status whenever its file changed (own writes too:
+        the engine takes a status it already knows as nothing new)."""
+        seen = self._passcode_file()
+        if seen != self._passcode_seen:
+            self._passcode_seen = seen
+            self.post(self._passcode_status())
+
     def _store_worker(self) -> None:
-        while (item := self._store_jobs.get()) is not None:
+        self._passcode_seen = self._passcode_file()  # run() posts the status at start
+        while True:
+            try:
+                item = self._store_jobs.get(timeout=IDLE_WAKE_S)
+            except queue.Empty:
+                self._watch_passcode()
+                continue
+            if item is None:
+                return
             job, done = item
             try:
                 answer = self.store.answer(job)
@@ -428,6 +501,7 @@ class Runner:
             if done is not None:
                 done.set_result(None)
             self.post(answer)
+            self._watch_passcode()
 
     def _passcode_status(self) -> PasscodeStatus:
         try:

@@ -23,12 +23,13 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from myna_reader.daemon.engine import Cue, Event, SessionConfig, View
+from myna_reader.daemon.engine import Cue, Event, Language, SessionConfig, View
 from myna_reader.daemon.link.channel import LinkSecret, state_dir_secret
 from myna_reader.daemon.link.protocol import hello_fields
 from myna_reader.daemon.link.reader_end import HostLink
 from myna_reader.daemon.link.transport import LinkEndpoint, TcpEndpoint, redact_url
 from myna_reader.daemon.runtime.config import DaemonConfig
+from myna_reader.daemon.runtime.control import ControlError, ControlServer, socket_path
 from myna_reader.daemon.runtime.hotplug import Action, HotplugEvent, HotplugMonitor
 from myna_reader.daemon.runtime.runner import Display, Runner
 from myna_reader.daemon.runtime.sd_notify import Notifier, watchdog_interval
@@ -109,7 +110,9 @@ def assemble(config: DaemonConfig, *, reader: Callable[[], Reader] | None = None
     # the technician screen shows the link: never its pairing token
     app = App(config.ui, events.put, link=redact_url(config.link.url), on_flip=on_flip)
     display: Display = Tee(app, view_observers) if view_observers else app
-    session_config, face = _face(config.session)
+    # every session starts (and ends) in the facility's language: the [ui] table names it
+    session_config, face = _face(dataclasses.replace(
+        config.session, language=Language(config.ui.language.value)))
     runner = Runner(config=session_config, open_reader=reader or (lambda: open_reader(
         config.reader)), store=store, audit=audit, display=display, link=None,
         watchdog=watchdog.beat, events=events, face=face)
@@ -163,6 +166,7 @@ def serve(daemon: Daemon, *, until: threading.Event | None = None) -> None:
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
     engine = threading.Thread(target=daemon.runner.run, name="engine", daemon=True)
     monitor = _hotplug(daemon.runner)
+    control = _control(daemon)
     daemon.link.start()
     engine.start()
     daemon.notifier.ready(f"myna-reader on {daemon.config.reader}, link {daemon.link.address}")
@@ -174,10 +178,23 @@ def serve(daemon: Daemon, *, until: threading.Event | None = None) -> None:
         daemon.runner.stop()
         engine.join(timeout=10)
         daemon.link.stop()
+        if control is not None:
+            control.stop()
         if monitor is not None:
             monitor.stop()
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+
+
+def _control(daemon: Daemon) -> ControlServer | None:
+    """`myna-reader status`'s socket; a reader that cannot offer it still serves patients."""
+    control = ControlServer(socket_path(daemon.config.state_dir), daemon.runner.status)
+    try:
+        control.start()
+    except ControlError as exc:
+        log.error("no control socket (myna-reader status will not answer): %s", exc)
+        return None
+    return control
 
 
 def _hotplug(runner: Runner) -> HotplugMonitor | None:
