@@ -55,6 +55,8 @@ def test_install_upgrade_remove_purge(fresh_root: Root, deb: Path, previous_deb:
     doctor = r.run("/opt/myna-reader/current/bin/myna-reader doctor", check=False)
     assert "OK   config: /etc/myna-reader/config.toml is valid" in doctor.stdout
     assert "OK   sdl video:" in doctor.stdout, doctor.stdout
+    metrics = r.run("/opt/myna-reader/current/bin/myna-reader metrics").stdout
+    assert "myna_reader_release_info{version=\"0.1.0\"} 1.0" in metrics, metrics
 
     # a technician's edit and the service's state, then the upgrade
     config.write_text('reader = "nfc:usb"\n')
