@@ -20,6 +20,7 @@ import pytest
 
 from myna_reader.drivers.backends.pcsc import PcscReader
 from myna_reader.drivers.sim.vpcd import VpcdBridge
+from tests.drivers.pcsc.waits import wait_until_absent
 from tests.e2e.counter_support import (
     CLI,
     SIZE,
@@ -31,7 +32,6 @@ from tests.e2e.counter_support import (
     WatchedCard,
     process_running,
 )
-from tests.drivers.pcsc.waits import wait_until_absent
 from tests.support.notify import bind_notify_socket, receive
 from tests.support.pcscd import PcscdInstance
 from tests.support.xserver import XServerUnavailableError, running_xvfb
