@@ -63,6 +63,8 @@ class App:
         flags = pygame.FULLSCREEN if settings.fullscreen else 0
         self.window = pygame.display.set_mode((width, height), flags)
         pygame.display.set_caption("myna-reader")
+        # keys an embedding adds on top (`run --simulate`: place and take the simulated card)
+        self.keys: dict[int, Callable[[], None]] = {}
         if settings.fullscreen:
             pygame.mouse.set_visible(False)
         self.canvas_surface = pygame.Surface((width, height))
@@ -132,6 +134,8 @@ class App:
             play_cue(self.audio, event.cue)
         elif event.type in (STOP_EVENT, pygame.QUIT):
             self._running = False
+        elif event.type == pygame.KEYDOWN and event.key in self.keys:
+            self.keys[event.key]()
         else:
             before = self.input.pressed
             intent = self.input.handle(event, time.monotonic())

@@ -29,14 +29,14 @@ DEBOUNCE_S = 0.15
 
 _DIGIT_KEYS = {getattr(pygame, f"K_{d}"): d for d in range(10)}  # the row above the letters
 _BUTTON_KEYS: dict[int, tuple[Button, ...]] = {
-    pygame.K_RETURN: (Button.OK,),
+    pygame.K_RETURN: (Button.CONTINUE, Button.OK),  # a countdown shown: more time first
     pygame.K_BACKSPACE: (Button.DELETE,),
     pygame.K_ESCAPE: (Button.CANCEL, Button.BACK),
 }
 # the numeric keypad by physical key: the same with Num Lock on or off
 _PAD_DIGITS = {getattr(pygame, f"KSCAN_KP_{d}"): d for d in range(10)}
 _PAD_BUTTONS: dict[int, tuple[Button, ...]] = {
-    pygame.KSCAN_KP_ENTER: (Button.OK,),
+    pygame.KSCAN_KP_ENTER: (Button.CONTINUE, Button.OK),
     pygame.KSCAN_KP_PERIOD: (Button.DELETE,),
     pygame.KSCAN_KP_MULTIPLY: (Button.CANCEL, Button.BACK),
 }

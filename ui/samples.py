@@ -14,7 +14,10 @@ from myna_reader.daemon.engine import (
     CertificateLife,
     ConsentItem,
     ConsentView,
+    Countdown,
     DoneView,
+    Ending,
+    EndReason,
     ErrorView,
     FacePrompt,
     MethodView,
@@ -88,6 +91,19 @@ VARIANTS: tuple[View, ...] = (
     TechnicianView(),
     TechnicianView(reader="Sony RC-S380 (nfc:usb)", passcode_provisioned=True,
                    staff_locked=True),
+    # issue 14: a deadline's countdown, why the last screen ended, the terminal away
+    PinView(digits=2, tries_left=3, countdown=Countdown(15)),
+    ConsentView(page_index=0, page_count=len(DEFAULT_CONSENT_PAGES),
+                page_id=DEFAULT_CONSENT_PAGES[0].id, items=DEFAULT_CONSENT_PAGES[0].items,
+                countdown=Countdown(3)),
+    *(StandbyView(staff_button=True, ended=Ending(EndReason.TIMEOUT, screen))
+      for screen in (Screen.METHOD, Screen.PIN, Screen.CONSENT, Screen.PRESCRIPTION,
+                     Screen.STAFF_PASSCODE, Screen.TECHNICIAN)),
+    StandbyView(ended=Ending(EndReason.IDLE, Screen.STAFF_STANDBY)),
+    StandbyView(staff_button=True, terminal_away=True),
+    StaffStandbyView(mode=Mode.STAFF, terminal_away=True),
+    TechnicianView(reader="Virtual PCD 00 00", terminal_away=True,
+                   countdown=Countdown(12)),
 )
 
 ALL_VIEWS: tuple[View, ...] = (*GALLERY.values(), *VARIANTS)

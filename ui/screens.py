@@ -116,14 +116,41 @@ def _header(c: Canvas, view: View, title: str, gesture: bool = False) -> Rect:
     if gesture:  # the hidden technician entry: press and hold the title
         c.elements.append(Element(Button.TECHNICIAN.value, "gesture", title, title_area,
                                   Pressed(Button.TECHNICIAN), hold_s=TECHNICIAN_HOLD_S))
-    # the standby title is the facility's name from the config: any break as a last resort
-    text_block(c, title, title_area, SIZE_TITLE, Weight.BOLD, PAPER, middle=True,
-               anywhere=gesture)
+    if not _title_band(c, view, title_area):
+        # the standby title is the facility's name from the config: any break as a last resort
+        text_block(c, title, title_area, SIZE_TITLE, Weight.BOLD, PAPER, middle=True,
+                   anywhere=gesture)
     # the patient's language belongs to the session: the engine switches it (and back after)
     button(c, Element(Button.LANGUAGE.value, "button", c.msg.text("common.language"), toggle,
                       Pressed(Button.LANGUAGE), repeatable=True), Style.TOGGLE,
            size=SIZE_BODY)
     return inset(rest, c.px(16))
+
+
+def _title_band(c: Canvas, view: View, area: Rect) -> bool:
+    """In place of the title, what must be read first: a deadline's countdown with 続ける,
+    why the last screen ended, staff standby's absent terminal. False: nothing to say."""
+    m = c.msg
+    notes = []
+    if isinstance(view, StaffStandbyView) and view.terminal_away:
+        notes.append(m.text("staff_standby.terminal_away"))
+    if isinstance(view, StandbyView | StaffStandbyView) and view.ended is not None:
+        notes.append(m.text(f"ended.{view.ended.screen.value}"))
+    if view.countdown is None and not notes:
+        return False
+    band = inset(area, -c.px(6), 0)
+    pygame.draw.rect(c.surface, WARN, band, border_radius=c.px(8))
+    words = band
+    if view.countdown is not None:
+        words, cell = cut_right(band, c.px(130), c.px(8))
+        button(c, Element(view.countdown.continue_button.value, "button",
+                          m.text("countdown.continue"), cell,
+                          Pressed(view.countdown.continue_button)), Style.PRIMARY,
+               size=SIZE_BODY)
+        notes = [m.text("countdown.message", seconds=view.countdown.seconds_left)]
+    text_block(c, "\n".join(notes), inset(words, c.px(8), c.px(2)), SIZE_BODY, Weight.BOLD,
+               PAPER, middle=True)
+    return True
 
 
 def _action_row(c: Canvas, area: Rect, buttons: list[tuple[Button, str, Style]],
@@ -171,6 +198,9 @@ def standby(c: Canvas, view: StandbyView, info: ScreenInfo) -> None:
     main, actions = cut_bottom(content, _button_height(c), c.px(12))
     if view.remove_card:
         text_block(c, m.text("standby.remove_card"), main, SIZE_HERO, Weight.BOLD,
+                   center=True, middle=True)
+    elif view.terminal_away:  # no confirmation is possible: no invitation to place a card
+        text_block(c, m.text("standby.terminal_away"), main, SIZE_HERO - 8, Weight.BOLD, WARN,
                    center=True, middle=True)
     else:
         if c.layout.portrait:
@@ -312,7 +342,9 @@ def staff_locked(c: Canvas, view: StaffLockedView, info: ScreenInfo) -> None:
     else:
         until = m.text("staff_locked.until",
                        time=time.strftime("%H:%M", time.localtime(view.locked_until_wall)))
-    text_block(c, until, second, SIZE_HERO - 4, Weight.BOLD, center=True, middle=True)
+    until_area, unlock = cut_bottom(second, second[3] // 2, c.px(8))
+    text_block(c, until, until_area, SIZE_HERO - 4, Weight.BOLD, center=True, middle=True)
+    text_block(c, m.text("staff_locked.unlock"), unlock, SIZE_SMALL, middle=True)
     _action_row(c, actions, [(Button.OK, "common.close", Style.PRIMARY)])
 
 
@@ -448,9 +480,14 @@ def technician(c: Canvas, view: TechnicianView, info: ScreenInfo) -> None:
         m.text("technician.reader", reader=view.reader or m.text("technician.reader_none")),
         m.text("technician.link", link=info.link or m.text("technician.link_none")),
         m.text("technician.passcode", state=state),
+        m.text("technician.terminal", state=m.text(
+            "technician.terminal_away" if view.terminal_away else "technician.terminal_connected")),
         m.text("technician.voice", state=voice) + "　"
         + m.text("technician.volume", volume=info.volume),
     ]
+    if not view.passcode_provisioned:  # a fresh reader: why 職員用 is absent, and the way on
+        main, hint = cut_bottom(main, main[3] // 4, c.px(4))
+        text_block(c, m.text("technician.provision_hint"), hint, SIZE_SMALL, Weight.BOLD, WARN)
     for line, cell in zip(lines, rows(main, len(lines), c.px(4)), strict=True):
         text_block(c, line, cell, SIZE_BODY - 4, middle=True)
     if tall:

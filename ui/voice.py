@@ -86,6 +86,10 @@ def prompts_for(previous: View | None, view: View) -> list[str]:
     """What to say on the change from `previous` to `view` (nothing when nothing changed)."""
     if previous == view:
         return []
+    if (previous is not None and type(previous) is type(view)
+            and dataclasses.replace(previous, countdown=view.countdown) == view):
+        # only the deadline's countdown changed: said when it starts, not every second
+        return ["countdown"] if previous.countdown is None and view.countdown else []
     keypads = (PinView, StaffPasscodeView)
     if (isinstance(view, keypads) and type(previous) is type(view)
             and dataclasses.replace(previous, digits=view.digits) == view):

@@ -22,8 +22,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--size", metavar="WxH", help="800x480, 1024x600 or 720x1280")
     p.add_argument("--simulate", action="store_true",
                    help="the simulated card and a local terminal; a scripted tour")
-    p.add_argument("--screenshots", type=Path, default=Path("myna-reader-tour"), metavar="DIR",
-                   help="where --simulate saves a PNG of every screen (default %(default)s)")
+    p.add_argument("--screenshots", type=Path, default=None, metavar="DIR",
+                   help="with --simulate: save a PNG of every screen in DIR (none unless given)")
     p.set_defaults(handler=cmd_run)
 
 

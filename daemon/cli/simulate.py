@@ -8,7 +8,9 @@ the terminal receives is printed, and every screen is saved as a PNG.
 
 Without a display the tour runs headless (SDL's dummy driver) and the command exits 0 when it is
 done. With one, the window shows the tour at a watchable pace and then stays up: place and
-remove the simulated card with `kill -USR2 <pid>` / `kill -USR1 <pid>`, Ctrl-C to end.
+remove the simulated card with the keys P and R in the window (its title says so) or with
+`kill -USR2 <pid>` / `kill -USR1 <pid>`, Ctrl-C to end. The staff passcode the local terminal
+issues is printed: it is a simulation, and whoever tries the reader needs it for 職員用.
 """
 
 from __future__ import annotations
@@ -49,7 +51,9 @@ class Tour(Visitor):
         with self.changed:
             if message.get("event") == "passcode-issued":
                 self.passcode = str(message["passcode"])
-                say("terminal staff passcode issued (shown on the terminal, not here)")
+                # a simulation: the code opens nothing real, and the person trying the reader
+                # needs it to try 職員用 (a real terminal shows it to its staff only)
+                say(f"terminal staff passcode issued: {self.passcode} (simulation only)")
             else:
                 say(f"terminal {describe(message)}")
             if message.get("event") == "result-checked":
@@ -87,6 +91,10 @@ class Tour(Visitor):
         self.confirmation(staff=False)
 
 
+SIMULATION_KEYS = "P places the simulated card, R takes it away"
+SIMULATION_CAPTION = f"myna-reader simulation: {SIMULATION_KEYS}"
+
+
 def say(text: str) -> None:
     print(f"{time.strftime('%H:%M:%S')}  {text}", flush=True)
 
@@ -98,16 +106,17 @@ def _has_display() -> bool:
 class Screenshots:
     """Saves the window after each flip that shows a new screen (on the display thread)."""
 
-    def __init__(self, out: Path) -> None:
+    def __init__(self, out: Path | None) -> None:
         self.out = out
         self.count = 0
         self.last: Screen | None = None
         self.daemon: Daemon | None = None
-        out.mkdir(parents=True, exist_ok=True)
+        if out is not None:  # only when asked: the tour writes nothing else
+            out.mkdir(parents=True, exist_ok=True)
 
     def on_flip(self, _when: float) -> None:
         view = self.daemon.app.view if self.daemon else None
-        if view is None or view.screen is self.last:
+        if self.out is None or view is None or view.screen is self.last:
             return
         self.last = view.screen
         self.count += 1
@@ -117,7 +126,7 @@ class Screenshots:
 
 
 def run_simulated(config: DaemonConfig, *, explicit_state_dir: bool, explicit_link: bool,
-                  screenshots: Path) -> int:
+                  screenshots: Path | None) -> int:
     headless = not _has_display()
     if headless:
         os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
@@ -140,7 +149,8 @@ def run_simulated(config: DaemonConfig, *, explicit_state_dir: bool, explicit_li
             return _play(daemon, tour, reader, headless, screenshots)
 
 
-def _play(daemon: Daemon, tour: Tour, reader: SimReader, headless: bool, out: Path) -> int:
+def _play(daemon: Daemon, tour: Tour, reader: SimReader, headless: bool,
+          out: Path | None) -> int:
     stop = threading.Event()
     outcome: dict[str, BaseException | None] = {"error": None}
 
@@ -155,8 +165,8 @@ def _play(daemon: Daemon, tour: Tour, reader: SimReader, headless: bool, out: Pa
             threading.Thread(target=terminal.run, args=(stop,), name="terminal",
                              daemon=True).start()
             tour.run()
-            say(f"tour    done: {len(tour.results)} results at the terminal, "
-                f"screens saved in {out}")
+            saved = "" if out is None else f", screens saved in {out}"
+            say(f"tour    done: {len(tour.results)} results at the terminal{saved}")
         except TourFailedError as exc:
             outcome["error"] = exc
             say(f"tour    FAILED: {exc}")
@@ -169,6 +179,9 @@ def _play(daemon: Daemon, tour: Tour, reader: SimReader, headless: bool, out: Pa
 
     signal.signal(signal.SIGUSR1, lambda _s, _f: reader.remove())
     signal.signal(signal.SIGUSR2, lambda _s, _f: _insert(reader))
+    daemon.app.keys.update({pygame.K_p: lambda: _insert(reader), pygame.K_r: reader.remove})
+    pygame.display.set_caption(SIMULATION_CAPTION)
+    say(f"keys    in the window: {SIMULATION_KEYS}")
     threading.Thread(target=visitor, name="visitor", daemon=True).start()
     serve(daemon, until=stop)
     stop.set()
