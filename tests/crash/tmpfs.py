@@ -1,4 +1,4 @@
-"""A small real tmpfs for full-disk tests (docs TEST-BENCH: `mount -t tmpfs -o size=2m`),
+"""A small real tmpfs for full-disk tests (`mount -t tmpfs -o size=2m`, see docs/reliability.md),
 filled with dd until the kernel answers ENOSPC."""
 
 from __future__ import annotations
