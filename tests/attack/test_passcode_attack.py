@@ -187,19 +187,23 @@ def attack_figures(policy: LockoutPolicy, per_guess_s: float) -> dict[str, str]:
     """Exhausting 10,000 codes at max_failures per lock: the windows in between are locked.
 
     The k-th guess (1-based) comes after ceil(k / max_failures) - 1 full locks, so the last
-    code costs ceil(10000 / 5) - 1 = 1999 locks, and a uniformly random code costs on average
-    the mean of ceil(k / 5) - 1 over k = 1..10000, which is 999.5 locks."""
+    code costs ceil(10000 / 5) - 1 = 1999 locks (LockoutPolicy.search_s: the locks grow from
+    1 minute to 30), and a uniformly random code costs on average the mean over k of the
+    locks before it."""
     per_window = policy.max_failures
     locks_all = math.ceil(CODES / per_window) - 1
-    locks_mean = sum(math.ceil(k / per_window) - 1 for k in range(1, CODES + 1)) / CODES
+    before = [0.0]  # seconds of locks before the n-th window
+    for level in range(1, locks_all + 1):
+        before.append(before[-1] + policy.lock_s(level))
     typing_all = CODES * per_guess_s
-    exhaust = locks_all * policy.duration_s + typing_all
-    mean = locks_mean * policy.duration_s + typing_all / 2
+    exhaust = policy.search_s(CODES) + typing_all
+    mean = sum(before[math.ceil(k / per_window) - 1] for k in range(1, CODES + 1)) / CODES \
+        + typing_all / 2
     return {
-        "lock rate": f"{per_window} guesses per {policy.duration_s / 60:.0f} min",
+        "lock rate": f"{per_window} guesses per lock of {policy.first_s / 60:.0f} to "
+                     f"{policy.duration_s / 60:.0f} min",
         "exhaust the 4-digit space": f"{exhaust / 3600:.1f} h = {exhaust / 86400:.1f} days "
                                      f"({locks_all} locks)",
-        "expected to hit a random code": f"{mean / 3600:.1f} h = {mean / 86400:.1f} days "
-                                         f"({locks_mean} locks)",
+        "expected to hit a random code": f"{mean / 3600:.1f} h = {mean / 86400:.1f} days",
         "without the lock, at the UI rate": f"{typing_all / 3600:.2f} h",
     }
