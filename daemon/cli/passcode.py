@@ -66,7 +66,7 @@ def cmd_set(args: argparse.Namespace) -> int:
         raise CliError(f"{exc}; nothing was changed") from None
     if guessable(code):
         raise CliError("that passcode is among the first anyone would try (a repeated digit, "
-                       "a run such as 1234, a repeated pair); choose another; nothing was "
+                       "a run up or down, a repeated pair); choose another; nothing was "
                        "changed")
     _store(args).set(code)
     print("staff passcode set; the previous one no longer works, and any lock is lifted")

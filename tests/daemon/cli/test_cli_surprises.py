@@ -4,6 +4,7 @@ and `audit` reading the log without touching it."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from datetime import UTC, datetime, timedelta
@@ -110,3 +111,22 @@ def test_audit_without_a_log_is_one_line(tmp_path: Path,
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "no audit log" in err[0]
     assert not (tmp_path / "none").exists()
+
+
+@pytest.mark.parametrize("code", ["0000", "1111", "1234", "0123", "9876", "3210", "1212",
+                                  "1122"])
+def test_a_passcode_anyone_would_try_first_is_refused(
+        code: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO(code + "\n"))
+    assert main(["passcode", "set", "--state-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "choose another; nothing was changed" in err[0]
+    assert code not in err[0]
+    assert not (tmp_path / "passcode.json").exists()
+
+
+def test_an_ordinary_passcode_is_taken(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("2580\n"))
+    assert main(["passcode", "set", "--state-dir", str(tmp_path)]) == 0
+    assert (tmp_path / "passcode.json").exists()
