@@ -8,9 +8,11 @@ process. The display is a recorder (the touchscreen has its own suites)."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +33,7 @@ from myna_reader.daemon.engine import (
     View,
 )
 from myna_reader.daemon.link.reader_end import HostLink
+from myna_reader.daemon.runtime.control import ControlServer, query
 from myna_reader.daemon.runtime.runner import Runner
 from myna_reader.daemon.store.audit import AuditLog
 from myna_reader.daemon.store.passcode import PasscodeStore
@@ -109,6 +112,19 @@ def test_no_pin_without_a_terminal_and_standby_returns_by_itself(rig: Rig) -> No
     wait_view(rig.seen, "113 once the terminal went mid-PIN",
               lambda v: isinstance(v, ErrorView) and v.code == "113")
     assert rig.reader.card is not None and not rig.reader.card.powered  # unpowered again
+    # what `myna-reader status` hears from this daemon, over the real control socket
+    control = ControlServer(Path(f"/tmp/myna-status-{os.getpid()}.sock"), rig.runner.status)
+    control.start()
+    try:
+        status = query(control.path)
+    finally:
+        control.stop()
+    assert (status["screen"], status["mode"], status["language"]) == ("error", "unattended",
+                                                                      "ja")
+    assert status["terminal"] == {"connected": False, "since": pytest.approx(time.time(), abs=60)}
+    errors = status["last_errors"]
+    assert isinstance(errors, list) and [e["code"] for e in errors] == ["113", "113"]
+    assert status["staff"] == {"provisioned": False, "locked_until": None}
 
 
 def tries_left(count: int) -> Callable[[View], bool]:
