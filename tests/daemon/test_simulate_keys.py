@@ -59,7 +59,8 @@ def test_the_window_places_and_takes_the_card_with_p_and_r(tmp_path: Path) -> No
         display = server.__enter__()
     except XServerUnavailableError as exc:
         pytest.fail(str(exc), pytrace=False)
-    env = dict(os.environ, DISPLAY=display, SDL_AUDIODRIVER="dummy")
+    # the real X window: not the dummy driver other suites put in this process's environment
+    env = dict(os.environ, DISPLAY=display, SDL_VIDEODRIVER="x11", SDL_AUDIODRIVER="dummy")
     env.pop("WAYLAND_DISPLAY", None)
     child = subprocess.Popen([sys.executable, "-m", "myna_reader.daemon.cli", "run",
                               "--simulate"], env=env, cwd=tmp_path, text=True,
