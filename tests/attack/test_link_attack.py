@@ -110,7 +110,10 @@ def test_a_rogue_local_process_is_not_the_terminal(rogue: Rogue, reader: ReaderP
     assert secret not in base64.b64decode(files[f"/proc/{reader.proc.pid}/cmdline"])
     # nothing the rogue sent took effect
     assert not PasscodeStore(reader.state).status().provisioned
-    assert not (reader.state / "events.jsonl").read_text()  # no challenge reached the engine
+    # the engine heard only the reader's own "no terminal yet" at start: no challenge, no pairing
+    events = [json.loads(line)["event"]
+              for line in (reader.state / "events.jsonl").read_text().splitlines()]
+    assert events == ["TerminalLink"]
     outbox = Outbox.in_state_dir(reader.state)
     assert [p.id for p in outbox.pending()] == ["s-1", "s-2"]
     # the real terminal, which holds the secret, gets both results and acks them away
