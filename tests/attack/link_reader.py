@@ -20,7 +20,7 @@ from myna_reader.daemon.link.channel import state_dir_secret
 from myna_reader.daemon.link.reader_end import HostLink
 from myna_reader.daemon.store.outbox import Outbox
 from myna_reader.daemon.store.passcode import PasscodeStore
-from tests.host.support import HELLO, make_result, make_signer
+from tests.daemon.link.support import HELLO, make_result, make_signer
 
 
 def main(state: Path) -> None:

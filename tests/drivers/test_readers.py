@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-from pathlib import Path
 
 import pytest
 
@@ -16,8 +15,7 @@ from myna_reader.drivers.readers import (
     open_reader,
     parse_spec,
 )
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.repo import REPO
 
 
 @pytest.mark.parametrize(
@@ -52,7 +50,7 @@ def test_every_kind_is_one_row_and_its_class_exists() -> None:
     assert len(SPEC_FORMS) == len(set(SPEC_FORMS)) == 8
     for kind, backend in BACKENDS.items():
         assert all(form.split(":")[0] == kind for form in backend.forms)
-        module = ROOT / "drivers" / "backends" / f"{backend.module.rsplit('.', 1)[1]}.py"
+        module = REPO / "drivers" / "backends" / f"{backend.module.rsplit('.', 1)[1]}.py"
         classes = {node.name for node in ast.walk(ast.parse(module.read_text()))
                    if isinstance(node, ast.ClassDef)}
         assert backend.cls in classes  # read, not imported: pyscard or nfcpy may be missing
@@ -69,7 +67,7 @@ def test_open_reader_goes_through_the_table() -> None:
 
 def test_no_other_module_checks_a_spec() -> None:
     """Everything that takes a spec asks parse_spec; nobody re-checks kinds or forms."""
-    for path in [*ROOT.glob("daemon/**/*.py"), *ROOT.glob("drivers/**/*.py")]:
+    for path in [*REPO.glob("daemon/**/*.py"), *REPO.glob("drivers/**/*.py")]:
         if path.name == "readers.py":
             continue
         text = path.read_text(encoding="utf-8")

@@ -20,9 +20,10 @@ from myna_reader.drivers.recorder import Recorder
 from myna_reader.drivers.sim.profile import load_profile
 from myna_reader.drivers.transcript import Header, load, parse_lines, write
 from myna_reader.fixtures.record_transcripts import DRIVER_FLOWS, play_driver_flow
+from tests.support.repo import REPO
 
 ALL_TRANSCRIPTS = sorted(
-    (Path(__file__).parents[2] / "hw-fixtures" / "transcripts").glob("*.jsonl"))
+    (REPO / "hw-fixtures" / "transcripts").glob("*.jsonl"))
 TRANSCRIPTS = [p for p in ALL_TRANSCRIPTS if load(p).header.flow not in DRIVER_FLOWS]
 DRIVER_TRANSCRIPTS = [p for p in ALL_TRANSCRIPTS if p not in TRANSCRIPTS]
 
@@ -180,7 +181,7 @@ def test_record_command_writes_a_masked_transcript(tmp_path: Path,
     assert main(["replay", str(out)]) == 0
 
 
-STAFF_TRANSCRIPT = str(Path(__file__).parents[2] / "hw-fixtures" / "transcripts" /
+STAFF_TRANSCRIPT = str(REPO / "hw-fixtures" / "transcripts" /
                        "staff-standard.jsonl")
 
 
@@ -207,7 +208,7 @@ def test_bad_input_is_one_clear_line(argv: list[str], code: int, fragment: str,
 
 def test_replay_of_a_diverging_transcript_names_the_exchange(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    source = (Path(__file__).parents[2] / "hw-fixtures" / "transcripts" /
+    source = (REPO / "hw-fixtures" / "transcripts" /
               "staff-standard.jsonl").read_text(encoding="utf-8").splitlines()
     # the recording says the reader selected EF 000B where it selects 000A: a divergence,
     # reported even though the engine turns the card error into an error screen

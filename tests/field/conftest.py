@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 
 # the update tests' real wheels and keys, shared (pytest takes fixtures a conftest imports)
-from tests.update.conftest import dependency_wheels, keys  # noqa: F401
+from tests.daemon.update.conftest import dependency_wheels, keys  # noqa: F401
+from tests.support.repo import REPO
 
-REPO = Path(__file__).resolve().parents[2]
 FRESH_MACHINE = REPO / ".ci" / "fresh-machine"
 BUILD_DEB = REPO / ".ci" / "build-deb"
 

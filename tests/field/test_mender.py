@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 
 from myna_reader.daemon.update import bundle as update_bundle
+from tests.daemon.update.conftest import Keys, _project_wheel
 from tests.field.conftest import Root
-from tests.update.conftest import Keys, _project_wheel
 
 DEVICE_TYPE = "raspberrypi4"
 

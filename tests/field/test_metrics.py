@@ -13,6 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from myna_reader.daemon.engine import AuditEvent, AuditOutcome, AuditRecord, Method, Mode
 from myna_reader.daemon.store.audit import AuditLog
+from tests.support.repo import REPO
 
 FINGERPRINT = "c0ffee00aa11bb22"  # what an audit line carries and a metric must not
 
@@ -84,7 +85,7 @@ def test_the_dashboard_asks_only_for_metrics_the_reader_writes(tmp_path: Path) -
     from myna_reader.daemon.runtime.metrics import FleetMetrics
     from myna_reader.daemon.update.install import Layout
 
-    dashboard = json.loads((Path(__file__).resolve().parents[2] / "docs"
+    dashboard = json.loads((REPO / "docs"
                             / "grafana-dashboard.json").read_text())
     exprs = [t["expr"] for panel in dashboard["panels"] for t in panel["targets"]]
     wanted = {name for expr in exprs for name in re.findall(r"myna_reader_[a-z_]+", expr)}

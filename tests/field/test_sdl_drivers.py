@@ -17,8 +17,8 @@ from pathlib import Path
 
 from myna_reader.daemon.runtime.doctor import check_sdl_video
 from tests.field.users import second_user
+from tests.support.repo import REPO
 
-REPO = Path(__file__).resolve().parents[2]
 NEEDED = {"kmsdrm", "wayland", "x11", "offscreen", "dummy", "evdev"}
 
 

@@ -48,10 +48,11 @@ from myna_reader.drivers.channel import CardChannel, format_masked, mask_command
 from myna_reader.drivers.errors import CardRemovedError, CertificateError, FormatError, MynaError
 from myna_reader.drivers.sim.profile import load_profile
 from myna_reader.drivers.transcript import TranscriptError, masked_hex, parse_lines
+from tests.support.repo import REPO
 
-FIXTURES = Path(__file__).resolve().parents[2] / "hw-fixtures"
+FIXTURES = REPO / "hw-fixtures"
 TRANSCRIPTS = sorted((FIXTURES / "transcripts").glob("*.jsonl"))
-CONFIG_EXAMPLE = Path(__file__).resolve().parents[2] / "systemd" / "config.toml.example"
+CONFIG_EXAMPLE = REPO / "systemd" / "config.toml.example"
 TOUR_PIN = "1234"  # the synthetic profiles' auth PIN
 CHALLENGE = b"a terminal challenge of 32 bytes"
 

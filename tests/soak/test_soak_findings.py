@@ -1,4 +1,4 @@
-"""Engine rules the soak found missing (pure engine, simulated clock; tests/session's driver).
+"""Engine rules the soak found missing (pure engine, simulated clock; tests/daemon/engine's driver).
 
 1. A PIN session that signed the terminal's challenge and then ended without a result (中止,
    a walk-away, the card pulled during consent) left the reader with no challenge: the
@@ -29,7 +29,7 @@ from myna_reader.daemon.engine import (
     TokenKind,
     WriteAudit,
 )
-from tests.session.engine_driver import (
+from tests.daemon.engine.engine_driver import (
     CERT_DER,
     CHALLENGE,
     FINGERPRINT,

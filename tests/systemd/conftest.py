@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.support.repo import REPO
+
 INSTALL_SH = REPO / "systemd" / "install.sh"
 HOST_UNITS = Path("/usr/lib/systemd/system")  # targets the unit orders against
 
@@ -38,7 +39,7 @@ def run_install(root: Path, *args: str | Path) -> subprocess.CompletedProcess[st
 
 @pytest.fixture
 def install() -> InstallRunner:
-    """`install(root, *options)`: systemd/install.sh --root ROOT OPTIONS."""
+    """`install(root, *options)`: systemd/install.sh --root REPO OPTIONS."""
     return run_install
 
 

@@ -21,8 +21,9 @@ from myna_reader.daemon.runtime.config import (
     LinkConfig,
     load_config,
 )
+from tests.support.repo import REPO
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "systemd" / "config.toml.example"
+EXAMPLE = REPO / "systemd" / "config.toml.example"
 TOKEN = "0123456789abcdef"
 
 

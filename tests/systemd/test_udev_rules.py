@@ -6,9 +6,10 @@ with a warning (a typo'd key, `=` where `==` was meant) fails here."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
-RULES = Path(__file__).resolve().parents[2] / "systemd" / "60-myna-reader.rules"
+from tests.support.repo import REPO
+
+RULES = REPO / "systemd" / "60-myna-reader.rules"
 TOKEN = re.compile(r'\s*([A-Z_]+)(\{[^}]+\})?\s*(==|!=|\+=|=)\s*"([^"]*)"\s*(,|$)')
 MATCH_KEYS = {"ACTION", "SUBSYSTEM", "SUBSYSTEMS", "KERNEL", "ATTR", "ATTRS", "ENV"}
 ASSIGN_KEYS = {"GROUP", "MODE", "TAG", "ENV", "SYMLINK", "GOTO", "LABEL"}

@@ -30,6 +30,7 @@ from myna_reader.ui.layout import KeypadLayout
 from myna_reader.ui.messages import Lang, Messages, load_catalog_file
 from myna_reader.ui.samples import GALLERY
 from myna_reader.ui.screens import Frame
+from tests.support.repo import REPO
 from tests.ui.ui_support import INFO, draw
 
 STAFF_SENTENCE = "資格確認を開始します。目視で本人確認を行いマイナンバーカードを置いてください。"
@@ -196,7 +197,7 @@ def test_gallery_in_docs_is_current(folder: str, tmp_path: Path) -> None:
     """docs/screens holds what `myna-reader screens` writes today (element lists compared)."""
     from myna_reader.ui.gallery import export
 
-    docs = Path(__file__).resolve().parents[2] / "docs" / "screens"
+    docs = REPO / "docs" / "screens"
     size, lang, keypad = DOC_GALLERIES[folder]
     export(tmp_path, size, lang, keypad=keypad)
     readme = (docs / "README.md").read_text(encoding="utf-8")

@@ -43,7 +43,7 @@ from myna_reader.daemon.store.audit import AuditLog
 from myna_reader.daemon.store.passcode import PasscodeStore
 from myna_reader.drivers.backends.sim import SimReader
 from myna_reader.drivers.camera import Frame
-from tests.daemon.test_runner import Recorder
+from tests.daemon.runtime.test_runner import Recorder
 
 WAIT_S = 90.0  # a bound that turns a hang into a failure, not a speed target
 

@@ -14,6 +14,7 @@ from cryptography import x509
 from myna_reader.drivers.sim.card import SimulatedCard
 from myna_reader.drivers.sim.profile import ProfileError, load_profile, profile_names
 from tests.drivers.sim.conftest import Send
+from tests.support.repo import REPO
 
 SELECT_JPKI = "00 A4 04 0C 0A D3 92 F0 00 26 01 00 00 00 01"
 SELECT_TEXT = "00 A4 04 0C 0A D3 92 10 00 31 00 01 01 04 08"
@@ -22,7 +23,7 @@ NAMES = ["standard", "one-try-left", "pin-blocked", "face-card", "under-15", "an
          "iphone", "expired"]
 PHONES = ["android-phone", "iphone"]
 PROFILES_DIR = resources.files("myna_reader.fixtures") / "profiles"
-README = Path(__file__).resolve().parents[3] / "hw-fixtures" / "README.md"
+README = REPO / "hw-fixtures" / "README.md"
 
 
 def test_the_eight_named_profiles_are_bundled() -> None:

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from myna_reader.daemon.update import bundle as ub
 from myna_reader.daemon.update import install as update_install
 from myna_reader.daemon.update.install import Layout, install
-from tests.update.conftest import Keys, UpdateCli
+from tests.daemon.update.conftest import Keys, UpdateCli
 
 Tamper = Callable[[Path, Path, Keys], None]  # (good bundle, out, keys)
 

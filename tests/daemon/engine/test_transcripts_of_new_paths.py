@@ -5,14 +5,14 @@ path needs, in the order the engine asks them (docs/session.md, "APDUs per path"
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from myna_reader.daemon.cli import main
 from myna_reader.drivers.transcript import Step, load
+from tests.support.repo import REPO
 
-TRANSCRIPTS = Path(__file__).parents[2] / "hw-fixtures" / "transcripts"
+TRANSCRIPTS = REPO / "hw-fixtures" / "transcripts"
 
 
 def words(steps: tuple[Step, ...]) -> list[str]:

@@ -41,9 +41,9 @@ from myna_reader.daemon.runtime.runner import Runner
 from myna_reader.daemon.store.audit import AuditLog
 from myna_reader.daemon.store.passcode import PasscodeStore
 from myna_reader.drivers.backends.sim import SimReader
-from tests.daemon.test_runner import WAIT_S, Recorder
-from tests.daemon.test_runner_presence import wait_view
-from tests.host.support import HELLO, SECRET, Console, open_outbox, tcp_url, wait_for
+from tests.daemon.link.support import HELLO, SECRET, Console, open_outbox, tcp_url, wait_for
+from tests.daemon.runtime.test_runner import WAIT_S, Recorder
+from tests.daemon.runtime.test_runner_presence import wait_view
 from tests.systemd.test_daemon_logs import parse_entry
 
 PIN = "1234"  # the synthetic profile's (hw-fixtures/README.md)

@@ -20,7 +20,7 @@ from myna_reader.daemon.cli import host as cli_host
 from myna_reader.daemon.cli.errors import CliError
 from myna_reader.daemon.engine import ChallengeReceived, Mode, Screen, Secret, StatusMessage
 from myna_reader.daemon.link.channel import SECRET_ENV
-from tests.host.support import (
+from tests.daemon.link.support import (
     SECRET,
     WAIT_S,
     Events,

@@ -54,7 +54,7 @@ from myna_reader.daemon.engine import (
     assess,
     validate_session_overrides,
 )
-from tests.session.engine_driver import (
+from tests.daemon.engine.engine_driver import (
     CERT_DER,
     CHALLENGE,
     FACE,
@@ -72,7 +72,7 @@ from tests.session.engine_driver import (
     staff_probing,
     standby,
 )
-from tests.session.test_transitions import (
+from tests.daemon.engine.test_transitions import (
     Case,
     all_of,
     error_code,

@@ -21,7 +21,7 @@ from pathlib import Path
 from myna_reader.daemon.runtime import doctor
 from myna_reader.daemon.update import install as update_install
 from myna_reader.daemon.update.install import Layout, install
-from tests.update.conftest import UpdateCli, launcher_version
+from tests.daemon.update.conftest import UpdateCli, launcher_version
 
 SEED = 6  # fixed: a failure names the kill points, and a rerun repeats them
 JITTER_S = 0.5

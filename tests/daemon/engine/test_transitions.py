@@ -75,7 +75,7 @@ from myna_reader.daemon.engine import (
     WriteAudit,
     step,
 )
-from tests.session.engine_driver import (
+from tests.daemon.engine.engine_driver import (
     CERT_DER,
     CHALLENGE,
     FACE,
@@ -545,8 +545,8 @@ def test_transition(case: Case) -> None:
 
 def test_every_table_entry_and_deadline_has_a_case() -> None:
     # the phones', life cycle's and prescription's cases live in their own module
-    from tests.session.test_deadlines_and_presence import CASES as OURS
-    from tests.session.test_phones_and_certificates import CASES as MORE
+    from tests.daemon.engine.test_deadlines_and_presence import CASES as OURS
+    from tests.daemon.engine.test_phones_and_certificates import CASES as MORE
     covered = {case.run()[2] for case in CASES + MORE + OURS}
     missing_table = set(TABLE) - covered
     missing_timeouts = {(p, TIMEOUT) for p in TIMEOUTS} - covered

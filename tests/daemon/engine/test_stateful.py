@@ -63,7 +63,7 @@ from myna_reader.daemon.engine import (
     WriteAudit,
     asked_pages,
 )
-from tests.session.engine_driver import NOT_AFTER, WALL0, Driver, walk_to_rest
+from tests.daemon.engine.engine_driver import NOT_AFTER, WALL0, Driver, walk_to_rest
 
 STAFF_ONLY_PHASES = {Phase.STAFF_PASSCODE, Phase.CHECKING_PASSCODE, Phase.STAFF_LOCKED}
 INTENTS = (Pressed, DigitPressed)

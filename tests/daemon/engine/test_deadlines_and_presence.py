@@ -51,7 +51,7 @@ from myna_reader.daemon.engine import (
     View,
     WriteAudit,
 )
-from tests.session.engine_driver import (
+from tests.daemon.engine.engine_driver import (
     WALL0,
     Driver,
     all_reachers,
@@ -65,7 +65,7 @@ from tests.session.engine_driver import (
     standby,
     technician,
 )
-from tests.session.test_transitions import Case, audit, ev
+from tests.daemon.engine.test_transitions import Case, audit, ev
 
 PIN_S = Timeouts().pin_s
 WARNING_S = Timeouts().warning_s

@@ -12,7 +12,7 @@ from pathlib import Path
 from myna_reader.daemon.cli.update import ProgressBar
 from myna_reader.daemon.update import bundle as ub
 from myna_reader.daemon.update.install import Layout
-from tests.update.conftest import Keys, UpdateCli
+from tests.daemon.update.conftest import Keys, UpdateCli
 
 
 def test_keygen_writes_a_private_key_only_its_owner_reads(tmp_path: Path,

@@ -58,10 +58,8 @@ from myna_reader.daemon.engine import (
 from myna_reader.daemon.harness.replay import bench_engine, run_events
 from myna_reader.daemon.store.audit import AUDIT_FILE, AuditLog
 from myna_reader.drivers import errors
-from tests.session.engine_driver import NOT_AFTER, PIN, PIN_TEXT, done
-
-REPO = Path(__file__).resolve().parents[2]
-
+from tests.daemon.engine.engine_driver import NOT_AFTER, PIN, PIN_TEXT, done
+from tests.support.repo import REPO
 
 # --- secrets -------------------------------------------------------------------------------
 

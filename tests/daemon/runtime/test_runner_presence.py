@@ -3,7 +3,7 @@ terminal is there, no PIN asked while it is away, standby back by itself when it
 `myna-reader passcode set` / `clear` in another process acting on the running reader at once.
 
 Real parts: the sim reader, the passcode store and audit log on a temp dir, the TCP host link
-with its handshake, the reference terminal (tests/host/support.Console), the CLI in a child
+with its handshake, the reference terminal (tests/daemon/link/support.Console), the CLI in a child
 process. The display is a recorder (the touchscreen has its own suites)."""
 
 from __future__ import annotations
@@ -38,8 +38,16 @@ from myna_reader.daemon.runtime.runner import Runner
 from myna_reader.daemon.store.audit import AuditLog
 from myna_reader.daemon.store.passcode import PasscodeStore
 from myna_reader.drivers.backends.sim import SimReader
-from tests.daemon.test_runner import WAIT_S, Recorder
-from tests.host.support import HELLO, SECRET, Console, Events, open_outbox, running_link, tcp_url
+from tests.daemon.link.support import (
+    HELLO,
+    SECRET,
+    Console,
+    Events,
+    open_outbox,
+    running_link,
+    tcp_url,
+)
+from tests.daemon.runtime.test_runner import WAIT_S, Recorder
 
 
 def wait_view(seen: Recorder, what: str, ok: Callable[[View], bool]) -> View:

@@ -12,7 +12,7 @@ import serial
 
 from myna_reader.daemon.engine import ChallengeReceived, Mode, Screen, StatusMessage
 from myna_reader.daemon.link.transport import SerialEndpoint, parse_link_url
-from tests.host.support import (
+from tests.daemon.link.support import (
     HELLO,
     Console,
     Events,

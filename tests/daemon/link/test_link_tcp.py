@@ -24,7 +24,7 @@ from myna_reader.daemon.link.terminal import SeenResults
 from myna_reader.daemon.link.transport import LinkUrlError, TcpEndpoint, parse_link_url
 from myna_reader.daemon.store.audit import AuditLog
 from myna_reader.daemon.store.passcode import PasscodeStoreError
-from tests.host.support import (
+from tests.daemon.link.support import (
     HELLO,
     SECRET,
     Console,

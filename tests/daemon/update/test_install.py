@@ -19,7 +19,7 @@ from myna_reader.daemon.update.install import (
     install,
     rollback,
 )
-from tests.update.conftest import Keys, launcher_version
+from tests.daemon.update.conftest import Keys, launcher_version
 
 
 def linked(layout: Layout) -> str:

@@ -22,8 +22,8 @@ import pytest
 
 from myna_reader.daemon.update import bundle as update_bundle
 from myna_reader.daemon.update.install import Layout
+from tests.support.repo import REPO
 
-REPO = Path(__file__).resolve().parents[2]
 SOURCE_PARTS = ("pyproject.toml", "README.md", "daemon", "drivers", "ui", "hw-fixtures")
 BROKEN_SELF_CHECKS = {
     "exit-1": '''

@@ -10,7 +10,7 @@ import pytest
 
 from myna_reader.daemon.store.audit import AuditLog
 from myna_reader.daemon.store.outbox import EXPIRED_OUTCOME, Outbox, OutboxError
-from tests.host.support import make_result, make_signer
+from tests.daemon.link.support import make_result, make_signer
 
 SIGNER = make_signer()
 
