@@ -73,6 +73,8 @@ def trace_to_log(exchange: Exchange) -> None:
     """An observer that logs every APDU at DEBUG: commands with secrets masked, responses as
     length and status word only (their data may be a name, an address or a photo; the
     recorder keeps whole responses, scrubbed)."""
+    if not log.isEnabledFor(logging.DEBUG):
+        return  # the daemon runs at info: no hex to format for every APDU
     response = exchange.response
     log.debug("> %s", format_masked(exchange.command))
     log.debug("< %d bytes, SW %s (%.1f ms)", max(len(response) - 2, 0),

@@ -15,7 +15,8 @@
 #      release runs as root. Root then installs them offline into a virtual env,
 #      /opt/myna-reader/releases/<version>, records it as a good release (update rollback
 #      can return to it) and points `current` at it (switched atomically)
-#   3. the voice prompts, synthesised by the build user with the new release, copied in
+#   3. the voice prompts, synthesised by the build user with the new release (Piper from a
+#      build-only venv it makes and removes), copied in
 #   4. the myna-reader user (systemd-sysusers), its state directory (systemd-tmpfiles, which
 #      refuses to follow links the service user may have planted there)
 #   5. the unit, udev rules, tmpfiles and sysusers files under /etc; the config example as
@@ -244,8 +245,12 @@ build_voice() {
     voice=$(mktemp -d /var/tmp/myna-reader-voice.XXXXXX)
     chmod 0711 "$voice"
     mkdir "$voice/work"
+    # Piper (the voice-build extra) goes into a build-only venv there, the release holds none;
+    # --no-deps installs no Python dependency, Piper included
+    local piper=(--piper-venv "$voice/work/piper")
+    [ ${#pip_deps[@]} -eq 0 ] || piper=()
     if as_builder "$voice/work" "$release/bin/python" -I -m myna_reader.ui.make_voice \
-            --out "$voice/work/prompts" >/dev/null; then
+            "${piper[@]}" --out "$voice/work/prompts" >/dev/null; then
         for lang in "$voice"/work/prompts/*/; do
             lang=$(basename "$lang")
             install -d -m 0755 "$target/$lang"

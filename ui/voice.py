@@ -29,9 +29,9 @@ from myna_reader.daemon.engine import (
     TechnicianView,
     View,
 )
-from myna_reader.ui.make_voice import default_out
 from myna_reader.ui.messages import Lang
 from myna_reader.ui.sound import VOICE_CHANNEL, Audio
+from myna_reader.ui.voice_prompts import default_out
 
 SPOKEN_TRIES = (2, 3)  # tries-left counts with a prompt; one left has its own warning
 PHONE_VARIANTS = frozenset({"error-006"})  # a phone is told another way on

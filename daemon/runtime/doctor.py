@@ -286,15 +286,16 @@ def check_sound(config: DaemonConfig) -> Check:
 def check_voice(config: DaemonConfig) -> Check:
     if not config.ui.voice:
         return _ok("voice", "voice guidance is off (ui.voice = false)")
-    from myna_reader.ui.make_voice import default_out, missing_prompts
+    from myna_reader.ui.voice_prompts import default_out, missing_prompts
 
     directory = Path(config.ui.voice_dir) if config.ui.voice_dir else default_out()
     missing = {lang.value: keys for lang, keys in missing_prompts(directory).items() if keys}
     if missing:
         counts = ", ".join(f"{len(keys)} {lang}" for lang, keys in missing.items())
         return _fail("voice", f"prompts missing in {directory}: {counts}",
-                     f"python -m myna_reader.ui.make_voice --out {directory} "
-                     "(needs open-jtalk and piper-tts), or set ui.voice = false")
+                     f"python -m myna_reader.ui.make_voice --out {directory} --piper-venv DIR "
+                     "(needs open-jtalk; Piper goes into the build-only venv DIR), "
+                     "or set ui.voice = false")
     return _ok("voice", f"Japanese and English prompts in {directory}")
 
 

@@ -52,8 +52,14 @@ def test_install_upgrade_remove_purge(fresh_root: Root, deb: Path, previous_deb:
     assert good == [RELEASE]  # the first update keeps it for rollback
     # the byte-code the postinst made with the system's python3
     assert list((top / f"opt/myna-reader/releases/{RELEASE}/lib").rglob("*.pyc"))
+    # Piper and onnxruntime made the English prompts at build time and stay out of the release
+    site = next((top / f"opt/myna-reader/releases/{RELEASE}/lib").glob("python3*/site-packages"))
+    assert not [p.name for p in site.iterdir() if p.name.startswith(("piper", "onnxruntime"))]
+    for lang in ("ja", "en"):
+        assert len(list((site / "myna_reader/ui/assets/voice" / lang).glob("*.wav"))) > 40, lang
     doctor = r.run("/opt/myna-reader/current/bin/myna-reader doctor", check=False)
     assert "OK   config: /etc/myna-reader/config.toml is valid" in doctor.stdout
+    assert "OK   voice: Japanese and English prompts in " in doctor.stdout, doctor.stdout
     assert "OK   sdl video:" in doctor.stdout, doctor.stdout
     metrics = r.run("/opt/myna-reader/current/bin/myna-reader metrics").stdout
     assert "myna_reader_release_info{version=\"0.1.0\"} 1.0" in metrics, metrics

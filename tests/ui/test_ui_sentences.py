@@ -16,11 +16,11 @@ from myna_reader.daemon.engine import (
 )
 from myna_reader.ui.fonts import FontSet
 from myna_reader.ui.layout import SIZES, KeypadLayout, Layout, contains, overlaps
-from myna_reader.ui.make_voice import prompt_texts
 from myna_reader.ui.messages import Lang, Messages
 from myna_reader.ui.samples import ALL_VIEWS
 from myna_reader.ui.screens import ScreenInfo, render
 from myna_reader.ui.voice import screen_prompts
+from myna_reader.ui.voice_prompts import prompt_texts
 from myna_reader.ui.widgets import INK, WARN, Canvas
 from tests.ui.ui_support import INFO, draw
 

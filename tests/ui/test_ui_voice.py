@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
+import tomllib
 import wave
 from dataclasses import replace
 from pathlib import Path
@@ -12,11 +15,13 @@ import pytest
 
 from myna_reader.daemon.engine import Cue, PinView, StaffPasscodeView
 from myna_reader.ui.make_sounds import write_cues
-from myna_reader.ui.make_voice import missing_prompts, prompt_texts
+from myna_reader.ui.make_voice import BUILD_EXTRA, build_requirements
 from myna_reader.ui.messages import Lang
 from myna_reader.ui.samples import ALL_VIEWS
 from myna_reader.ui.sound import Audio, play_cue, sounds_dir
 from myna_reader.ui.voice import SPOKEN_TRIES, VoicePlayer, prompts_for, screen_prompts
+from myna_reader.ui.voice_prompts import missing_prompts, prompt_texts
+from tests.support.repo import REPO
 
 DIGIT = re.compile(r"[0-9０-９]")
 KEYPAD_VIEWS = [v for v in ALL_VIEWS if isinstance(v, PinView | StaffPasscodeView)]
@@ -51,6 +56,29 @@ def test_keypad_prompts_carry_no_digit_in_the_synthesised_text(lang: Lang, engin
     assert {"pin", "pin-wrong", "pin-one-try-left", "count-0", "count-4"} <= keys
     for key in keys:
         assert not DIGIT.search(spoken[key]), (key, spoken[key])
+
+
+def test_piper_is_a_build_extra_the_release_does_not_depend_on() -> None:
+    """Piper and its voice (onnxruntime with them) only make the English prompts: they are the
+    voice-build extra, which make_voice --piper-venv installs from the release's metadata."""
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    extra = project["optional-dependencies"][BUILD_EXTRA]
+    assert build_requirements() == extra
+    assert any(req.startswith("piper-tts") for req in extra)
+    assert not [req for req in project["dependencies"] if req.startswith(("piper", "onnx"))]
+
+
+def test_the_run_time_never_imports_the_voice_builder() -> None:
+    """The daemon, its screens' voice and doctor's voice check run without Piper installed."""
+    code = ("import sys\n"
+            "import myna_reader.daemon.runtime.runner, myna_reader.daemon.runtime.doctor\n"
+            "import myna_reader.ui.app, myna_reader.ui.voice\n"
+            "print(sorted(m for m in sys.modules\n"
+            "             if m.split('.')[0] in {'piper', 'onnxruntime'}\n"
+            "             or m == 'myna_reader.ui.make_voice'))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, timeout=60)
+    assert done.stdout.strip().splitlines()[-1] == "[]"
 
 
 def test_the_voice_catalogs_hold_the_same_prompts() -> None:

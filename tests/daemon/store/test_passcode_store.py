@@ -229,6 +229,18 @@ def test_the_default_policy_keeps_the_forty_day_bound() -> None:
         LockoutPolicy(first_s=3600.0)
 
 
+@pytest.mark.parametrize(("failures", "duration_s", "first_s"),
+                         [(5, 1800.0, 60.0), (1, 86400.0, 10.0), (20, 86400.0, 86400.0),
+                          (3, 7200.0, 77.0)])
+def test_the_search_bound_is_every_lock_summed(failures: int, duration_s: float,
+                                               first_s: float) -> None:
+    policy = LockoutPolicy(max_failures=failures, duration_s=duration_s, first_s=first_s)
+    for codes in (1, failures, failures + 1, 10_000):
+        locks = -(-codes // failures) - 1
+        every = sum(policy.lock_s(level) for level in range(1, locks + 1))
+        assert policy.search_s(codes) == pytest.approx(every, rel=1e-12)
+
+
 def test_a_record_from_before_growing_locks_reads_as_none_so_far(
         tmp_path: Path, clock: FakeClocks) -> None:
     store = store_at(tmp_path, clock, policy=LockoutPolicy())

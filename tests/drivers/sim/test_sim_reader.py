@@ -1,6 +1,7 @@
 """The `sim` backend: the Reader contract, scripted placement, errors, the timing model."""
 
 import threading
+import time
 
 import pytest
 
@@ -131,6 +132,31 @@ def test_timing_model_sum_is_accumulated() -> None:
     responses = [reader.transmit(apdu) for apdu in exchanges]
     expected = sum(model.seconds(c, r) for c, r in zip(exchanges, responses, strict=True))
     assert reader.modelled_seconds == pytest.approx(expected)
+
+
+class _SlowCard(SimulatedCard):
+    """A card whose own computing takes `compute_s` of the modelled card work."""
+
+    compute_s = 0.04
+
+    def process(self, apdu: bytes) -> bytes:
+        end = time.perf_counter() + self.compute_s
+        while time.perf_counter() < end:
+            pass
+        return super().process(apdu)
+
+
+def test_the_card_computing_is_inside_the_modelled_time_not_added_to_it() -> None:
+    """The model's card work is what the simulated card computes: an exchange lasts the
+    modelled time, not the model plus the simulator's own Python time."""
+    model = TimingModel(processing_s=0.06)
+    reader = SimReader(present=False, timing=model)
+    reader.insert(_SlowCard(load_profile("standard")))
+    reader.connect()
+    start = time.perf_counter()
+    reader.transmit(SELECT_JPKI)
+    took = time.perf_counter() - start
+    assert reader.modelled_seconds <= took < reader.modelled_seconds + _SlowCard.compute_s * 0.75
 
 
 def test_channel_reads_the_auth_certificate_through_the_sim_backend() -> None:
