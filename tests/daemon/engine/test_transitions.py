@@ -40,7 +40,6 @@ from myna_reader.daemon.engine import (
     MethodView,
     Mode,
     PasscodeChecked,
-    PasscodeIssued,
     PasscodeStatus,
     Phase,
     PinCounterRead,
@@ -68,7 +67,6 @@ from myna_reader.daemon.engine import (
     StaffScope,
     StandbyView,
     StatusMessage,
-    StorePasscode,
     Tick,
     TokenKind,
     VerifyPin,
@@ -496,8 +494,6 @@ for _name, _reach in all_reachers():
     CASES.append(Case(f"{_name}: challenge", _reach, ev(ChallengeReceived(CHALLENGE)),
                       Phase.SIGNING if _phase is Phase.AWAITING_CHALLENGE else _phase,
                       mode=None))
-    CASES.append(Case(f"{_name}: passcode issued", _reach, ev(PasscodeIssued(Secret("1357"))),
-                      _phase, lambda d, out: StorePasscode(Secret("1357")) in out, mode=None))
     CASES.append(Case(f"{_name}: stale passcode answer", _reach, ev(PasscodeChecked(True, 5)),
                       Phase.STAFF_STANDBY if _phase is Phase.CHECKING_PASSCODE else _phase,
                       mode=None))
