@@ -218,6 +218,16 @@ def new_result(counter: Counter, since: float) -> tuple[dict[str, Any], dict[str
     return result, checked
 
 
+def placed(bench: Bench, held: SimulatedCard, screen: str) -> float:
+    """The person places a card or holds a phone; `screen` comes up and is drawn. Returns
+    when it was placed (what came after it is the terminal's lines since then)."""
+    since = time.monotonic()
+    bench.slot.place(held)
+    bench.counter.terminal.wait_status(screen)
+    bench.counter.settled()
+    return since
+
+
 def error_code(counter: Counter, since: float) -> str:
     terminal = counter.terminal
     found = terminal.lines.wait("an error message", lambda: [
@@ -259,11 +269,8 @@ def test_android_pin_on_the_reader_then_the_certificate(bench: Bench) -> None:
     counter = bench.counter
     at_standby(counter)
     phone = card("android-phone")
-    since = time.monotonic()
     apdus = bench.slot.apdu_counter()
-    bench.slot.place(phone)
-    counter.terminal.wait_status("pin")  # straight to the pad: no card-or-phone question
-    counter.settled()
+    since = placed(bench, phone, "pin")  # straight to the pad: no card-or-phone question
     counter.shot(f"{bench.kind}-android-pin")
     type_pin(counter)
     answer_pages(counter, 4, "電子処方箋")
@@ -284,11 +291,8 @@ def test_iphone_before_face_id_then_after(bench: Bench) -> None:
     counter = bench.counter
     at_standby(counter)
     phone = card("iphone")
-    since = time.monotonic()
-    bench.slot.place(phone)
+    since = placed(bench, phone, "error")
     assert error_code(counter, since) == "112"
-    counter.terminal.wait_status("error")
-    counter.settled()
     counter.shot(f"{bench.kind}-iphone-112")
     assert not counter.terminal.of_type("result", since=since)
     assert "pin" not in [m["screen"] for m in counter.terminal.of_type("status", since=since)]
@@ -311,12 +315,9 @@ def test_a_long_expired_card_is_turned_away_before_any_pin(bench: Bench) -> None
     counter = bench.counter
     at_standby(counter)
     expired = card("expired")
-    since = time.monotonic()
     apdus = bench.slot.apdu_counter()
-    bench.slot.place(expired)
+    since = placed(bench, expired, "error")
     assert error_code(counter, since) == "006"
-    counter.terminal.wait_status("error")
-    counter.settled()
     counter.shot(f"{bench.kind}-expired-006")
     screens = [m["screen"] for m in counter.terminal.of_type("status", since=since)]
     assert "pin" not in screens and not counter.terminal.of_type("result", since=since)
@@ -329,10 +330,7 @@ def test_a_card_in_its_grace_confirms_eligibility_only(bench: Bench) -> None:
     counter = bench.counter
     at_standby(counter)
     grace = card(with_auth_validity("standard", today_in_japan() - dt.timedelta(days=20)))
-    since = time.monotonic()
-    bench.slot.place(grace)
-    counter.terminal.wait_status("pin")
-    counter.settled()
+    since = placed(bench, grace, "pin")
     type_pin(counter)
     answer_pages(counter, 1, "電子処方箋")  # only 限度額 / 特定疾病 are left to ask
     counter.shot(f"{bench.kind}-grace-done")
@@ -348,10 +346,7 @@ def test_a_card_near_its_expiry_is_told_the_date(bench: Bench) -> None:
     at_standby(counter)
     expiry = today_in_japan() + dt.timedelta(days=30)
     soon = card(with_auth_validity("standard", expiry))
-    since = time.monotonic()
-    bench.slot.place(soon)
-    counter.terminal.wait_status("pin")
-    counter.settled()
+    since = placed(bench, soon, "pin")
     type_pin(counter)
     answer_pages(counter, 4, "電子処方箋")
     counter.shot(f"{bench.kind}-expiring-done")

@@ -143,6 +143,17 @@ class Case:
         key = event.button if isinstance(event, Pressed) else type(event)
         return d, out, (before, key)
 
+    def holds(self) -> None:
+        """Run the case: the phase and mode it names, its check, a deadline still ahead."""
+        d, out, _ = self.run()
+        assert d.phase is self.phase
+        if self.mode is not None:
+            assert d.state.mode is self.mode
+        verdict = self.check(d, out)
+        assert verdict is None or verdict, f"check of {self.name!r} is false"
+        if d.state.deadline is not None:
+            assert d.state.deadline > d.now
+
 
 def ev(event: Event) -> EventOf:
     return lambda d: event
@@ -529,14 +540,7 @@ for _phase, _reach in ((Phase.STAFF_PASSCODE, staff_passcode),
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_transition(case: Case) -> None:
-    d, out, _ = case.run()
-    assert d.phase is case.phase
-    if case.mode is not None:
-        assert d.state.mode is case.mode
-    verdict = case.check(d, out)
-    assert verdict is None or verdict, f"check of {case.name!r} is false"
-    if d.state.deadline is not None:
-        assert d.state.deadline > d.now
+    case.holds()
 
 
 def test_every_table_entry_and_deadline_has_a_case() -> None:
