@@ -306,11 +306,6 @@ def _no_pin_pad(d: Driver, out: list[Effect]) -> bool:
     return not any(isinstance(getattr(e, "view", None), PinView) for e in d.effects)
 
 
-def _prescription_no_pages() -> Driver:
-    d = consent(SessionConfig(consent_pages=(), ask_prescription=True))
-    return d
-
-
 CLINICAL = SessionConfig(consent_pages=(
     ConsentPage("clinical-records", (ConsentItem.CLINICAL_RECORDS,)),
 ))
