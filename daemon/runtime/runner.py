@@ -3,7 +3,7 @@
     reader watcher (thread) --CardPlaced/CardRemoved/ReaderAttached/Detached--+
     card worker (thread)    --job results-----------------------------------+--> queue -->
     store worker (thread)   --passcode answers------------------------------+    engine thread:
-    host link (threads)     --challenge, passcode.issue---------------------+    step() and
+    host link (threads)     --challenge-------------------------------------+    step() and
     display (main thread)   --touch intents---------------------------------+    its effects
 
 The engine thread is the only one that touches the engine state; every other thread only
