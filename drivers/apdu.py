@@ -142,9 +142,5 @@ class Response:
                 f"response of {len(raw)} byte(s) has no status word: {raw.hex()}")
         return cls(bytes(raw[:-2]), raw[-2], raw[-1])
 
-    @classmethod
-    def of(cls, data: bytes, sw: int) -> Response:
-        return cls(bytes(data), sw >> 8, sw & 0xFF)
-
     def to_bytes(self) -> bytes:
         return self.data + bytes((self.sw1, self.sw2))

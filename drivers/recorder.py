@@ -47,7 +47,6 @@ class Recorder:
     def __init__(self) -> None:
         self._start = time.monotonic()
         self._entries: list[Entry] = []
-        self._raw: dict[int, bytes] = {}  # responses of READs, scrubbed later
         self._reads: list[_Read] = []
         self._aid = b""
         self._fid: int | None = None

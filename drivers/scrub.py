@@ -34,8 +34,6 @@ _BMP_STRING = 0x1E
 _JP2_MAGIC = bytes.fromhex("0000000C6A5020200D0A870A")
 _PNG_MAGIC = bytes.fromhex("89504E470D0A1A0A")
 
-Span = tuple[int, int]  # start, end of a value inside the file
-
 
 def _is_filler(data: bytes, pos: int, end: int) -> bool:
     """FF FF ... or 00 after the records; a lone FF that starts a tag (FF10, FF20) is not."""

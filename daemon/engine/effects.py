@@ -1,6 +1,6 @@
 """What the engine asks the world to do: card jobs, store jobs, screen, terminal, audit, cues,
 deadlines. Host messages and audit records are values too; none can hold a PIN or passcode
-except the three jobs that use one (SECRET_EFFECTS), and there only as a masked `Secret`.
+except the two jobs that use one (SECRET_EFFECTS), and there only as a masked `Secret`.
 """
 
 from __future__ import annotations
@@ -175,11 +175,6 @@ class CheckPasscode:
 
 
 @dataclass(frozen=True, slots=True)
-class StorePasscode:
-    code: Secret
-
-
-@dataclass(frozen=True, slots=True)
 class Show:
     view: View
 
@@ -230,7 +225,7 @@ class Ignored:
 
 
 Effect = (
-    CardJob | CheckPasscode | StorePasscode | Show | SendToHost | WriteAudit | PlayCue
+    CardJob | CheckPasscode | Show | SendToHost | WriteAudit | PlayCue
     | SetDeadline | Note | Ignored
 )
-SECRET_EFFECTS = (VerifyPin, CheckPasscode, StorePasscode)
+SECRET_EFFECTS = (VerifyPin, CheckPasscode)

@@ -37,7 +37,6 @@ class CardErrorKind(StrEnum):
     EXPIRED_CERT = "expired-cert"
     PIN_BLOCKED = "pin-blocked"
     NO_PIN = "no-pin"  # 顔認証マイナンバーカード: no PIN set
-    ANDROID_NEEDS_PIN_FIRST = "android-needs-pin-first"
     NO_AUTH_CERT = "no-auth-cert"
     TOKEN_UNSUPPORTED = "token-unsupported"  # noqa: S105  a JPKI AP whose token label is unknown
     NOT_AUTHENTICATED = "not-authenticated"  # 6982: a key or file used before its holder check
@@ -88,7 +87,6 @@ CODE_OF_KIND: dict[CardErrorKind, ErrorCode] = {
     CardErrorKind.EXPIRED_CERT: CERT_EXPIRED,
     CardErrorKind.PIN_BLOCKED: PIN_BLOCKED,
     CardErrorKind.NO_PIN: NO_PIN_SET,
-    CardErrorKind.ANDROID_NEEDS_PIN_FIRST: ANDROID_NEEDS_PIN,
     CardErrorKind.NO_AUTH_CERT: NO_AUTH_CERT,
     CardErrorKind.TOKEN_UNSUPPORTED: TOKEN_UNSUPPORTED,
     # a plastic card after its VERIFY never refuses so: the card was reset under the job

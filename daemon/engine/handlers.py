@@ -35,7 +35,6 @@ from myna_reader.daemon.engine.effects import (
     ResultMessage,
     SendToHost,
     Sign,
-    StorePasscode,
     VerifyPin,
     WriteAudit,
 )
@@ -52,7 +51,6 @@ from myna_reader.daemon.engine.model import (
     FaceMatched,
     IllegalEvent,
     PasscodeChecked,
-    PasscodeIssued,
     PasscodeStatus,
     PinCounterRead,
     PinVerified,
@@ -282,10 +280,6 @@ def challenge(s: State, e: ChallengeReceived, now: float) -> Outcome:
     if s.phase is Phase.AWAITING_CHALLENGE:
         return _sign(s, now)
     return s, []
-
-
-def passcode_issued(s: State, e: PasscodeIssued, now: float) -> Outcome:
-    return s, [StorePasscode(e.code)]
 
 
 def _lock(s: State, now: float, locked_for_s: float, until_wall: float | None) -> State:

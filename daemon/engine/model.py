@@ -146,13 +146,6 @@ class ChallengeReceived:
 
 
 @dataclass(frozen=True, slots=True)
-class PasscodeIssued:
-    """The terminal's `passcode.issue`: the engine hands it to the store (StorePasscode)."""
-
-    code: Secret
-
-
-@dataclass(frozen=True, slots=True)
 class PasscodeChecked:
     """The store's answer to CheckPasscode. `locked_for_s` > 0 while staff entry is locked."""
 
@@ -181,7 +174,7 @@ class TerminalLink:
 Event = (
     ReaderAttached | ReaderDetached | CardPlaced | CardRemoved | Pressed | DigitPressed | Tick
     | CardProbed | PinCounterRead | PinVerified | CertificateRead | Signed | FaceMatched
-    | FaceGuidance | CardJobFailed | ChallengeReceived | PasscodeIssued | PasscodeChecked
+    | FaceGuidance | CardJobFailed | ChallengeReceived | PasscodeChecked
     | PasscodeStatus | TerminalLink
 )
 JobResult = (CardProbed | PinCounterRead | PinVerified | CertificateRead | Signed | FaceMatched

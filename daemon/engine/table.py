@@ -44,7 +44,6 @@ from myna_reader.daemon.engine.handlers import (
     keep_going,
     notice_read,
     passcode_checked,
-    passcode_issued,
     passcode_ok,
     passcode_status,
     pin_back,
@@ -77,7 +76,6 @@ from myna_reader.daemon.engine.model import (
     FaceMatched,
     IllegalEvent,
     PasscodeChecked,
-    PasscodeIssued,
     PasscodeStatus,
     PinCounterRead,
     PinVerified,
@@ -163,7 +161,6 @@ press(Phase.TECHNICIAN, Button.OK, to_standby)
 for _phase in Phase:
     # the terminal may speak at any time
     on(_phase, ChallengeReceived, challenge)
-    on(_phase, PasscodeIssued, passcode_issued)
     on(_phase, PasscodeStatus, passcode_status)
     on(_phase, PasscodeChecked, passcode_checked)
     if _phase is not Phase.NO_READER:

@@ -44,7 +44,6 @@ from myna_reader.daemon.engine import (
     Show,
     Signed,
     State,
-    StorePasscode,
     Tick,
     TokenKind,
     WriteAudit,
@@ -52,9 +51,9 @@ from myna_reader.daemon.engine import (
     step,
 )
 
-Job = CardJob | CheckPasscode | StorePasscode
+Job = CardJob | CheckPasscode
 #: Executes one job and returns the event that answers it (None: the job has no answer,
-#: like ReleaseCard or StorePasscode).
+#: like ReleaseCard).
 JobExecutor = Callable[[Job], Event | None]
 
 
@@ -116,7 +115,7 @@ def run_events(config: SessionConfig, timed_events: Iterable[tuple[float, Event]
             run.steps.append((now, current, effects))
             if executor is not None:
                 for effect in effects:
-                    if isinstance(effect, CardJob | CheckPasscode | StorePasscode):
+                    if isinstance(effect, CardJob | CheckPasscode):
                         answer = executor(effect)
                         if answer is not None:
                             pending.append(answer)
@@ -178,7 +177,7 @@ def bench_engine(sessions: int = 2000) -> float:
             state, effects = step(state, current, now, strict=True)
             samples.append(clock() - t0)
             for effect in effects:
-                if isinstance(effect, CardJob | CheckPasscode | StorePasscode):
+                if isinstance(effect, CardJob | CheckPasscode):
                     answer = _bench_executor(effect)
                     if answer is not None:
                         pending.append(answer)

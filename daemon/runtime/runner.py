@@ -3,7 +3,7 @@
     reader watcher (thread) --CardPlaced/CardRemoved/ReaderAttached/Detached--+
     card worker (thread)    --job results-----------------------------------+--> queue -->
     store worker (thread)   --passcode answers------------------------------+    engine thread:
-    host link (threads)     --challenge, passcode.issue---------------------+    step() and
+    host link (threads)     --challenge-------------------------------------+    step() and
     display (main thread)   --touch intents---------------------------------+    its effects
 
 The engine thread is the only one that touches the engine state; every other thread only
@@ -58,7 +58,6 @@ from myna_reader.daemon.engine import (
     Sign,
     State,
     StatusMessage,
-    StorePasscode,
     Tick,
     View,
     WriteAudit,
@@ -71,7 +70,7 @@ from myna_reader.daemon.runtime import session_log
 from myna_reader.daemon.runtime.card_jobs import CardJobs
 from myna_reader.daemon.store.audit import AuditError, AuditLog
 from myna_reader.daemon.store.outbox import OutboxError
-from myna_reader.daemon.store.passcode import PasscodeStore, PasscodeStoreError
+from myna_reader.daemon.store.passcode import PasscodeStore, PasscodeStoreError, StorePasscode
 from myna_reader.daemon.version import __version__
 from myna_reader.drivers.backends.base import Reader, ReaderEventKind
 from myna_reader.drivers.card import MyNumberCard
@@ -252,7 +251,7 @@ class Runner:
                     self._sign(effect)
                 case CardJob():
                     self._card_jobs.put(effect)
-                case CheckPasscode() | StorePasscode():
+                case CheckPasscode():
                     self._store_jobs.put((effect, None))
                 case Ignored():
                     self.ignored.warn("ignored %s in %s: %s", effect.event, effect.phase.value,

@@ -55,7 +55,6 @@ class AuditLog:
         self.path = Path(state_dir) / AUDIT_FILE
         self.clock = clock
         self.owner = owner
-        self.corrupt_lines = 0  # lines read() skipped: not one JSON object each
         try:
             self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             self.torn_bytes_removed = trim_torn_tail(self.path)
@@ -72,7 +71,7 @@ class AuditLog:
         return line
 
     def read(self) -> list[dict[str, object]]:
-        """Every whole line; a corrupt one is skipped and counted, never fatal."""
+        """Every whole line; a corrupt one is skipped, never fatal."""
         try:
             text = self.path.read_bytes().decode("ascii", "replace")
         except FileNotFoundError:
@@ -80,7 +79,6 @@ class AuditLog:
         except OSError as exc:
             raise AuditError(f"audit log: cannot read ({exc.strerror or exc})") from None
         lines: list[dict[str, object]] = []
-        self.corrupt_lines = 0
         for raw in text.splitlines():
             try:
                 parsed = json.loads(raw) if raw else None
@@ -88,6 +86,4 @@ class AuditLog:
                 parsed = None
             if isinstance(parsed, dict):
                 lines.append(parsed)
-            elif raw:
-                self.corrupt_lines += 1
         return lines

@@ -46,7 +46,6 @@ from myna_reader.daemon.engine import (
     PasscodeStatus,
     Secret,
     SecretFormatError,
-    StorePasscode,
 )
 from myna_reader.daemon.errors import DaemonError
 from myna_reader.daemon.store.files import remove_durably, write_atomic
@@ -62,6 +61,14 @@ class PasscodeFormatError(DaemonError, ValueError):
 
 class PasscodeStoreError(DaemonError):
     """The store's file is unreadable or inconsistent (staff entry stays closed)."""
+
+
+@dataclass(frozen=True, slots=True)
+class StorePasscode:
+    """A terminal's passcode.issue for the store worker. The link hands it to the runner, not
+    to the engine: its ack must mean stored, and the engine hears of it as the new status."""
+
+    code: Secret
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,18 +1,25 @@
-"""A terminal that passed the real handshake, and a display that records the runner's views:
-shared by the attack and fault tests that drive the real runner and link."""
+"""A terminal that passed the real handshake, a display that records the runner's views, and
+the real runner and link wired to both: shared by the attack and fault tests."""
 
 from __future__ import annotations
 
 import base64
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from myna_reader.daemon.engine import Cue, Screen, View
+from myna_reader.daemon.engine import Cue, Screen, SessionConfig, View
 from myna_reader.daemon.link.channel import LinkSecret, terminal_handshake
 from myna_reader.daemon.link.protocol import LineSplitter, decode_frame, encode, outgoing
+from myna_reader.daemon.link.reader_end import HostLink
 from myna_reader.daemon.link.transport import ByteStream, TcpEndpoint, connect_tcp
+from myna_reader.daemon.runtime.runner import Runner
+from myna_reader.daemon.store.audit import AuditLog
+from myna_reader.daemon.store.outbox import Outbox
+from myna_reader.daemon.store.passcode import PasscodeStore
+from myna_reader.drivers.backends.sim import SimReader
 
 WAIT_S = 15.0  # a bound that turns a hang into a failure, not a speed target
 SECRET = LinkSecret.from_text("challenge-attack-secret-0123456789", "test")
@@ -91,3 +98,32 @@ class PairedTerminal:
     def close(self) -> None:
         self._closed = True
         self.stream.close()
+
+
+@contextmanager
+def linked_runner(reader: SimReader, store: PasscodeStore, audit: AuditLog, outbox: Outbox,
+                  screens: Screens) -> Iterator[tuple[Runner, PairedTerminal, threading.Thread]]:
+    """The real runner on its engine thread and the real link on a loopback port, a paired
+    terminal connected, the standby screen up; all stopped (the outbox closed) at the end."""
+    runner = Runner(config=SessionConfig(), open_reader=lambda: reader, store=store,
+                    audit=audit, display=screens, link=None)
+    link = HostLink("tcp://127.0.0.1:0", outbox, runner.post, hello={"device": "test"},
+                    secret=SECRET)
+    runner.link = link
+    link.start()
+    engine = threading.Thread(target=runner.run, daemon=True)
+    engine.start()
+    address = link.address
+    assert address is not None
+    terminal = PairedTerminal(address[1])
+    try:
+        assert link.wait_connected(WAIT_S)
+        screens.wait(Screen.STANDBY)
+        yield runner, terminal, engine
+    finally:
+        terminal.close()
+        runner.stop()
+        engine.join(WAIT_S)
+        link.stop()
+        outbox.close()
+    assert not engine.is_alive()

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,14 +20,13 @@ from typing import Any
 import pytest
 
 from myna_reader.daemon.engine import Button, DigitPressed, Pressed, Screen, SessionConfig
-from myna_reader.daemon.link.reader_end import HostLink
 from myna_reader.daemon.runtime.runner import Runner
 from myna_reader.daemon.store.audit import AuditLog
 from myna_reader.daemon.store.outbox import Outbox
 from myna_reader.daemon.store.passcode import PasscodeStore
 from myna_reader.drivers.backends.sim import SimReader
 from myna_reader.drivers.certificate import parse_certificate
-from tests.attack.paired_terminal import SECRET, WAIT_S, PairedTerminal, Screens
+from tests.attack.paired_terminal import PairedTerminal, Screens, linked_runner
 
 REFUSED = "114"
 
@@ -75,29 +73,10 @@ def rig(tmp_path: Path) -> Iterator[Rig]:
     reader = SimReader("standard", present=False, supports_extended=False)
     audit = AuditLog(tmp_path)
     screens = Screens()
-    runner = Runner(config=SessionConfig(), open_reader=lambda: reader,
-                    store=PasscodeStore(tmp_path), audit=audit, display=screens, link=None)
     outbox = Outbox.in_state_dir(tmp_path, audit=audit)
-    link = HostLink("tcp://127.0.0.1:0", outbox, runner.post, hello={"device": "test"},
-                    secret=SECRET)
-    runner.link = link
-    link.start()
-    thread = threading.Thread(target=runner.run, daemon=True)
-    thread.start()
-    address = link.address
-    assert address is not None
-    terminal = PairedTerminal(address[1])
-    assert link.wait_connected(WAIT_S)
-    screens.wait(Screen.STANDBY)
-    try:
+    with linked_runner(reader, PasscodeStore(tmp_path), audit, outbox, screens) as linked:
+        runner, terminal, _ = linked
         yield Rig(runner, reader, screens, terminal, audit)
-    finally:
-        terminal.close()
-        runner.stop()
-        thread.join(WAIT_S)
-        link.stop()
-        outbox.close()
-    assert not thread.is_alive()
 
 
 def _signed_over(result: dict[str, Any], challenge: bytes) -> bool:

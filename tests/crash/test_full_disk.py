@@ -29,13 +29,11 @@ from myna_reader.daemon.engine import (
     Screen,
     SessionConfig,
 )
-from myna_reader.daemon.link.reader_end import HostLink
-from myna_reader.daemon.runtime.runner import Runner
 from myna_reader.daemon.store.audit import AuditLog
 from myna_reader.daemon.store.outbox import Outbox
 from myna_reader.daemon.store.passcode import PASSCODE_FILE, PasscodeStore
 from myna_reader.drivers.backends.sim import SimReader
-from tests.attack.paired_terminal import SECRET, WAIT_S, PairedTerminal, Screens
+from tests.attack.paired_terminal import WAIT_S, Screens, linked_runner
 from tests.crash.tmpfs import fill, free_bytes, small_tmpfs
 
 PASSCODE = "2580"
@@ -68,21 +66,7 @@ def test_a_full_disk_at_the_first_audit_line(full_state: Path) -> None:
 
     reader = SimReader("standard", present=False, supports_extended=False)
     screens = Screens()
-    runner = Runner(config=SessionConfig(), open_reader=lambda: reader, store=store,
-                    audit=audit, display=screens, link=None)
-    link = HostLink("tcp://127.0.0.1:0", outbox, runner.post, hello={"device": "test"},
-                    secret=SECRET)
-    runner.link = link
-    link.start()
-    engine = threading.Thread(target=runner.run, daemon=True)
-    engine.start()
-    address = link.address
-    assert address is not None
-    terminal = PairedTerminal(address[1])
-    try:
-        assert link.wait_connected(WAIT_S)
-        screens.wait(Screen.STANDBY)
-
+    with linked_runner(reader, store, audit, outbox, screens) as (runner, terminal, engine):
         # a PIN confirmation: no room for the signature's audit line, so no signature
         reader.insert()
         screens.wait(Screen.PIN)
@@ -128,13 +112,6 @@ def test_a_full_disk_at_the_first_audit_line(full_state: Path) -> None:
         assert ("staff-enter", "entered", None) in events
         assert not any(event == "signature" for event, _, _ in events)  # never signed
         assert engine.is_alive()
-    finally:
-        terminal.close()
-        runner.stop()
-        engine.join(WAIT_S)
-        link.stop()
-        outbox.close()
-    assert not engine.is_alive()
     after = {name: hashlib.sha256((full_state / name).read_bytes()).hexdigest()
              for name in before if (full_state / name).exists()}
     assert after[PASSCODE_FILE] == before[PASSCODE_FILE]  # the passcode is not rewritten

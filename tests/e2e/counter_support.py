@@ -11,11 +11,14 @@ Every wait is bounded, so a missing step fails instead of hanging.
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,7 +29,7 @@ from PIL import Image, ImageChops
 from myna_reader.drivers.sim.card import SimulatedCard
 from myna_reader.drivers.sim.profile import load_profile
 from myna_reader.drivers.sim.vpcd import VpcdBridge
-from tests.support.xserver import click, grab
+from tests.support.xserver import XServerUnavailableError, click, grab, running_xvfb
 
 CLI = Path(sys.executable).with_name("myna-reader")
 SIZE = "800x480"
@@ -34,6 +37,7 @@ WATCHDOG_USEC = 2_000_000
 STEP_TIMEOUT_S = 20.0  # bounds every wait: only turns a hang into a failure
 SETTLE_S = 0.3  # a screen unchanged this long (longer than one animation frame) is drawn
 Region = tuple[int, int, int, int]  # left, top, right, bottom
+Screens = dict[str, list[dict[str, Any]]]  # screen id -> `myna-reader screens` elements
 
 
 class Lines:
@@ -98,6 +102,56 @@ class Terminal:
         return str(issued[0]["passcode"])
 
 
+def start_terminal(port: int, state_dir: Path, *options: str,
+                   challenge: bytes = b"") -> Terminal:
+    """The reference terminal on the daemon's link, its JSON lines read in a thread."""
+    proc = subprocess.Popen([str(CLI), "host", "--link", f"tcp://127.0.0.1:{port}",
+                             "--link-secret-file", str(state_dir / "link.secret"), "--json",
+                             *options], stdout=subprocess.PIPE, text=True)
+    terminal = Terminal(proc, challenge)
+    threading.Thread(target=terminal.read_lines, daemon=True).start()
+    return terminal
+
+
+def run_command(config: Path, reader: str, port: int, state_dir: Path) -> list[str]:
+    """`myna-reader run` as the tests start it: their own config, reader, link and state."""
+    return [str(CLI), "run", "--config", str(config), "--reader", reader,
+            "--link", f"tcp://127.0.0.1:{port}", "--state-dir", str(state_dir), "--size", SIZE]
+
+
+def stop_processes(*procs: subprocess.Popen[Any]) -> None:
+    """SIGTERM each child still running; one that has not ended 15 s later is killed."""
+    for proc in procs:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@contextmanager
+def display_with_gallery(tmp: Path) -> Iterator[tuple[str, Screens]]:
+    """A real Xvfb at SIZE for the block, and the rects `myna-reader screens` gives each
+    screen's elements (what the finger presses). No Xvfb fails the test; it never skips."""
+    gallery = tmp / "screens"
+    made = subprocess.run([str(CLI), "screens", "--out", str(gallery), "--size", SIZE],
+                          capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "SDL_VIDEODRIVER": "dummy"}, check=False)
+    if made.returncode != 0:
+        pytest.fail(f"myna-reader screens failed: {made.stderr}", pytrace=False)
+    screens = {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in gallery.glob("*.json")}
+    xvfb = running_xvfb(SIZE)
+    try:
+        display = xvfb.__enter__()
+    except XServerUnavailableError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    try:
+        yield display, screens
+    finally:
+        xvfb.__exit__(None, None, None)
+
+
 class WatchedCard(SimulatedCard):
     """The simulated card, noting at each power-off whether the daemon was still running:
     pcscd also powers off a card its client left when that client dies, so only a power-off
@@ -140,7 +194,7 @@ class Counter:
     terminal: Terminal
     card: WatchedCard
     bridge: VpcdBridge
-    screens: dict[str, list[dict[str, Any]]]  # screen id -> `myna-reader screens` elements
+    screens: Screens
     shots: Path
     figures: dict[str, float] = field(default_factory=dict)
 

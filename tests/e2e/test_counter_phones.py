@@ -18,13 +18,11 @@ import datetime as dt
 import functools
 import json
 import os
-import signal
-import socket
 import subprocess
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -35,9 +33,19 @@ from myna_reader.drivers.sim.profile import CardProfile, load_profile
 from myna_reader.drivers.sim.vpcd import VpcdBridge
 from myna_reader.fixtures.redate import JST, with_auth_validity
 from myna_reader.ui.input import DEBOUNCE_S
-from tests.e2e.counter_support import CLI, SIZE, Counter, Daemon, Lines, Terminal
+from tests.e2e.counter_support import (
+    Counter,
+    Daemon,
+    Lines,
+    Screens,
+    display_with_gallery,
+    run_command,
+    start_terminal,
+    stop_processes,
+)
+from tests.support.cards import ServedCard
 from tests.support.pcscd import PcscdInstance, apdu_commands
-from tests.support.xserver import XServerUnavailableError, running_xvfb
+from tests.support.ports import free_port
 
 PIN = "1234"  # the synthetic profiles' auth PIN (hw-fixtures/README.md)
 CONFIG = """\
@@ -65,30 +73,15 @@ CLINICAL_FLAGS = ["DiagnosisNameConsFlg", "InfectiousInfoConsFlg", "AllergyInfoC
                   "ContraindicationInfoConsFlg", "TestInfoConsFlg", "PrescriptionInfoConsFlg"]
 
 
-class HeldCard:
+def _held() -> ServedCard:
     """The card model a bridge serves: whichever simulated card or phone is held now."""
-
-    def __init__(self) -> None:
-        self.card = SimulatedCard(load_profile("standard"))
-
-    @property
-    def atr(self) -> bytes:
-        return self.card.atr
-
-    def power_on(self) -> bytes:
-        return self.card.power_on()
-
-    def power_off(self) -> None:
-        self.card.power_off()
-
-    def process(self, apdu: bytes) -> bytes:
-        return self.card.process(apdu)
+    return ServedCard(SimulatedCard(load_profile("standard")))
 
 
 class Slot:
     """Where the person places a card or holds a phone."""
 
-    def __init__(self, held: HeldCard, place: Callable[[bool], None],
+    def __init__(self, held: ServedCard, place: Callable[[bool], None],
                  take: Callable[[], None], apdus: Callable[[], Callable[[], int]]) -> None:
         self.held = held
         self._place = place
@@ -107,15 +100,9 @@ class Bench:
     kind: str
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _pcsc_slot(request: pytest.FixtureRequest) -> tuple[Slot, str, Callable[[], None]]:
     pcscd: PcscdInstance = request.getfixturevalue("pcscd")
-    held = HeldCard()
+    held = _held()
     bridge = VpcdBridge(held, pcscd.host, pcscd.port)
 
     def apdus() -> Callable[[], int]:
@@ -131,7 +118,7 @@ def _nfc_slot(request: pytest.FixtureRequest) -> tuple[Slot, str, Callable[[], N
         import nfc.clf.udp  # noqa: F401  (the daemon's nfc backend uses it)
     except ImportError as exc:
         pytest.fail(f"nfcpy is not installed ({exc}): `pip install nfcpy`", pytrace=False)
-    held = HeldCard()
+    held = _held()
     responder = CardResponder(held, present=False).start()
 
     def place(phone: bool) -> None:
@@ -153,35 +140,25 @@ def bench(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     tmp = tmp_path_factory.mktemp(f"phones-{kind}")
     slot, reader, close_slot = (_pcsc_slot if kind == "pcsc" else _nfc_slot)(request)
     try:
-        xvfb = running_xvfb(SIZE)
-        display = xvfb.__enter__()
-    except XServerUnavailableError as exc:
-        pytest.fail(str(exc), pytrace=False)
-    gallery = tmp / "screens"
-    made = subprocess.run([str(CLI), "screens", "--out", str(gallery), "--size", SIZE],
-                          capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "SDL_VIDEODRIVER": "dummy"}, check=False)
-    if made.returncode != 0:
-        xvfb.__exit__(None, None, None)
-        pytest.fail(f"myna-reader screens failed: {made.stderr}", pytrace=False)
-    screens = {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in gallery.glob("*.json")}
+        with display_with_gallery(tmp) as (display, screens):
+            yield from _bench(tmp, kind, slot, reader, display, screens)
+    finally:
+        close_slot()
+
+
+def _bench(tmp: Path, kind: str, slot: Slot, reader: str, display: str, screens: Screens
+           ) -> Iterator[Bench]:
     config = tmp / "config.toml"
     config.write_text(CONFIG, encoding="utf-8")
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "DISPLAY": display, "SDL_VIDEODRIVER": "x11",
            "SDL_AUDIODRIVER": "dummy"}
     env.pop("NOTIFY_SOCKET", None)
     log = (tmp / "daemon.log").open("wb")
-    proc = subprocess.Popen([str(CLI), "run", "--config", str(config), "--reader", reader,
-                             "--link", f"tcp://127.0.0.1:{port}", "--state-dir",
-                             str(tmp / "state"), "--size", SIZE],
+    proc = subprocess.Popen(run_command(config, reader, port, tmp / "state"),
                             env=env, stdout=log, stderr=subprocess.STDOUT)
     daemon = Daemon(proc, time.monotonic(), Lines(), tmp / "daemon.log")
-    host = subprocess.Popen([str(CLI), "host", "--link", f"tcp://127.0.0.1:{port}",
-                             "--link-secret-file", str(tmp / "state" / "link.secret"),
-                             "--json"], stdout=subprocess.PIPE, text=True)
-    terminal = Terminal(host, b"")
-    threading.Thread(target=terminal.read_lines, daemon=True).start()
+    terminal = start_terminal(port, tmp / "state")
     shots = tmp / "shots"
     shots.mkdir()
     # Counter's card and bridge serve test_counter's own checks; here the slot holds them
@@ -191,16 +168,8 @@ def bench(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     finally:
         print(f"\n{kind} daemon log:\n{daemon.log_tail()}\nscreenshots: {shots}\n"
               f"figures: {json.dumps(counter.figures)}")
-        for child in (host, proc):
-            if child.poll() is None:
-                child.send_signal(signal.SIGTERM)
-            try:
-                child.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                child.kill()
+        stop_processes(terminal.proc, proc)
         log.close()
-        close_slot()
-        xvfb.__exit__(None, None, None)
 
 
 # --- what the person does ----------------------------------------------------------------------
@@ -249,6 +218,16 @@ def new_result(counter: Counter, since: float) -> tuple[dict[str, Any], dict[str
     return result, checked
 
 
+def placed(bench: Bench, held: SimulatedCard, screen: str) -> float:
+    """The person places a card or holds a phone; `screen` comes up and is drawn. Returns
+    when it was placed (what came after it is the terminal's lines since then)."""
+    since = time.monotonic()
+    bench.slot.place(held)
+    bench.counter.terminal.wait_status(screen)
+    bench.counter.settled()
+    return since
+
+
 def error_code(counter: Counter, since: float) -> str:
     terminal = counter.terminal
     found = terminal.lines.wait("an error message", lambda: [
@@ -290,11 +269,8 @@ def test_android_pin_on_the_reader_then_the_certificate(bench: Bench) -> None:
     counter = bench.counter
     at_standby(counter)
     phone = card("android-phone")
-    since = time.monotonic()
     apdus = bench.slot.apdu_counter()
-    bench.slot.place(phone)
-    counter.terminal.wait_status("pin")  # straight to the pad: no card-or-phone question
-    counter.settled()
+    since = placed(bench, phone, "pin")  # straight to the pad: no card-or-phone question
     counter.shot(f"{bench.kind}-android-pin")
     type_pin(counter)
     answer_pages(counter, 4, "電子処方箋")
@@ -315,11 +291,8 @@ def test_iphone_before_face_id_then_after(bench: Bench) -> None:
     counter = bench.counter
     at_standby(counter)
     phone = card("iphone")
-    since = time.monotonic()
-    bench.slot.place(phone)
+    since = placed(bench, phone, "error")
     assert error_code(counter, since) == "112"
-    counter.terminal.wait_status("error")
-    counter.settled()
     counter.shot(f"{bench.kind}-iphone-112")
     assert not counter.terminal.of_type("result", since=since)
     assert "pin" not in [m["screen"] for m in counter.terminal.of_type("status", since=since)]
@@ -342,12 +315,9 @@ def test_a_long_expired_card_is_turned_away_before_any_pin(bench: Bench) -> None
     counter = bench.counter
     at_standby(counter)
     expired = card("expired")
-    since = time.monotonic()
     apdus = bench.slot.apdu_counter()
-    bench.slot.place(expired)
+    since = placed(bench, expired, "error")
     assert error_code(counter, since) == "006"
-    counter.terminal.wait_status("error")
-    counter.settled()
     counter.shot(f"{bench.kind}-expired-006")
     screens = [m["screen"] for m in counter.terminal.of_type("status", since=since)]
     assert "pin" not in screens and not counter.terminal.of_type("result", since=since)
@@ -360,10 +330,7 @@ def test_a_card_in_its_grace_confirms_eligibility_only(bench: Bench) -> None:
     counter = bench.counter
     at_standby(counter)
     grace = card(with_auth_validity("standard", today_in_japan() - dt.timedelta(days=20)))
-    since = time.monotonic()
-    bench.slot.place(grace)
-    counter.terminal.wait_status("pin")
-    counter.settled()
+    since = placed(bench, grace, "pin")
     type_pin(counter)
     answer_pages(counter, 1, "電子処方箋")  # only 限度額 / 特定疾病 are left to ask
     counter.shot(f"{bench.kind}-grace-done")
@@ -379,10 +346,7 @@ def test_a_card_near_its_expiry_is_told_the_date(bench: Bench) -> None:
     at_standby(counter)
     expiry = today_in_japan() + dt.timedelta(days=30)
     soon = card(with_auth_validity("standard", expiry))
-    since = time.monotonic()
-    bench.slot.place(soon)
-    counter.terminal.wait_status("pin")
-    counter.settled()
+    since = placed(bench, soon, "pin")
     type_pin(counter)
     answer_pages(counter, 4, "電子処方箋")
     counter.shot(f"{bench.kind}-expiring-done")

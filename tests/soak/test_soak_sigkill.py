@@ -12,7 +12,6 @@ import json
 import os
 import random
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -29,18 +28,13 @@ from myna_reader.daemon.link.transport import TcpEndpoint
 from myna_reader.daemon.store.audit import AuditLog
 from myna_reader.daemon.store.outbox import OUTBOX_FILE, Outbox
 from myna_reader.daemon.store.passcode import PasscodeStore
+from tests.support.ports import free_port
 
 KILLS = 5
 FINAL_SESSIONS = 40
 WAIT_S = 60.0  # a bound that turns a hang into a failure, not a speed target
 # the card- and person-side faults; link cuts are the kills themselves here
 FAULTS = "pull,garbled,wrong-code,cancel,detach"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _wait(predicate: Callable[[], bool], what: str) -> None:
@@ -98,7 +92,7 @@ def _kill_at_random(child: subprocess.Popen[bytes], seen: Hellos, after_s: float
 def test_sigkill_at_random_points_loses_and_repeats_nothing(tmp_path: Path) -> None:
     rng = random.Random(11)
     state = tmp_path / "state"
-    port = _free_port()
+    port = free_port()
     seen = Hellos()
     stop = threading.Event()
     # the children make the secret in the state dir at their first start (a loopback listener

@@ -55,11 +55,6 @@ class PcscdInstance:
             return log.read().decode(errors="replace")
 
 
-def count_apdus(log_text: str) -> int:
-    """Number of command APDUs pcscd passed to a reader, from a `pcscd -f -a` log."""
-    return len(_APDU_LINE.findall(log_text))
-
-
 def apdu_commands(log_text: str) -> list[bytes]:
     """The command APDUs of a `pcscd -f -a` log, in order."""
     return [bytes.fromhex(m) for m in _APDU_LINE.findall(log_text)]

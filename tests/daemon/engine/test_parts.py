@@ -47,7 +47,6 @@ from myna_reader.daemon.engine import (
     SessionConfig,
     Signed,
     StaffScope,
-    StorePasscode,
     Timeouts,
     TokenKind,
     VerifyPin,
@@ -226,8 +225,8 @@ def test_audit_records_of_a_session_hold_no_personal_data(tmp_path: Path) -> Non
 # --- replay and bench ----------------------------------------------------------------------
 
 
-def _scripted_card(job: CardJob | CheckPasscode | StorePasscode) -> Event | None:
-    if isinstance(job, ReleaseCard | StorePasscode):
+def _scripted_card(job: CardJob | CheckPasscode) -> Event | None:
+    if isinstance(job, ReleaseCard):
         return None
     if isinstance(job, CheckPasscode):
         return PasscodeChecked(job.code == Secret("2580"), 4)

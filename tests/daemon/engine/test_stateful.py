@@ -35,7 +35,6 @@ from myna_reader.daemon.engine import (
     MatchFace,
     Mode,
     PasscodeChecked,
-    PasscodeIssued,
     PasscodeStatus,
     Phase,
     PinCounterRead,
@@ -295,10 +294,6 @@ class SessionMachine(RuleBasedStateMachine):
     @rule(challenge=st.binary(min_size=8, max_size=32))
     def terminal_challenge(self, challenge: bytes) -> None:
         self.feed(ChallengeReceived(challenge))
-
-    @rule(code=st.text("0123456789", min_size=4, max_size=4))
-    def terminal_issues_passcode(self, code: str) -> None:
-        self.feed(PasscodeIssued(Secret(code)))
 
     @rule(provisioned=st.sampled_from([True, True, True, False]))
     def store_status(self, provisioned: bool) -> None:

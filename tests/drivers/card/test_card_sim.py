@@ -19,7 +19,8 @@ from myna_reader.drivers.files import CardFiles, select_ef_command
 from myna_reader.drivers.jpki import PhoneNotAuthenticatedError
 from myna_reader.drivers.mynumber_ids import TEXT_AID, JpkiEF, TextEF
 from myna_reader.drivers.records import parse_basic_four
-from myna_reader.drivers.sim.profile import load_profile
+from myna_reader.drivers.sim.profile import CardProfile, load_profile
+from myna_reader.drivers.text_ap import IntegrityCheck
 
 AUTH_PIN = "1234"
 JP2_MAGIC = bytes.fromhex("0000000C6A5020200D0A870A")
@@ -197,18 +198,23 @@ def test_text_ap_records_and_their_integrity() -> None:
     assert holder.my_number not in repr(check)
 
 
-def test_a_changed_attribute_fails_its_digest_and_nothing_else() -> None:
-    text_data = STANDARD.text
-    assert text_data is not None
-    record = bytearray(text_data.attributes_record)
-    record[record.index(b"\xdf\x25\x01") + 3] ^= 0x03  # 性別 "2" -> "1"
-    profile = replace(STANDARD, text=replace(text_data, attributes_record=bytes(record)))
+def _integrity_of(profile: CardProfile) -> IntegrityCheck:
+    """The text AP's own check of a card made from `profile`, after its PIN."""
     reader = SimReader(profile)
     reader.connect()
     text = MyNumberCard(CardChannel(reader)).text()
     text.pin_tries()
     text.verify_pin(AUTH_PIN)
-    check = text.check_integrity()
+    return text.check_integrity()
+
+
+def test_a_changed_attribute_fails_its_digest_and_nothing_else() -> None:
+    text_data = STANDARD.text
+    assert text_data is not None
+    record = bytearray(text_data.attributes_record)
+    record[record.index(b"\xdf\x25\x01") + 3] ^= 0x03  # 性別 "2" -> "1"
+    check = _integrity_of(replace(STANDARD, text=replace(text_data,
+                                                          attributes_record=bytes(record))))
     assert (check.my_number_digest_ok, check.attributes_digest_ok, check.signature_ok) == (
         True, False, True)
 
@@ -217,13 +223,7 @@ def test_a_changed_my_number_filler_fails_its_digest() -> None:
     text_data = STANDARD.text
     assert text_data is not None
     physical = text_data.my_number_record[:-1] + b"\x00"  # the filler the digest covers
-    profile = replace(STANDARD, text=replace(text_data, my_number_record=physical))
-    reader = SimReader(profile)
-    reader.connect()
-    text = MyNumberCard(CardChannel(reader)).text()
-    text.pin_tries()
-    text.verify_pin(AUTH_PIN)
-    check = text.check_integrity()
+    check = _integrity_of(replace(STANDARD, text=replace(text_data, my_number_record=physical)))
     assert (check.my_number_digest_ok, check.attributes_digest_ok, check.signature_ok) == (
         False, True, True)
     assert not check.ok

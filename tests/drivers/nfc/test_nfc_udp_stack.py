@@ -25,6 +25,7 @@ from myna_reader.drivers.sim.nfc_udp import (
     Technology,
 )
 from myna_reader.drivers.sim.profile import CardProfile, load_profile
+from tests.support.cards import ServedCard
 
 pytestmark = pytest.mark.nfc
 
@@ -83,22 +84,12 @@ def assert_signed_by_auth_cert(profile: CardProfile, message: bytes, signature: 
     key.verify(signature, message, padding.PKCS1v15(), hashes.SHA256())  # raises if wrong
 
 
-class RecordingCard:
+class RecordingCard(ServedCard):
     """The simulated card, noting each APDU it receives (to see chained commands arrive whole)."""
 
     def __init__(self, card: SimulatedCard) -> None:
-        self.card = card
+        super().__init__(card)
         self.commands: list[bytes] = []
-
-    @property
-    def atr(self) -> bytes:
-        return self.card.atr
-
-    def power_on(self) -> bytes:
-        return self.card.power_on()
-
-    def power_off(self) -> None:
-        self.card.power_off()
 
     def process(self, apdu: bytes) -> bytes:
         self.commands.append(apdu)

@@ -26,6 +26,7 @@ from myna_reader.drivers.readers import open_reader
 from myna_reader.drivers.sim.card import SimulatedCard
 from myna_reader.drivers.sim.vpcd import VpcdBridge
 from tests.drivers.pcsc.waits import insert_and_connect, wait_for
+from tests.support.cards import ServedCard
 from tests.support.pcscd import PcscdInstance
 
 pytestmark = pytest.mark.pcscd
@@ -171,22 +172,12 @@ def test_unpower_clears_the_verified_pin_and_leave_keeps_it(
     assert reader.transmit(RETRY_QUERY) == b"\x63\xc3"
 
 
-class _LeavesDuringRead:
+class _LeavesDuringRead(ServedCard):
     """The simulated card, pulled out of the reader while it answers a READ BINARY."""
 
     def __init__(self, card: SimulatedCard) -> None:
-        self.card = card
+        super().__init__(card)
         self.bridge: VpcdBridge | None = None
-
-    @property
-    def atr(self) -> bytes:
-        return self.card.atr
-
-    def power_on(self) -> bytes:
-        return self.card.power_on()
-
-    def power_off(self) -> None:
-        self.card.power_off()
 
     def process(self, apdu: bytes) -> bytes:
         if apdu[1] == 0xB0 and self.bridge is not None:
