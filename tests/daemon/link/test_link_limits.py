@@ -8,14 +8,18 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
+import logging
 import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from myna_reader.daemon.engine import ChallengeReceived, Mode, Screen, StatusMessage
 from myna_reader.daemon.link.channel import SealedStream, reader_handshake
+from myna_reader.daemon.link.limits import WarningThrottle
 from myna_reader.daemon.link.protocol import LineSplitter, encode, outgoing
 from myna_reader.daemon.link.terminal import CHALLENGE_RETRIES
 from myna_reader.daemon.link.transport import SocketStream
@@ -158,3 +162,20 @@ def test_the_terminal_does_not_retry_a_challenge_its_session_no_longer_wants() -
         over = StatusMessage(Mode.UNATTENDED, Screen.STANDBY, "r", True, None)
         reader.send({"type": "status", **over.to_wire()})  # the patient left meanwhile
         assert reader.read(timeout=0.6) is None
+
+
+def test_a_flood_of_bad_lines_logs_five_lines_then_a_count(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger="myna_reader.daemon.link.reader_end")
+    clock = [0.0]
+    with running_link("tcp://127.0.0.1:0", open_outbox(tmp_path)) as link, \
+            SealedClient(link) as client:
+        link.warnings = WarningThrottle(link.warnings.logger, clock=lambda: clock[0])
+        client.read_lines(1)  # hello
+        client.send(*(b"not json %d" % n for n in range(40)))
+        wait_for(lambda: link.warnings.suppressed == 35, "the flood counted")
+        clock[0] = 61.0  # the window closes: the housekeeping's next flush says how many
+        wait_for(lambda: any("35 more" in r.getMessage() for r in caplog.records),
+                 "the count line")
+    refused = [r for r in caplog.records if "refused a line" in r.getMessage()]
+    assert len(refused) == 5
