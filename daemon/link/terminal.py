@@ -211,7 +211,7 @@ class Terminal:
             self.emit({"event": "challenge-given-up", "session": pending.session})
             return
         wait = message.get("retry_after_s")
-        if not isinstance(wait, int | float) or isinstance(wait, bool) or wait < 0:
+        if not isinstance(wait, int | float) or isinstance(wait, bool) or not wait >= 0:  # NaN too
             wait = RETRY_AFTER_S
         wait = min(float(wait), MAX_RETRY_AFTER_S)
         pending.retries += 1
