@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from myna_reader.daemon.engine import Screen, SessionConfig, StaffScope
+from myna_reader.daemon.engine import Screen, SessionConfig, StaffScope, StandbyView
 from myna_reader.daemon.link.reader_end import HostLink
 from myna_reader.daemon.runtime.runner import Runner
 from myna_reader.daemon.store.audit import AuditLog
@@ -62,6 +62,8 @@ def rig(tmp_path: Path) -> Iterator[Rig]:
     terminal = SealedClient(link)
     try:
         assert terminal.read_lines(1)[0]["type"] == "hello"
+        wait_for(lambda: bool(seen.views) and isinstance(seen.views[-1], StandbyView) and
+                 not seen.views[-1].terminal_away, "standby with the terminal there")
         yield Rig(runner, reader, seen, terminal, audit)
     finally:
         terminal.close()
