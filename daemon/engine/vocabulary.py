@@ -160,6 +160,7 @@ class AuditEvent(StrEnum):
     UPDATE = "update"  # an install, rollback or refused bundle (daemon/update/install.py)
     SIGNATURE = "signature"  # the card's auth key about to sign a terminal's challenge
     CHALLENGE_REFUSED = "challenge-refused"  # a terminal's challenge the reader did not take
+    CONFIG = "config"  # the terminal's settings (`config` message), applied or refused
 
 
 class AuditOutcome(StrEnum):
@@ -181,6 +182,7 @@ class AuditOutcome(StrEnum):
     ROLLED_BACK = "rolled-back"  # updates: back to the previous release
     ROLLED_BACK_UNHEALTHY = "rolled-back-unhealthy"  # updates: back, but that one fails too
     SIGNING = "signing"  # the signature line, written before the card signs
+    APPLIED = "applied"  # the terminal's settings hold for the sessions that start later
 
 
 class Language(StrEnum):

@@ -36,6 +36,11 @@ class TokenBucket:
         self._tokens -= 1
         return True
 
+    def wait_s(self) -> float:
+        """How long until `take` can succeed: what a refused sender is told to wait."""
+        missing = 1 - min(self.burst, self._tokens + (self._clock() - self._at) * self.rate)
+        return max(0.0, missing / self.rate)
+
 
 class WarningThrottle:
     """Thread-safe. `warn` logs at most `burst` lines per `window_s`; the rest are counted."""

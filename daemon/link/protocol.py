@@ -52,15 +52,17 @@ class Fault(StrEnum):
 class HostProtocolError(DaemonError, ValueError):
     """A line that is not a valid v1 message. `ref` is its `id` when one could be read."""
 
-    def __init__(self, fault: Fault, detail: str, ref: str | None = None) -> None:
+    def __init__(self, fault: Fault, detail: str, ref: str | None = None, *,
+                 extra: Mapping[str, object] | None = None) -> None:
         super().__init__(f"{fault.value}: {detail}")
         self.fault = fault
         self.detail = detail
         self.ref = ref
+        self.extra = dict(extra or {})  # fields of this fault: retry_after_s, problems
 
     def to_wire(self) -> dict[str, object]:
         return {"type": "error", "code": PROTOCOL_ERROR_CODE, "fault": self.fault.value,
-                "detail": self.detail, "ref": self.ref}
+                "detail": self.detail, "ref": self.ref, **self.extra}
 
 
 def hello_fields(device_id: str, capabilities: Sequence[str]) -> dict[str, object]:

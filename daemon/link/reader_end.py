@@ -17,8 +17,15 @@ docs/security.md). A `pair` on a running session restarts it (the terminal's "se
 everything again", and the only way to resync a serial line). Each session start sends
 `hello`, the latest `status`, then every result still in the outbox.
 
-Every terminal command is rate limited per session (COMMAND_RATES); refused and malformed
-lines are answered with an `error` and logged through a WarningThrottle.
+Every terminal command is rate limited per session (COMMAND_RATES); a `rate-limited` refusal
+says when to try again (`retry_after_s`). The one challenge the reader's `status` asks for
+(`challenge_wanted`, once per card session) is never charged: a terminal that answers each
+card session at once is never refused, however quickly patients follow each other. Refused
+and malformed lines are answered with an `error` and logged through a WarningThrottle.
+
+A `config` message goes to `apply_config` (the runner), which checks it as config.toml is
+checked and applies it for the sessions that start later; the ack follows, or an `error`
+with the schema's problems.
 
 Exactly once: a result is written to the outbox before it is sent, sent at most once per
 session (serial lines: again after `resend_after_s` without an ack), and dropped only by the
@@ -40,6 +47,7 @@ from collections.abc import Callable, Mapping
 
 from myna_reader.daemon.engine import (
     ChallengeReceived,
+    ConfigError,
     ErrorMessage,
     Event,
     ResultMessage,
@@ -96,12 +104,23 @@ COMMAND_RATES: dict[type, tuple[float, float]] = {
     ConfigUpdate: (1.0, 3.0),
 }
 BAD_LINE_RATE = (2.0, 10.0)  # malformed lines answered per second per connection
+MAX_PROBLEMS, MAX_PROBLEM_CHARS = 16, 500  # a refused config's problems in its error line
 SERIAL_RESEND_S = 30.0  # a serial line may lose bytes: unacked results go again
 SERIAL_REOPEN_S = 1.0
 HOUSEKEEPING_S = 1.0
 EXPIRE_EVERY_S = 60.0
 
 PasscodeSink = Callable[[Secret], None]
+ConfigSink = Callable[[Mapping[str, object]], None]
+
+
+def _problems_wire(error: ConfigError) -> list[dict[str, object]]:
+    """The schema's problems as the `error` carries them, bounded to fit one line."""
+    def cut(text: str | None) -> str | None:
+        return text if text is None or len(text) <= MAX_PROBLEM_CHARS else (
+            text[:MAX_PROBLEM_CHARS] + "...")
+    return [{"key": cut(p.key), "value": cut(p.shown), "fix": cut(p.fix)}
+            for p in error.problems[:MAX_PROBLEMS]]
 
 
 class HostLinkError(DaemonError):
@@ -121,6 +140,7 @@ class _Connection:
         self.closed = threading.Event()
         self.buckets = {kind: TokenBucket(*rate) for kind, rate in COMMAND_RATES.items()}
         self.bad_lines = TokenBucket(*BAD_LINE_RATE)
+        self.answered: str | None = None  # the last card session whose awaited challenge came
         self._queue: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
         self._writer = threading.Thread(target=self._write_loop, daemon=True,
                                         name=f"host-link-writer {stream.name}")
@@ -159,19 +179,22 @@ class HostLink:
     """The link for the runner. `hello` holds the hello fields (protocol.hello_fields);
     `secret` is required for a TCP listener; `issue_passcode` stores a terminal's passcode
     and returns once it is stored (it raises DaemonError when it could not be): the ack
-    follows it."""
+    follows it; `apply_config` applies a terminal's settings (ConfigError when they are
+    refused) and returns once they hold: the ack follows it too."""
 
     def __init__(self, url: str | LinkEndpoint, outbox: Outbox,
                  on_event: Callable[[Event], None],
                  hello: Mapping[str, object], *,
                  secret: LinkSecret | None = None,
                  issue_passcode: PasscodeSink | None = None,
+                 apply_config: ConfigSink | None = None,
                  resend_after_s: float | None = None,
                  expire_every_s: float = EXPIRE_EVERY_S) -> None:
         self.endpoint = parse_link_url(url) if isinstance(url, str) else url
         self.outbox = outbox
         self.on_event = on_event
         self.issue_passcode = issue_passcode
+        self.apply_config = apply_config
         self.secret = secret
         self.hello = dict(hello)
         self.resend_after_s = resend_after_s if resend_after_s is not None else (
@@ -354,15 +377,32 @@ class HostLink:
             if isinstance(item, HostProtocolError):
                 raise item
             message = parse_terminal_line(item)
-            if not conn.buckets[type(message)].take():
+            bucket = conn.buckets[type(message)]
+            if not (self._awaited(conn, message) or bucket.take()):
                 raise HostProtocolError(Fault.RATE_LIMITED, "too many of these; slow down",
-                                        message.id)
+                                        message.id,
+                                        extra={"retry_after_s": round(bucket.wait_s(), 3)})
             self._dispatch(conn, message)
         except HostProtocolError as exc:
             self.warnings.warn("host link %s: refused a line: %s", conn.stream.name, exc)
             if conn.bad_lines.take() and deserves_reply(
                     None if isinstance(item, HostProtocolError) else item):
                 conn.send(self._line(exc.to_wire()))
+
+    def _awaited(self, conn: _Connection, message: TerminalMessage) -> bool:
+        """The first challenge for the card session that the latest status asks one for:
+        one per card session, so it needs no rate limit (the engine still judges it)."""
+        if not isinstance(message, Challenge):
+            return False
+        with self._lock:
+            status = self._status
+            wanted = None if status is None or not status.challenge_wanted else (
+                status.session_id)
+            if wanted is None or message.session not in (None, wanted) or (
+                    conn.answered == wanted):
+                return False
+            conn.answered = wanted
+            return True
 
     def _dispatch(self, conn: _Connection, message: TerminalMessage) -> None:
         log.debug("host link %s: %s %s", conn.stream.name, type(message).__name__, message.id)
@@ -382,8 +422,9 @@ class HostLink:
                           message.ref)
             return
         if isinstance(message, ConfigUpdate):
-            raise HostProtocolError(Fault.UNSUPPORTED, "this reader takes its settings from "
-                                    "config.toml only, not over the link", message.id)
+            self._apply_config(message)
+            conn.send(self._line({"type": "ack", "ref": message.id}))
+            return
         if isinstance(message, Challenge):
             # the engine takes it or refuses it (an `error` naming it, and an audit line); a
             # connection already replaced by a newer session is no longer the terminal
@@ -407,6 +448,22 @@ class HostLink:
             log.error("host link: passcode not stored: %s", exc)
             raise HostProtocolError(Fault.REFUSED, "the passcode could not be stored; the "
                                     "previous one still holds", message.id) from None
+
+    def _apply_config(self, message: ConfigUpdate) -> None:
+        """The runner applies the settings (checked as config.toml is) before the ack."""
+        if self.apply_config is None:
+            raise HostProtocolError(Fault.UNSUPPORTED, "this reader takes no settings over "
+                                    "the link", message.id)
+        try:
+            self.apply_config(message.settings)
+        except ConfigError as exc:
+            raise HostProtocolError(
+                Fault.REFUSED, f"settings: {len(exc.problems)} problem(s); nothing changed",
+                message.id, extra={"problems": _problems_wire(exc)}) from None
+        except DaemonError as exc:
+            log.error("host link: settings not applied: %s", exc)
+            raise HostProtocolError(Fault.REFUSED, "the settings could not be applied; the "
+                                    "previous ones still hold", message.id) from None
 
     def _post(self, event: Event) -> None:
         try:

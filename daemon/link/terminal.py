@@ -4,7 +4,9 @@
 authenticates with the pairing secret over TCP (daemon/link/channel.py: it also checks that the
 reader holds the secret before it sends anything), sends a fresh random challenge for the
 session a `status` says wants one (once per session, so PIN mode can sign), verifies each PIN-
-mode signature against the result's certificate, acks results (unless told not to) and drops
+mode signature against the result's certificate, sends a challenge the reader refused as
+rate limited again after the wait the reader names (a few times, while the session still
+wants it), acks results (unless told not to) and drops
 repeats by id, and with `issue_passcode` sends a random 4-digit staff passcode and reports it
 once the reader acked it. It reconnects until `stop` is set. What it sees goes to `emit`: every
 message from the reader as received, and its own events as {"event": ...}. `myna-reader host`
@@ -50,6 +52,9 @@ from myna_reader.drivers.errors import CertificateError
 CHALLENGE_BYTES = 32
 RECONNECT_S = 0.5
 HANDSHAKE_S = 5.0  # the reader's own deadline for it
+CHALLENGE_RETRIES = 3  # a rate-limited challenge is sent again at most this often
+RETRY_AFTER_S = 1.0  # the wait when a refusal names none (the reader's challenge rate)
+MAX_RETRY_AFTER_S = 5.0  # the PIN session waits for its challenge only seconds
 
 Emit = Callable[[Mapping[str, Any]], None]
 SecretSource = Callable[[], LinkSecret]
@@ -73,6 +78,17 @@ class SeenResults:
             append_line(self.path, result_id.encode("ascii") + b"\n")
 
 
+class _PendingChallenge:
+    """A challenge sent for `session` and not yet taken: what a retry sends again."""
+
+    def __init__(self, session: str, challenge: bytes, message_id: str) -> None:
+        self.session = session
+        self.challenge = challenge
+        self.message_id = message_id
+        self.retries = 0
+        self.due: float | None = None  # when to send it again (monotonic)
+
+
 class Terminal:
     """The terminal's logic; `run` holds the connection until `stop` is set. `secret` (a
     secret, or a function that reads it at each connection) is needed for a TCP link."""
@@ -90,6 +106,7 @@ class Terminal:
         self.seen = seen if seen is not None else SeenResults()
         self.challenges: set[bytes] = set()  # sent and not yet seen in a result
         self._challenged: str | None = None  # the last session a challenge went to
+        self._pending: _PendingChallenge | None = None  # sent, neither taken nor given up
         self._passcode: tuple[str, str] | None = None  # (message id, code) until acked
         self._passcode_done = False
         self._ids = 0
@@ -114,6 +131,7 @@ class Terminal:
                 stream.close()
                 self._stream = None
                 self._passcode = None  # not acked: the next session issues a fresh one
+                self._pending = None
             self.emit({"event": "disconnected", "link": stream.name})
             stop.wait(RECONNECT_S)
 
@@ -158,6 +176,7 @@ class Terminal:
                 except HostProtocolError as exc:
                     self.emit({"event": "bad-line", "fault": exc.fault.value,
                                "detail": exc.detail})
+            self._retry_due()
 
     def _send(self, payload: Mapping[str, object]) -> str:
         assert self._stream is not None
@@ -176,8 +195,35 @@ class Terminal:
         self._challenged = session
         challenge = self.fixed_challenge or secrets.token_bytes(CHALLENGE_BYTES)
         self.challenges.add(challenge)
-        self._send({"type": "challenge", "session": session,
-                    "challenge": base64.b64encode(challenge).decode("ascii")})
+        self._pending = _PendingChallenge(session, challenge, self._challenge_line(
+            session, challenge))
+
+    def _challenge_line(self, session: str, challenge: bytes) -> str:
+        return self._send({"type": "challenge", "session": session,
+                           "challenge": base64.b64encode(challenge).decode("ascii")})
+
+    def _rate_limited(self, message: Mapping[str, Any]) -> None:
+        """The reader refused our challenge for its rate: again after the wait it names."""
+        pending = self._pending
+        assert pending is not None
+        if pending.retries >= CHALLENGE_RETRIES:
+            self._pending = None
+            self.emit({"event": "challenge-given-up", "session": pending.session})
+            return
+        wait = message.get("retry_after_s")
+        if not isinstance(wait, int | float) or isinstance(wait, bool) or not wait >= 0:  # NaN too
+            wait = RETRY_AFTER_S
+        wait = min(float(wait), MAX_RETRY_AFTER_S)
+        pending.retries += 1
+        pending.due = time.monotonic() + wait
+        self.emit({"event": "challenge-retry", "session": pending.session,
+                   "after_s": round(wait, 3), "retry": pending.retries})
+
+    def _retry_due(self) -> None:
+        pending = self._pending
+        if pending is not None and pending.due is not None and time.monotonic() >= pending.due:
+            pending.due = None
+            pending.message_id = self._challenge_line(pending.session, pending.challenge)
 
     # --- the reader's messages -------------------------------------------------------------
 
@@ -187,9 +233,19 @@ class Terminal:
             self._result(message)
             return
         self.emit(message)
-        if kind == "status" and message.get("challenge_wanted") is True and isinstance(
-                message.get("session"), str):
-            self._send_challenge(message["session"])
+        pending = self._pending
+        if kind == "error" and pending is not None and message.get("ref") == pending.message_id:
+            if message.get("fault") == "rate-limited":
+                self._rate_limited(message)
+            else:  # taken by nobody: the reader judged it (114), not its rate
+                self._pending = None
+        if kind == "status":
+            if pending is not None and not (message.get("challenge_wanted") is True and
+                                            message.get("session") == pending.session):
+                self._pending = None  # taken, or its session is over: nothing to send again
+            if message.get("challenge_wanted") is True and isinstance(
+                    message.get("session"), str):
+                self._send_challenge(message["session"])
         if kind == "hello":
             if self.issue_passcode and not self._passcode_done and self._passcode is None:
                 code = f"{secrets.randbelow(10_000):04d}"

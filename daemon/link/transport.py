@@ -2,12 +2,13 @@
 
 URL forms (docs/host-protocol.md):
   tcp://127.0.0.1:4730                the reader listens on loopback (the default)
-  tcp://0.0.0.0:4730?token=SECRET     any other address needs a pairing token (>= 16 chars)
+  tcp://0.0.0.0:4730                  any other address needs the pairing secret configured
   serial:///dev/ttyGS0?baudrate=115200 a serial device (USB CDC-ACM gadget, USB adapter)
   /dev/ttyUSB0                        the same, with the default baudrate
   loop://  socket://HOST:PORT  rfc2217://...  pyserial URLs, passed through unchanged
 The same URL names the far end for the terminal console (`myna-reader host`): there a tcp://
-URL is the reader's listener to connect to, and its token is the one to present.
+URL is the reader's listener to connect to. The pairing secret never goes in a URL
+(`refuse_url_secret`): it comes from a file, the environment or config.toml.
 """
 
 from __future__ import annotations
@@ -116,9 +117,10 @@ def require_token_for(endpoint: TcpEndpoint) -> None:
     staff passcodes: refuse it."""
     if not endpoint.loopback and endpoint.token is None:
         raise LinkUrlError(
-            f"tcp://{endpoint.host}:{endpoint.port} listens beyond this machine: add "
-            f"?token=<at least {MIN_TOKEN_CHARS} random characters> and give the terminal the "
-            "same token (or listen on 127.0.0.1)")
+            f"tcp://{endpoint.host}:{endpoint.port} listens beyond this machine: give it a "
+            f"pairing secret of at least {MIN_TOKEN_CHARS} characters (`openssl rand -hex 32`) "
+            "in a file (--link-secret-file FILE, mode 0640) or in MYNA_LINK_SECRET, never in "
+            "the URL, and the terminal the same (or listen on 127.0.0.1)")
 
 
 class ByteStream(Protocol):

@@ -3,7 +3,7 @@
     reader watcher (thread) --CardPlaced/CardRemoved/ReaderAttached/Detached--+
     card worker (thread)    --job results-----------------------------------+--> queue -->
     store worker (thread)   --passcode answers------------------------------+    engine thread:
-    host link (threads)     --challenge-------------------------------------+    step() and
+    host link (threads)     --challenge, config-----------------------------+    step() and
     display (main thread)   --touch intents---------------------------------+    its effects
 
 The engine thread is the only one that touches the engine state; every other thread only
@@ -12,6 +12,7 @@ posts events. Deadlines are polled, never slept on: the queue wait ends at the n
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import os
@@ -19,7 +20,7 @@ import queue
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Protocol, assert_never
 
@@ -35,6 +36,7 @@ from myna_reader.daemon.engine import (
     CardRemoved,
     CertificateRead,
     CheckPasscode,
+    ConfigError,
     Cue,
     Effect,
     ErrorMessage,
@@ -65,9 +67,11 @@ from myna_reader.daemon.engine import (
     start,
     step,
 )
+from myna_reader.daemon.errors import DaemonError
 from myna_reader.daemon.link.limits import WarningThrottle
 from myna_reader.daemon.runtime import session_log
 from myna_reader.daemon.runtime.card_jobs import CardJobs
+from myna_reader.daemon.runtime.link_config import keys_reason, named_keys, terminal_settings
 from myna_reader.daemon.store.audit import AuditError, AuditLog
 from myna_reader.daemon.store.outbox import OutboxError
 from myna_reader.daemon.store.passcode import PasscodeStore, PasscodeStoreError, StorePasscode
@@ -91,6 +95,11 @@ MAX_RESTARTS = 5  # restarts of one worker within RESTART_WINDOW_S before the pr
 RESTART_WINDOW_S = 60.0
 EXIT_SOFTWARE = 70  # sysexits(3) EX_SOFTWARE: systemd restarts the unit, the journal says why
 StoreJob = tuple[CheckPasscode | StorePasscode, "Future[None] | None"]
+ConfigJob = tuple[Mapping[str, object], "Future[None]"]
+
+
+class SettingsNotAppliedError(DaemonError):
+    """The terminal's settings could not be applied (no audit room, no answer in time)."""
 
 
 def exit_process(reason: str, exc: BaseException) -> None:
@@ -133,6 +142,7 @@ class Runner:
         self.events: queue.Queue[Event] = events if events is not None else queue.Queue()
         self._card_jobs: queue.Queue[CardJob | None] = queue.Queue()
         self._store_jobs: queue.Queue[StoreJob | None] = queue.Queue()
+        self._config_jobs: queue.SimpleQueue[ConfigJob] = queue.SimpleQueue()
         self._stop = threading.Event()
         self._look = threading.Event()  # hotplug: a reader may have appeared
         self._reader: Reader | None = None
@@ -202,13 +212,22 @@ class Runner:
             event: Event = self.events.get(timeout=max(wait, 0.0))
         except queue.Empty:
             event = Tick()
+        self._take_configs()
         if isinstance(event, Tick) and (self._deadline is None or self._clock() < self._deadline):
             self._beat()
             return
         assert self.state is not None
+        self._between_sessions()
         self.state, effects = step(self.state, event, self._clock())
+        self._between_sessions()
         self._execute(effects)
         self._beat()
+
+    def _between_sessions(self) -> None:
+        """The terminal's settings reach the engine only while no card session runs."""
+        if self.state is not None and self.state.session is None and (
+                self.state.config is not self.config):
+            self.state = dataclasses.replace(self.state, config=self.config)
 
     def _beat(self) -> None:
         self._retry_unstored()
@@ -460,6 +479,59 @@ class Runner:
             done.result(timeout=STORE_WAIT_S)
         except TimeoutError:
             raise PasscodeStoreError("the passcode store did not answer in time") from None
+
+    def apply_config(self, settings: Mapping[str, object]) -> None:
+        """The terminal's `config` (a host link thread): returns once the runner holds the
+        settings for the card sessions that start from now on (the one running keeps its
+        own); ConfigError with the schema's problems, or SettingsNotAppliedError."""
+        done: Future[None] = Future()
+        self._config_jobs.put((settings, done))
+        self.post(Tick())  # wake the engine thread
+        try:
+            done.result(timeout=STORE_WAIT_S)
+        except TimeoutError:
+            if done.cancel():
+                raise SettingsNotAppliedError("the engine did not take the settings in "
+                                              "time") from None
+            done.result()  # taken meanwhile: its answer comes at once
+
+    def _take_configs(self) -> None:
+        """The engine thread: check, audit, then hold each terminal's settings."""
+        while True:
+            try:
+                settings, done = self._config_jobs.get_nowait()
+            except queue.Empty:
+                return
+            if done.set_running_or_notify_cancel():
+                try:
+                    self.config = self._configured(settings)
+                except DaemonError as exc:
+                    done.set_exception(exc)
+                else:
+                    done.set_result(None)
+
+    def _configured(self, settings: Mapping[str, object]) -> SessionConfig:
+        """Audited before it holds: settings that cannot be audited are not applied."""
+        try:
+            config = terminal_settings(settings, self.config)
+        except ConfigError as exc:
+            refused = AuditRecord(AuditEvent.CONFIG, None, AuditOutcome.REFUSED,
+                                  reason=keys_reason([p.key for p in exc.problems]))
+            session_log.audited(refused)
+            self._write_audit(refused)
+            raise
+        record = AuditRecord(AuditEvent.CONFIG, None, AuditOutcome.APPLIED,
+                             reason=keys_reason(named_keys(settings)))
+        try:
+            self._retry_unstored()
+            if self._unwritten_audit:
+                raise AuditError("earlier audit lines are still unwritten")
+            self.audit.append(record)
+        except AuditError as exc:
+            raise SettingsNotAppliedError(f"settings not applied without their audit line: "
+                                          f"{exc}") from None
+        session_log.audited(record)
+        return config
 
     def _passcode_file(self) -> tuple[int, int, int] | None:
         """The store file's identity: a set or clear by another process (the terminal's

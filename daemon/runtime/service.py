@@ -120,7 +120,7 @@ def assemble(config: DaemonConfig, *, reader: Callable[[], Reader] | None = None
     link = HostLink(endpoint, outbox, runner.post,
                     hello=hello_fields(socket.gethostname(), CAPABILITIES),
                     secret=_link_secret(config, endpoint),
-                    issue_passcode=runner.issue_passcode)
+                    issue_passcode=runner.issue_passcode, apply_config=runner.apply_config)
     runner.link = link
     from myna_reader.daemon.runtime.metrics import start_metrics  # the one metrics hook
 

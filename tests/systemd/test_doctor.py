@@ -110,7 +110,8 @@ def test_doctor_reports_every_config_problem_not_only_the_first(
 
 def test_the_link_line_never_shows_the_pairing_token() -> None:
     token = "a-synthetic-pairing-token-0123"
-    check = check_link(DaemonConfig(link=LinkConfig(f"tcp://0.0.0.0:4730?token={token}")))
-    assert check.line() == ("OK   terminal link: tcp://0.0.0.0:4730?token=<hidden>: reachable "
+    check = check_link(DaemonConfig(link=LinkConfig("tcp://0.0.0.0:4730", pairing_token=token)))
+    assert token not in check.line()
+    assert check.line() == ("OK   terminal link: tcp://0.0.0.0:4730: reachable "
                             "from the network, pairing token set; allow the terminal's address "
                             "in the unit (IPAddressAllow=)")

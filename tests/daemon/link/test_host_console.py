@@ -105,6 +105,8 @@ def test_json_console_issues_a_passcode_signs_and_exits_0_on_sigterm(tmp_path: P
         console.until(take, "passcode event and result")
         code = next(o["passcode"] for o in objects if o.get("event") == "passcode-issued")
         assert issued == [Secret(code)]  # stored before the console heard the ack
+        # the challenge went after the passcode (status follows hello): it may still be on its way
+        wait_for(lambda: events.of(ChallengeReceived), "the console's challenge")
         assert events.of(ChallengeReceived)[0].challenge == CHALLENGE
         link.submit_result(make_result("s-pin", SIGNER, challenge=CHALLENGE))
         checked = json.loads(console.until(

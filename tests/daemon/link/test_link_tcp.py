@@ -207,8 +207,10 @@ def test_a_passcode_the_store_refuses_is_not_acked(tmp_path: Path) -> None:
 
 def test_a_listener_beyond_loopback_needs_a_token(tmp_path: Path) -> None:
     link = HostLink("tcp://0.0.0.0:0", open_outbox(tmp_path), Events(), HELLO, secret=SECRET)
-    with pytest.raises(HostLinkError, match=r"token=.*127\.0\.0\.1"):
+    with pytest.raises(HostLinkError, match=r"--link-secret-file.*MYNA_LINK_SECRET.*127\.0\.0\.1"
+                       ) as refused:
         link.start()
+    assert "token=" not in str(refused.value)  # the advice never puts the secret in a URL
     with pytest.raises(LinkUrlError, match="at least 16"):
         HostLink("tcp://0.0.0.0:0?token=short", open_outbox(tmp_path), Events(), HELLO)
 
