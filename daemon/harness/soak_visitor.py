@@ -27,8 +27,6 @@ from myna_reader.daemon.harness.soak_faults import (
     Plan,
 )
 from myna_reader.daemon.harness.visitor import TOUR_PIN, Visitor
-from myna_reader.daemon.link.protocol import Challenge
-from myna_reader.daemon.link.reader_end import COMMAND_RATES
 from myna_reader.drivers.sim.card import SimulatedCard
 
 STEP_WAIT_S = 10.0  # a screen the visitor waits for longer than this: a hiccup, recovered
@@ -42,9 +40,6 @@ CANCELLABLE = frozenset({Screen.STAFF_STANDBY, Screen.STAFF_PASSCODE, Screen.STA
 POINT_FAULTS = frozenset({Fault.LINK, Fault.CANCEL, Fault.WALK_AWAY, Fault.DETACH})
 PIN_CARRIERS = frozenset({Carrier.CARD, Carrier.ANDROID, Carrier.GRACE})
 EXPIRED_CODE = "006"  # docs/error-codes.md
-# The link takes one challenge a second from the terminal (link/reader_end.py): no counter
-# signs faster, so neither does the soak, or its sessions would wait for one that was refused
-SIGNING_GAP_S = 1.0 / COMMAND_RATES[Challenge][0]
 FACE_ID_FIRST_CODE = "112"
 
 
@@ -80,7 +75,6 @@ class SoakVisitor(Visitor):
         self._placed_at: float | None = None
         self._plan = Plan(staff=False)
         self._points = 0
-        self._signed_at = -SIGNING_GAP_S  # when the last session that signs was placed
 
     def on_view(self, view: View) -> None:
         placed, self._placed_at = self._placed_at, None
@@ -140,9 +134,6 @@ class SoakVisitor(Visitor):
         self._point()
 
     def _place(self, card: SimulatedCard) -> None:
-        if not self._plan.staff and self._plan.carrier.confirms:  # this session will sign
-            time.sleep(max(0.0, self._signed_at + SIGNING_GAP_S - time.monotonic()))
-            self._signed_at = time.monotonic()
         waiting = self.view
         self._placed_at = time.perf_counter()
         self.reader.insert(card)
