@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pygame
 
-from myna_reader.daemon.engine import Cue, View
+from myna_reader.daemon.engine import Cue, View, VoiceGuided
 from myna_reader.daemon.version import __version__
 from myna_reader.ui.fonts import FontSet, choose_fonts
-from myna_reader.ui.input import InputMapper
+from myna_reader.ui.input import InputMapper, guided_by_voice
 from myna_reader.ui.intents import EngineIntent, Intent, UiAction, UiIntent
 from myna_reader.ui.layout import Layout
 from myna_reader.ui.messages import Lang, Messages, load_messages
@@ -141,6 +141,8 @@ class App:
             intent = self.input.handle(event, time.monotonic())
             if self.input.pressed != before:
                 self._dirty = True
+            if guided_by_voice(event, intent):
+                self.on_intent(VoiceGuided())  # the engine lengthens this session's deadlines
             if intent is not None:
                 self._intent(intent)
 

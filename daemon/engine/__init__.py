@@ -90,6 +90,7 @@ from myna_reader.daemon.engine.model import (
     State,
     TerminalLink,
     Tick,
+    VoiceGuided,
 )
 from myna_reader.daemon.engine.schema import (
     NOT_A_KEY,
@@ -279,6 +280,7 @@ __all__ = [
     "TokenKind",
     "VerifyPin",
     "View",
+    "VoiceGuided",
     "WriteAudit",
     "asked_pages",
     "assess",
