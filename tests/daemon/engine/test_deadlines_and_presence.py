@@ -451,24 +451,24 @@ def test_the_rest_of_the_session_waits_longer_and_the_next_patient_does_not() ->
     d.press(Button.OK)
     d.feed(PinVerified(d.sid, PinOutcome.OK, 3))
     d.feed(ChallengeReceived(CHALLENGE))
-    assert d.phase is Phase.SIGNING  # a job's deadline is the job's: not stretched
+    assert phase(d) is Phase.SIGNING  # a job's deadline is the job's: not stretched
     assert d.state.deadline == pytest.approx(d.now + Timeouts().card_job_s)
     d.feed(Signed(d.sid, b"SIGNATURE"))
-    assert d.phase is Phase.CONSENT
+    assert phase(d) is Phase.CONSENT
     assert d.state.ends_at == pytest.approx(d.now + Timeouts().consent_page_s * VOICE)
     tick_to(d, d.state.deadline)
     out = d.press(Button.CONTINUE)  # 続ける gives the stretched deadline again
     assert SetDeadline(d.now + (Timeouts().consent_page_s - WARNING_S) * VOICE) in out
     for _ in d.config.consent_pages:
         d.press(Button.AGREE)
-    assert d.phase is Phase.DONE
+    assert phase(d) is Phase.DONE
     assert d.state.deadline == pytest.approx(d.now + Timeouts().done_s)
     d.feed(CardRemoved())
     d.place_card()  # the next patient: a new session, the usual deadlines
     d.feed(CardProbed(d.sid, TokenKind.PLASTIC_CARD, True))
     cert_read(d)
     d.feed(PinCounterRead(d.sid, 3))
-    assert d.phase is Phase.METHOD
+    assert phase(d) is Phase.METHOD
     assert d.state.session is not None and not d.state.session.voice_guided
     assert d.state.ends_at == pytest.approx(d.now + Timeouts().method_s)
 
