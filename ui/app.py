@@ -141,10 +141,11 @@ class App:
             intent = self.input.handle(event, time.monotonic())
             if self.input.pressed != before:
                 self._dirty = True
-            if guided_by_voice(event, intent):
-                self.on_intent(VoiceGuided())  # the engine lengthens this session's deadlines
             if intent is not None:
                 self._intent(intent)
+            if guided_by_voice(event, intent):
+                # after the key's own intent: 続ける (Enter) still meets its countdown
+                self.on_intent(VoiceGuided())  # the engine lengthens this session's deadlines
 
     def show(self, view: View) -> None:
         previous, self.view = self.view, view

@@ -96,8 +96,8 @@ def test_the_usb_keypad_and_say_again_tell_the_engine_the_patient_is_guided_by_v
     assert app.intents.get_nowait() == DigitPressed(4)
     assert app.intents.empty()
     key(app, pygame.K_KP5, pygame.KSCAN_KP_5)
-    assert [app.intents.get_nowait(), app.intents.get_nowait()] == [VoiceGuided(),
-                                                                    DigitPressed(5)]
+    assert [app.intents.get_nowait(), app.intents.get_nowait()] == [DigitPressed(5),
+                                                                    VoiceGuided()]
     app.post_view(GALLERY[Screen.STANDBY])
     app.step()
     key(app, pygame.K_KP_PLUS, pygame.KSCAN_KP_PLUS)  # say it again, on any screen

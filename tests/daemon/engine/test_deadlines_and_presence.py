@@ -504,3 +504,17 @@ def test_staff_screens_are_not_stretched() -> None:
     before = d.state
     assert d.feed(VoiceGuided()) == []  # the staff's own pad: no session, nothing changes
     assert d.state == before and d.state.deadline == before.deadline
+
+
+def test_voice_during_a_countdown_gives_the_longer_time_at_once() -> None:
+    d = pin()
+    tick_to(d, d.state.deadline)
+    d.press(Button.CONTINUE)  # Enter on the USB keypad: 続ける, then the display's VoiceGuided
+    d.feed(VoiceGuided())
+    assert d.state.countdown is None
+    assert d.state.ends_at == pytest.approx(d.now + PIN_S * VOICE)
+    d = consent()
+    tick_to(d, d.state.deadline)
+    out = d.feed(VoiceGuided())  # say it again, while the countdown runs
+    assert d.state.countdown is None and view(d).countdown is None
+    assert SetDeadline(d.now + (Timeouts().consent_page_s - WARNING_S) * VOICE) in out
