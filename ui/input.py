@@ -46,7 +46,7 @@ SAY_AGAIN = UiIntent(UiAction.REPEAT)
 
 
 def guided_by_voice(event: pygame.event.Event, intent: Intent | None) -> bool:
-    """The patient asked for the prompt again or used the USB keypad (any of its keys, even
+    """The patient asked for the prompt again or used the USB keypad (any key it reads, even
     one the screen has no use for): they are guided by voice (docs/accessibility.md)."""
     if intent == SAY_AGAIN:
         return True
