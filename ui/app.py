@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pygame
 
-from myna_reader.daemon.engine import Cue, View
+from myna_reader.daemon.engine import Cue, View, VoiceGuided
 from myna_reader.daemon.version import __version__
 from myna_reader.ui.fonts import FontSet, choose_fonts
-from myna_reader.ui.input import InputMapper
+from myna_reader.ui.input import InputMapper, guided_by_voice
 from myna_reader.ui.intents import EngineIntent, Intent, UiAction, UiIntent
 from myna_reader.ui.layout import Layout
 from myna_reader.ui.messages import Lang, Messages, load_messages
@@ -143,6 +143,9 @@ class App:
                 self._dirty = True
             if intent is not None:
                 self._intent(intent)
+            if guided_by_voice(event, intent):
+                # after the key's own intent: 続ける (Enter) still meets its countdown
+                self.on_intent(VoiceGuided())  # the engine lengthens this session's deadlines
 
     def show(self, view: View) -> None:
         previous, self.view = self.view, view

@@ -41,6 +41,16 @@ _PAD_BUTTONS: dict[int, tuple[Button, ...]] = {
     pygame.KSCAN_KP_MULTIPLY: (Button.CANCEL, Button.BACK),
 }
 PAD_REPEAT = pygame.KSCAN_KP_PLUS
+_PAD_KEYS = frozenset({*_PAD_DIGITS, *_PAD_BUTTONS, PAD_REPEAT})
+SAY_AGAIN = UiIntent(UiAction.REPEAT)
+
+
+def guided_by_voice(event: pygame.event.Event, intent: Intent | None) -> bool:
+    """The patient asked for the prompt again or used the USB keypad (any key it reads, even
+    one the screen has no use for): they are guided by voice (docs/accessibility.md)."""
+    if intent == SAY_AGAIN:
+        return True
+    return event.type == pygame.KEYDOWN and getattr(event, "scancode", 0) in _PAD_KEYS
 
 
 @dataclass
@@ -121,7 +131,7 @@ class InputMapper:
 
     def _key(self, key: int, scancode: int, now: float) -> Intent | None:
         if scancode == PAD_REPEAT:
-            return UiIntent(UiAction.REPEAT)
+            return SAY_AGAIN
         wanted: list[Intent] = []
         if scancode in _PAD_DIGITS:
             wanted.append(DigitPressed(_PAD_DIGITS[scancode]))

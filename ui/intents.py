@@ -3,7 +3,8 @@
 Engine intents are the engine's own events (`Pressed`, `DigitPressed`); the UI only chooses
 which. The patient's language is the session's, so 日本語 / English is an engine press too.
 Voice settings and "say it again" change how things are said, never the flow, so they stay
-in the UI (`UiIntent`).
+in the UI (`UiIntent`); that the patient is guided by voice (say it again, the USB keypad)
+the engine hears as `VoiceGuided`, because it lengthens the session's deadlines.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from myna_reader.daemon.engine import DigitPressed, Pressed
+from myna_reader.daemon.engine import DigitPressed, Pressed, VoiceGuided
 
 
 class UiAction(StrEnum):
@@ -26,5 +27,5 @@ class UiIntent:
     action: UiAction
 
 
-EngineIntent = Pressed | DigitPressed
+EngineIntent = Pressed | DigitPressed | VoiceGuided
 Intent = Pressed | DigitPressed | UiIntent

@@ -6,6 +6,7 @@ the most); `VARIANTS` adds the other states the tests render at every size.
 
 from __future__ import annotations
 
+import time
 from datetime import date
 
 from myna_reader.daemon.engine import (
@@ -36,7 +37,9 @@ from myna_reader.daemon.engine import (
     View,
 )
 
-SAMPLE_LOCK_UNTIL = 1_767_225_600.0  # a fixed wall time, so the gallery does not change
+# the lock screen says the end of the lock in the reader's local time: a lock that ends at
+# 14:32 there, whatever time zone renders the gallery, so the gallery does not change
+SAMPLE_LOCK_UNTIL = time.mktime((2026, 6, 1, 14, 32, 0, 0, 0, -1))
 _LAST_PAGE = DEFAULT_CONSENT_PAGES[-1]
 
 GALLERY: dict[Screen, View] = {

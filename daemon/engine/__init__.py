@@ -88,6 +88,7 @@ from myna_reader.daemon.engine.model import (
     State,
     TerminalLink,
     Tick,
+    VoiceGuided,
 )
 from myna_reader.daemon.engine.schema import (
     NOT_A_KEY,
@@ -275,6 +276,7 @@ __all__ = [
     "TokenKind",
     "VerifyPin",
     "View",
+    "VoiceGuided",
     "WriteAudit",
     "asked_pages",
     "assess",

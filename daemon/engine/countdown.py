@@ -24,15 +24,30 @@ WARNED_PHASES = frozenset({
 })
 
 
-def deadlines(config: SessionConfig, phase: Phase, now: float,
-              timeout: float | None) -> tuple[float | None, float | None]:
-    """(deadline, ends_at) for a phase entered at `now` with `timeout` seconds."""
+#: the screens a patient answers, which wait `timeouts.voice_factor` times longer once the
+#: patient is guided by voice (the prescription page waits as long as a consent page)
+VOICE_PHASES = frozenset({Phase.METHOD, Phase.PIN, Phase.CONSENT, Phase.PRESCRIPTION})
+
+
+def voice_scale(state: State, phase: Phase) -> float:
+    """How many times longer `phase` waits in this state: the voice factor on a patient's
+    screen of a session guided by voice, else 1."""
+    session = state.session
+    if phase in VOICE_PHASES and session is not None and session.voice_guided:
+        return state.config.timeouts.voice_factor
+    return 1.0
+
+
+def deadlines(config: SessionConfig, phase: Phase, now: float, timeout: float | None,
+              scale: float = 1.0) -> tuple[float | None, float | None]:
+    """(deadline, ends_at) for a phase entered at `now` with `timeout` seconds. `scale`
+    stretches the whole of it, the countdown included (voice_scale)."""
     if timeout is None:
         return None, None
     if phase not in WARNED_PHASES:
-        return now + timeout, None
-    warning = min(config.timeouts.warning_s, timeout / 2)
-    return now + timeout - warning, now + timeout
+        return now + timeout * scale, None
+    warning = min(config.timeouts.warning_s, timeout / 2) * scale
+    return now + timeout * scale - warning, now + timeout * scale
 
 
 def counting_down(state: State, now: float) -> bool:

@@ -12,7 +12,13 @@ import hashlib
 from myna_reader.daemon.engine import error_codes as codes
 from myna_reader.daemon.engine.certificate_life import assess
 from myna_reader.daemon.engine.consent import ConsentAnswer, in_result_order
-from myna_reader.daemon.engine.countdown import WARNED_PHASES, deadlines, standby_deadline
+from myna_reader.daemon.engine.countdown import (
+    VOICE_PHASES,
+    WARNED_PHASES,
+    deadlines,
+    standby_deadline,
+    voice_scale,
+)
 from myna_reader.daemon.engine.derive import (
     READING_PHASES,
     challenge_window,
@@ -60,6 +66,7 @@ from myna_reader.daemon.engine.model import (
     Signed,
     State,
     TerminalLink,
+    VoiceGuided,
     evolve,
 )
 from myna_reader.daemon.engine.secret import EMPTY_SECRET
@@ -111,7 +118,8 @@ def _timeout_of(config: SessionConfig, phase: Phase) -> float | None:
 def _enter(state: State, phase: Phase, now: float, **changes: object) -> State:
     """Move to `phase` with its own deadline (restarted even when re-entering the phase);
     a countdown and the last screen's ending are gone, unless `changes` says otherwise."""
-    deadline, ends_at = deadlines(state.config, phase, now, _timeout_of(state.config, phase))
+    deadline, ends_at = deadlines(state.config, phase, now, _timeout_of(state.config, phase),
+                                  voice_scale(state, phase))
     return evolve(state, **{"phase": phase, "deadline": deadline, "ends_at": ends_at,
                             "countdown": None, "ended": None, **changes})
 
@@ -670,6 +678,20 @@ def keep_going(s: State, e: Event, now: float) -> Outcome:
     session_id = None if s.session is None else s.session.id
     return (_enter(s, s.phase, now, ended=s.ended),
             [Note(NoteEvent.CONTINUED, session_id, Screen(s.phase.value))])
+
+
+def voice_guided(s: State, e: VoiceGuided, now: float) -> Outcome:
+    """The patient is guided by voice: the rest of the session's patient screens wait
+    `timeouts.voice_factor` times longer, the one shown now too (from now, with what was
+    typed kept). Outside a session, or said again, it changes nothing."""
+    session = s.session
+    if session is None or session.voice_guided:
+        return s, []
+    s = _with_session(s, voice_guided=True)
+    screen = Screen(s.phase.value) if s.phase in VOICE_PHASES else None
+    if screen is not None:
+        s = _enter(s, s.phase, now, ended=s.ended)
+    return s, [Note(NoteEvent.VOICE, session.id, screen)]
 
 
 def choose_language(s: State, e: Event, now: float) -> Outcome:

@@ -70,6 +70,12 @@ class DigitPressed:
 
 
 @dataclass(frozen=True, slots=True)
+class VoiceGuided:
+    """The display's news that the patient is guided by voice: they asked for a prompt again
+    or typed on the USB keypad. The session's person screens then wait longer."""
+
+
+@dataclass(frozen=True, slots=True)
 class Tick:
     """Time passed; the runner sends one at (or after) the deadline of the last SetDeadline."""
 
@@ -175,7 +181,7 @@ Event = (
     ReaderAttached | ReaderDetached | CardPlaced | CardRemoved | Pressed | DigitPressed | Tick
     | CardProbed | PinCounterRead | PinVerified | CertificateRead | Signed | FaceMatched
     | FaceGuidance | CardJobFailed | ChallengeReceived | PasscodeChecked
-    | PasscodeStatus | TerminalLink
+    | PasscodeStatus | TerminalLink | VoiceGuided
 )
 JobResult = (CardProbed | PinCounterRead | PinVerified | CertificateRead | Signed | FaceMatched
              | FaceGuidance | CardJobFailed)
@@ -212,6 +218,7 @@ class Session:
     answers: tuple[ConsentAnswer, ...] = ()
     prescription: Prescription | None = None
     card_released: bool = False
+    voice_guided: bool = False  # its person screens wait timeouts.voice_factor times longer
 
     @property
     def qualification_only(self) -> bool:

@@ -63,8 +63,8 @@ class Timeouts:
     # standby says why the last screen ended, and keeps a language chosen there, this long
     standby_notice_s: float = _wait_s(30.0)
     # a patient guided by voice (asked for a prompt again, or typed on the USB keypad): the
-    # deadlines of the screens a person answers (method, PIN, consent) are this many times
-    # longer for the rest of the session (docs/accessibility.md)
+    # screens they answer (method, PIN, consent, prescription), countdown included, wait this
+    # many times longer for the rest of the session (docs/accessibility.md)
     voice_factor: float = setting(2.0, KeyRule(low=1.0, high=5.0))
 
     def __post_init__(self) -> None:

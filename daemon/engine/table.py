@@ -61,6 +61,7 @@ from myna_reader.daemon.engine.handlers import (
     technician,
     terminal_link,
     to_standby,
+    voice_guided,
     walked_away,
 )
 from myna_reader.daemon.engine.model import (
@@ -85,6 +86,7 @@ from myna_reader.daemon.engine.model import (
     Signed,
     State,
     TerminalLink,
+    VoiceGuided,
 )
 from myna_reader.daemon.engine.vocabulary import Button, Phase
 
@@ -180,6 +182,7 @@ for _phase in (Phase.STAFF_PASSCODE, Phase.CHECKING_PASSCODE, Phase.STAFF_LOCKED
     on(_phase, CardRemoved, card_noted)
 for _phase in Phase:
     on(_phase, TerminalLink, terminal_link)  # the runner tells of the link whenever it changes
+    on(_phase, VoiceGuided, voice_guided)  # the display, whenever the patient uses voice
     press(_phase, Button.LANGUAGE, choose_language)  # every screen has 日本語 / English
 for _phase in WARNED_PHASES:
     press(_phase, Button.CONTINUE, keep_going)  # legal only while the deadline counts down

@@ -209,3 +209,4 @@ class NoteEvent(StrEnum):
     CONTINUED = "continued"  # the person asked for more time
     TIMED_OUT = "timed-out"  # the deadline ended what the person was doing
     TERMINAL = "terminal"  # the terminal's link came or went
+    VOICE = "voice"  # the patient is guided by voice: this session's deadlines are longer

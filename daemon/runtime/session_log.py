@@ -61,6 +61,8 @@ def _note_text(note: Note) -> str:
         case NoteEvent.TERMINAL:
             return ("terminal connected" if note.connected
                     else "terminal away: no unattended confirmation until it is back")
+        case NoteEvent.VOICE:
+            return "guided by voice: the patient's screens wait longer for this session"
 
 
 def noted(note: Note) -> None:

@@ -28,6 +28,7 @@ from myna_reader.daemon.engine import (
     Show,
     StandbyView,
     TokenKind,
+    VoiceGuided,
 )
 from myna_reader.ui.app import App
 from myna_reader.ui.fonts import FontCoverageError
@@ -78,6 +79,31 @@ def test_touch_reaches_the_intent_queue(app: RecordingApp) -> None:
     tap(app, Button.CANCEL.value)
     assert app.intents.get_nowait() == DigitPressed(8)
     assert app.intents.get_nowait() == Pressed(Button.CANCEL)
+    assert app.intents.empty()
+
+
+def key(app: RecordingApp, k: int, scancode: int) -> None:
+    pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=k, scancode=scancode, mod=0,
+                                         unicode=""))
+    app.step()
+
+
+def test_the_usb_keypad_and_say_again_tell_the_engine_the_patient_is_guided_by_voice(
+        app: RecordingApp) -> None:
+    app.post_view(GALLERY[Screen.PIN])
+    app.step()
+    key(app, pygame.K_4, pygame.KSCAN_4)  # the keyboard's row of digits: not the keypad
+    assert app.intents.get_nowait() == DigitPressed(4)
+    assert app.intents.empty()
+    key(app, pygame.K_KP5, pygame.KSCAN_KP_5)
+    assert [app.intents.get_nowait(), app.intents.get_nowait()] == [DigitPressed(5),
+                                                                    VoiceGuided()]
+    app.post_view(GALLERY[Screen.STANDBY])
+    app.step()
+    key(app, pygame.K_KP_PLUS, pygame.KSCAN_KP_PLUS)  # say it again, on any screen
+    assert app.intents.get_nowait() == VoiceGuided()
+    key(app, pygame.K_KP1, pygame.KSCAN_KP_1)  # a keypad key the screen has no use for
+    assert app.intents.get_nowait() == VoiceGuided()
     assert app.intents.empty()
 
 

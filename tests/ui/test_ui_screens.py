@@ -123,6 +123,14 @@ def test_consent_page(page: int, fonts: FontSet, messages: dict[Lang, Messages])
     assert "・薬剤情報\n・手術情報" in texts(frame)
 
 
+def test_the_gallery_lock_screen_shows_a_time_of_day(fonts: FontSet,
+                                                     messages: dict[Lang, Messages]) -> None:
+    """The sample lock ends at 14:32 on the reader's clock, in whatever zone it renders."""
+    frame, _ = draw(GALLERY[Screen.STAFF_LOCKED], fonts, messages)
+    assert "14:32 まで使えません。" in texts(frame)
+    assert any("passcode set" in t for t in texts(frame))  # and how to end the lock now
+
+
 def test_done(fonts: FontSet, messages: dict[Lang, Messages]) -> None:
     frame, _ = draw(DoneView(remove_card=True), fonts, messages)
     assert "確認が完了しました" in texts(frame)

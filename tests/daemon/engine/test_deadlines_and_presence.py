@@ -14,7 +14,9 @@ from myna_reader.daemon.engine import (
     AuditEvent,
     Button,
     CardPlaced,
+    CardProbed,
     CardRemoved,
+    ChallengeReceived,
     Countdown,
     Effect,
     Ending,
@@ -29,6 +31,7 @@ from myna_reader.daemon.engine import (
     PasscodeChecked,
     PasscodeStatus,
     Phase,
+    PinCounterRead,
     PinOutcome,
     PinVerified,
     PinView,
@@ -41,6 +44,7 @@ from myna_reader.daemon.engine import (
     SessionConfig,
     SetDeadline,
     Show,
+    Signed,
     StaffModeConfig,
     StaffStandbyView,
     StandbyView,
@@ -48,16 +52,23 @@ from myna_reader.daemon.engine import (
     TerminalLink,
     Tick,
     Timeouts,
+    TokenKind,
     View,
+    VoiceGuided,
     WriteAudit,
 )
 from tests.daemon.engine.engine_driver import (
+    CHALLENGE,
+    PIN,
     WALL0,
     Driver,
     all_reachers,
+    cert_read,
     consent,
     done,
+    method,
     pin,
+    prescription,
     staff_consent,
     staff_locked,
     staff_passcode,
@@ -70,6 +81,7 @@ from tests.daemon.engine.test_transitions import Case, audit, ev
 PIN_S = Timeouts().pin_s
 WARNING_S = Timeouts().warning_s
 NOTICE_S = Timeouts().standby_notice_s
+VOICE = Timeouts().voice_factor
 
 
 def notes(out: list[Effect], event: NoteEvent) -> list[Note]:
@@ -154,6 +166,11 @@ for _name, _reach in all_reachers():
                       else (lambda d, out: d.state.terminal_away), mode=None))
     CASES.append(Case(f"{_name}: language", _reach, ev(Pressed(Button.LANGUAGE)), _phase,
                       lambda d, out: view(d).language is Language.EN, mode=None))
+    CASES.append(Case(f"{_name}: guided by voice", _reach, ev(VoiceGuided()), _phase,
+                      (lambda d, out: d.state.session is None and out == []) if _session is None
+                      else (lambda d, out: d.state.session is not None
+                            and d.state.session.voice_guided
+                            and notes(out, NoteEvent.VOICE) != []), mode=None))
     if _phase in WARNED_PHASES:
         CASES.append(Case(f"{_name}: 続ける", counting(_reach), ev(Pressed(Button.CONTINUE)),
                           _phase, lambda d, out: d.state.countdown is None
@@ -395,3 +412,102 @@ def test_wrong_pins_passcodes_and_methods_are_noted() -> None:
     out = s.feed(PasscodeChecked(False, 3))
     assert notes(out, NoteEvent.PASSCODE_WRONG) == [Note(NoteEvent.PASSCODE_WRONG,
                                                          tries_left=3)]
+
+
+# --- more time for a patient guided by voice (docs/accessibility.md) -----------------------
+
+def test_voice_guidance_doubles_the_pin_screen_and_its_countdown() -> None:
+    d = pin()
+    d.type_digits((1, 2))
+    out = d.feed(VoiceGuided())
+    entered = d.now
+    assert notes(out, NoteEvent.VOICE) == [Note(NoteEvent.VOICE, "session-1", Screen.PIN)]
+    assert SetDeadline(entered + (PIN_S - WARNING_S) * VOICE) in out
+    assert d.state.ends_at == pytest.approx(entered + PIN_S * VOICE)
+    pad = view(d)
+    assert isinstance(pad, PinView) and pad.digits == 2  # what was typed stays
+    out = tick_to(d, d.state.deadline)
+    assert shown(out)[0].countdown == Countdown(int(WARNING_S * VOICE))  # 30 s, not 15
+    while d.phase is Phase.PIN:
+        tick_to(d, d.state.deadline)
+    assert d.now == pytest.approx(entered + PIN_S * VOICE)
+    assert rest_view(d).ended == Ending(EndReason.TIMEOUT, Screen.PIN)
+
+
+def test_the_rest_of_the_session_waits_longer_and_the_next_patient_does_not() -> None:
+    d = method()
+    d.feed(VoiceGuided())
+    assert d.state.ends_at == pytest.approx(d.now + Timeouts().method_s * VOICE)
+    d.press(Button.METHOD_PIN)
+    assert d.state.ends_at == pytest.approx(d.now + PIN_S * VOICE)
+    d.type_digits(PIN)
+    d.press(Button.OK)
+    d.feed(PinVerified(d.sid, PinOutcome.OK, 3))
+    d.feed(ChallengeReceived(CHALLENGE))
+    assert phase(d) is Phase.SIGNING  # a job's deadline is the job's: not stretched
+    assert d.state.deadline == pytest.approx(d.now + Timeouts().card_job_s)
+    d.feed(Signed(d.sid, b"SIGNATURE"))
+    assert phase(d) is Phase.CONSENT
+    assert d.state.ends_at == pytest.approx(d.now + Timeouts().consent_page_s * VOICE)
+    tick_to(d, d.state.deadline)
+    out = d.press(Button.CONTINUE)  # 続ける gives the stretched deadline again
+    assert SetDeadline(d.now + (Timeouts().consent_page_s - WARNING_S) * VOICE) in out
+    for _ in d.config.consent_pages:
+        d.press(Button.AGREE)
+    assert phase(d) is Phase.DONE
+    assert d.state.deadline == pytest.approx(d.now + Timeouts().done_s)
+    d.feed(CardRemoved())
+    d.place_card()  # the next patient: a new session, the usual deadlines
+    d.feed(CardProbed(d.sid, TokenKind.PLASTIC_CARD, True))
+    cert_read(d)
+    d.feed(PinCounterRead(d.sid, 3))
+    assert phase(d) is Phase.METHOD
+    assert d.state.session is not None and not d.state.session.voice_guided
+    assert d.state.ends_at == pytest.approx(d.now + Timeouts().method_s)
+
+
+def test_the_prescription_page_waits_as_long_as_a_consent_page() -> None:
+    d = prescription()
+    d.feed(VoiceGuided())
+    assert d.state.ends_at == pytest.approx(d.now + Timeouts().consent_page_s * VOICE)
+
+
+def test_voice_said_again_or_outside_a_session_changes_nothing() -> None:
+    d = pin()
+    d.feed(VoiceGuided())
+    before = d.state
+    assert d.feed(VoiceGuided()) == []
+    assert (d.state.deadline, d.state.ends_at) == (before.deadline, before.ends_at)
+    s = standby()
+    assert s.feed(VoiceGuided()) == []
+    assert s.state.deadline is None
+
+
+def test_a_voice_factor_of_one_keeps_the_deadlines() -> None:
+    d = pin(SessionConfig(timeouts=Timeouts(voice_factor=1.0)))
+    d.feed(VoiceGuided())
+    assert d.state.ends_at == pytest.approx(d.now + PIN_S)
+
+
+def test_staff_screens_are_not_stretched() -> None:
+    d = staff_consent()
+    d.feed(VoiceGuided())  # the patient's consent in a staff check: theirs, stretched
+    assert d.state.ends_at == pytest.approx(d.now + Timeouts().consent_page_s * VOICE)
+    d = staff_passcode()
+    before = d.state
+    assert d.feed(VoiceGuided()) == []  # the staff's own pad: no session, nothing changes
+    assert d.state == before and d.state.deadline == before.deadline
+
+
+def test_voice_during_a_countdown_gives_the_longer_time_at_once() -> None:
+    d = pin()
+    tick_to(d, d.state.deadline)
+    d.press(Button.CONTINUE)  # Enter on the USB keypad: 続ける, then the display's VoiceGuided
+    d.feed(VoiceGuided())
+    assert d.state.countdown is None
+    assert d.state.ends_at == pytest.approx(d.now + PIN_S * VOICE)
+    d = consent()
+    tick_to(d, d.state.deadline)
+    out = d.feed(VoiceGuided())  # say it again, while the countdown runs
+    assert d.state.countdown is None and view(d).countdown is None
+    assert SetDeadline(d.now + (Timeouts().consent_page_s - WARNING_S) * VOICE) in out

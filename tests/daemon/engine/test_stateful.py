@@ -59,6 +59,7 @@ from myna_reader.daemon.engine import (
     Tick,
     TokenKind,
     VerifyPin,
+    VoiceGuided,
     WriteAudit,
     asked_pages,
 )
@@ -302,6 +303,10 @@ class SessionMachine(RuleBasedStateMachine):
     @rule(connected=st.booleans())
     def terminal_link(self, connected: bool) -> None:
         self.feed(TerminalLink(connected))
+
+    @rule()
+    def guided_by_voice(self) -> None:  # the repeat key or the USB keypad, at any time
+        self.feed(VoiceGuided())
 
     @rule()
     def stale_answer(self) -> None:

@@ -75,6 +75,21 @@ class Journal:
     def session(self) -> list[dict[str, str]]:
         return [e for e in self.entries if e.get("LOGGER") == "myna_reader.session"]
 
+    def settle(self) -> None:
+        """Every entry sent so far, read: the reader thread stopped, then what it had not yet
+        taken from the socket read here (a send returns once the datagram is queued, so
+        nothing sent before this call is missed, however far behind the thread was)."""
+        self._stop.set()
+        self._thread.join(timeout=5)
+        assert not self._thread.is_alive()
+        self.sock.setblocking(False)
+        while True:
+            try:
+                data = self.sock.recv(1 << 20)
+            except BlockingIOError:
+                return
+            self.entries.append(parse_entry(data))
+
     def close(self) -> None:
         self._stop.set()
         self._thread.join(timeout=5)
@@ -168,7 +183,9 @@ def test_a_day_at_the_counter_in_the_journal(tmp_path: Path, journal: Journal) -
         runner.stop()
         engine.join(WAIT_S)
         link.stop()
+    assert not engine.is_alive()
 
+    journal.settle()
     entries = journal.session()
     print("\n--- journal transcript (journalctl -o json fields of the session lines) ---")
     for entry in entries:
