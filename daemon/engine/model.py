@@ -17,10 +17,11 @@ from myna_reader.daemon.engine.effects import StatusMessage
 from myna_reader.daemon.engine.error_codes import CardErrorKind
 from myna_reader.daemon.engine.secret import EMPTY_SECRET, Secret
 from myna_reader.daemon.engine.settings import SessionConfig
-from myna_reader.daemon.engine.views import Ending, View
+from myna_reader.daemon.engine.views import DEFAULT_SOUND, Ending, Sound, View
 from myna_reader.daemon.engine.vocabulary import (
     Button,
     CertificateLife,
+    Credential,
     FaceFailure,
     FacePrompt,
     Language,
@@ -160,15 +161,25 @@ class PasscodeChecked:
     failures_left: int
     locked_for_s: float = 0.0
     locked_until_wall: float | None = None
+    credential: Credential = Credential.STAFF
 
 
 @dataclass(frozen=True, slots=True)
 class PasscodeStatus:
-    """The store's state: sent at start and after every issue or clear."""
+    """The store's state: sent at start and after every issue or clear (each credential's
+    store its own)."""
 
     provisioned: bool
     locked_for_s: float = 0.0
     locked_until_wall: float | None = None
+    credential: Credential = Credential.STAFF
+
+
+@dataclass(frozen=True, slots=True)
+class SoundLoaded:
+    """The technician's settings as kept in the state directory, posted at start."""
+
+    sound: Sound
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,7 +193,7 @@ Event = (
     ReaderAttached | ReaderDetached | CardPlaced | CardRemoved | Pressed | DigitPressed | Tick
     | CardProbed | PinCounterRead | PinVerified | CertificateRead | Signed | FaceMatched
     | FaceGuidance | CardJobFailed | ChallengeReceived | PasscodeIssued | PasscodeChecked
-    | PasscodeStatus | TerminalLink
+    | PasscodeStatus | TerminalLink | SoundLoaded
 )
 JobResult = (CardProbed | PinCounterRead | PinVerified | CertificateRead | Signed | FaceMatched
              | FaceGuidance | CardJobFailed)
@@ -249,8 +260,12 @@ class State:
     staff_provisioned: bool = False
     staff_locked_until: float | None = None  # monotonic
     staff_locked_until_wall: float | None = None
-    passcode_wrong: bool = False
+    passcode_wrong: bool = False  # the last code on a pad (staff or technician) was wrong
     passcode_failures_left: int | None = None
+    technician_provisioned: bool = False
+    technician_locked_until: float | None = None  # monotonic
+    technician_locked_until_wall: float | None = None
+    sound: Sound = DEFAULT_SOUND  # the technician's settings (SoundLoaded at start)
     error_code: str | None = None  # shown on the error screen
     error_token: TokenKind | None = None  # what was on the reader when the error came
     notice: Assessment | None = None  # the done screen's certificate notice, if any
