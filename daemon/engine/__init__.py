@@ -88,7 +88,6 @@ from myna_reader.daemon.engine.model import (
     ReaderAttached,
     ReaderDetached,
     Signed,
-    SoundLoaded,
     State,
     TerminalLink,
     Tick,
@@ -125,6 +124,7 @@ from myna_reader.daemon.engine.table import (
     Rule,
 )
 from myna_reader.daemon.engine.views import (
+    DEFAULT_SOUND,
     ConsentView,
     Countdown,
     DoneView,
@@ -179,6 +179,7 @@ __all__ = [
     "CHALLENGE_MIN_BYTES",
     "CODE_OF_KIND",
     "DEFAULT_CONSENT_PAGES",
+    "DEFAULT_SOUND",
     "JST",
     "NOT_A_KEY",
     "PASSCODE_LENGTH",
@@ -273,7 +274,6 @@ __all__ = [
     "Sign",
     "Signed",
     "Sound",
-    "SoundLoaded",
     "StaffLockedView",
     "StaffModeConfig",
     "StaffPasscodeView",

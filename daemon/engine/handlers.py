@@ -61,7 +61,6 @@ from myna_reader.daemon.engine.model import (
     ReaderAttached,
     Session,
     Signed,
-    SoundLoaded,
     State,
     TerminalLink,
     evolve,
@@ -697,10 +696,6 @@ def sound_setting(s: State, e: Pressed, now: float) -> Outcome:
     record = AuditRecord(AuditEvent.TECHNICIAN_SETTING, s.mode, outcome,
                          volume=None if e.button is Button.VOICE else sound.volume)
     return evolve(s, sound=sound), [SaveSound(sound), WriteAudit(record)]
-
-
-def sound_loaded(s: State, e: SoundLoaded, now: float) -> Outcome:
-    return evolve(s, sound=e.sound), []
 
 
 # --- deadlines (table.py's TIMEOUTS says which runs in which phase) -------------------------

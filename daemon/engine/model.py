@@ -176,13 +176,6 @@ class PasscodeStatus:
 
 
 @dataclass(frozen=True, slots=True)
-class SoundLoaded:
-    """The technician's settings as kept in the state directory, posted at start."""
-
-    sound: Sound
-
-
-@dataclass(frozen=True, slots=True)
 class TerminalLink:
     """The runner's news of the host link: a terminal session began (True) or ended."""
 
@@ -193,7 +186,7 @@ Event = (
     ReaderAttached | ReaderDetached | CardPlaced | CardRemoved | Pressed | DigitPressed | Tick
     | CardProbed | PinCounterRead | PinVerified | CertificateRead | Signed | FaceMatched
     | FaceGuidance | CardJobFailed | ChallengeReceived | PasscodeIssued | PasscodeChecked
-    | PasscodeStatus | TerminalLink | SoundLoaded
+    | PasscodeStatus | TerminalLink
 )
 JobResult = (CardProbed | PinCounterRead | PinVerified | CertificateRead | Signed | FaceMatched
              | FaceGuidance | CardJobFailed)
@@ -265,7 +258,7 @@ class State:
     technician_provisioned: bool = False
     technician_locked_until: float | None = None  # monotonic
     technician_locked_until_wall: float | None = None
-    sound: Sound = DEFAULT_SOUND  # the technician's settings (SoundLoaded at start)
+    sound: Sound = DEFAULT_SOUND  # the technician's settings (kept; given to start())
     error_code: str | None = None  # shown on the error screen
     error_token: TokenKind | None = None  # what was on the reader when the error came
     notice: Assessment | None = None  # the done screen's certificate notice, if any

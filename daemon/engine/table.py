@@ -56,7 +56,6 @@ from myna_reader.daemon.engine.handlers import (
     reader_detached,
     shown_long_enough,
     signed,
-    sound_loaded,
     sound_setting,
     staff_button,
     staff_idle,
@@ -88,7 +87,6 @@ from myna_reader.daemon.engine.model import (
     ReaderAttached,
     ReaderDetached,
     Signed,
-    SoundLoaded,
     State,
     TerminalLink,
 )
@@ -177,7 +175,6 @@ for _phase in Phase:
     on(_phase, PasscodeIssued, passcode_issued)
     on(_phase, PasscodeStatus, passcode_status)
     on(_phase, PasscodeChecked, passcode_checked)
-    on(_phase, SoundLoaded, sound_loaded)
     if _phase is not Phase.NO_READER:
         on(_phase, ReaderDetached, reader_detached)
     if _phase not in (Phase.NO_READER, Phase.STANDBY):

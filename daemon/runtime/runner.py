@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Protocol, assert_never
 
 from myna_reader.daemon.engine import (
     BY_CODE,
+    DEFAULT_SOUND,
     AuditEvent,
     AuditOutcome,
     AuditRecord,
@@ -58,7 +59,7 @@ from myna_reader.daemon.engine import (
     SetDeadline,
     Show,
     Sign,
-    SoundLoaded,
+    Sound,
     State,
     StatusMessage,
     StorePasscode,
@@ -190,12 +191,10 @@ class Runner:
                                 (self._store_worker, "store"))]
         for thread in threads:
             thread.start()
-        self.state, effects = start(self.config)
+        self.state, effects = start(self.config, self._kept_sound())
         self._execute(effects)
         for credential in self.stores:
             self.post(self._passcode_status(credential))
-        if self.sound is not None:
-            self._load_sound(self.sound)
         try:
             while not self._stop.is_set():
                 self._turn()
@@ -531,12 +530,15 @@ class Runner:
 
     # --- the technician's sound settings -----------------------------------------------------
 
-    def _load_sound(self, store: SoundStore) -> None:
+    def _kept_sound(self) -> Sound:
+        """What the last technician set (else the configured settings)."""
+        if self.sound is None:
+            return DEFAULT_SOUND
         try:
-            self.post(SoundLoaded(store.load()))
-        except SoundStoreError as exc:  # the config's settings remain
+            return self.sound.load()
+        except SoundStoreError as exc:
             log.error("sound settings: %s; starting with the configured ones", exc)
-            self.post(SoundLoaded(store.default))
+            return self.sound.default
 
     def _save_sound(self, effect: SaveSound) -> None:
         if self.sound is None:

@@ -67,7 +67,6 @@ from myna_reader.daemon.engine import (
     Sign,
     Signed,
     Sound,
-    SoundLoaded,
     StaffModeConfig,
     StaffScope,
     StandbyView,
@@ -77,6 +76,7 @@ from myna_reader.daemon.engine import (
     TokenKind,
     VerifyPin,
     WriteAudit,
+    start,
     step,
 )
 from tests.daemon.engine.engine_driver import (
@@ -93,6 +93,7 @@ from tests.daemon.engine.engine_driver import (
     all_reachers,
     awaiting_challenge,
     checking_passcode,
+    checking_technician,
     consent,
     done,
     error,
@@ -113,7 +114,6 @@ from tests.daemon.engine.engine_driver import (
     staff_reading_cert,
     staff_standby,
     standby,
-    checking_technician,
     technician,
     technician_code,
     technician_locked,
@@ -296,7 +296,8 @@ def _technician_typed() -> Driver:
 
 def _technician_loud() -> Driver:
     d = technician()
-    d.feed(SoundLoaded(Sound(True, 100)))
+    d.press(Button.VOLUME_UP)
+    d.press(Button.VOLUME_UP)  # 100
     return d
 
 
@@ -536,8 +537,6 @@ CASES: list[Case] = [
                 audit(AuditEvent.TECHNICIAN_SETTING, "volume-set"))),
     Case("volume at its top", _technician_loud, ev(Pressed(Button.VOLUME_UP)),
          Phase.TECHNICIAN, lambda d, out: not any(isinstance(e, SaveSound) for e in out)),
-    Case("kept settings loaded", standby, ev(SoundLoaded(Sound(False, 30))), Phase.STANDBY,
-         lambda d, out: d.state.shown.sound == Sound(False, 30)),  # type: ignore[union-attr]
     Case("technician pad walked away", technician_code, None, Phase.STANDBY),
     Case("technician store silent", checking_technician, None, Phase.STANDBY),
     Case("technician lock notice ends", technician_locked, None, Phase.STANDBY),
@@ -598,8 +597,6 @@ for _name, _reach in all_reachers():
     CASES.append(Case(f"{_name}: passcode cleared", _reach, ev(PasscodeStatus(False)),
                       Phase.STANDBY if _cleared else _phase,
                       lambda d, out: not d.state.staff_provisioned, mode=None))
-    CASES.append(Case(f"{_name}: sound loaded", _reach, ev(SoundLoaded(Sound(True, 40))),
-                      _phase, lambda d, out: d.state.sound == Sound(True, 40), mode=None))
     if _phase is not Phase.NO_READER:
         CASES.append(Case(f"{_name}: reader lost", _reach, ev(ReaderDetached()),
                           Phase.NO_READER, lambda d, out: d.state.session is None))
@@ -639,6 +636,12 @@ def test_transition(case: Case) -> None:
     assert verdict is None or verdict, f"check of {case.name!r} is false"
     if d.state.deadline is not None:
         assert d.state.deadline > d.now
+
+
+def test_kept_sound_settings_are_where_the_engine_starts() -> None:
+    state, effects = start(SessionConfig(), Sound(False, 30))
+    assert state.sound == Sound(False, 30)
+    assert [e.view.sound for e in effects if isinstance(e, Show)] == [Sound(False, 30)]
 
 
 def test_every_table_entry_and_deadline_has_a_case() -> None:
