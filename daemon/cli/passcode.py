@@ -38,13 +38,24 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         p.set_defaults(handler=handler)
 
 
-def _read_code() -> str:
+def read_code(what: str = "staff passcode") -> Secret:
+    """A new 4-digit code from stdin (not a terminal) or asked twice on the tty without echo;
+    CliError for a malformed code or one anyone would try first (nothing is changed then)."""
     if not sys.stdin.isatty():
-        return sys.stdin.readline().strip()
-    first = getpass.getpass("New staff passcode (4 digits, not shown): ")
-    if getpass.getpass("Once more: ") != first:
-        raise CliError("the two entries differ; nothing was changed")
-    return first
+        text = sys.stdin.readline().strip()
+    else:
+        text = getpass.getpass(f"New {what} (4 digits, not shown): ")
+        if getpass.getpass("Once more: ") != text:
+            raise CliError("the two entries differ; nothing was changed")
+    try:
+        code = parse_passcode(text)
+    except PasscodeFormatError:
+        raise CliError(f"the {what} is 4 digits (0-9); nothing was changed") from None
+    if guessable(code):
+        raise CliError(f"that {what} is among the first anyone would try (a repeated digit, "
+                       "a run up or down, a repeated pair); choose another; nothing was "
+                       "changed")
+    return code
 
 
 def _store(args: argparse.Namespace) -> PasscodeStore:
@@ -60,20 +71,13 @@ def guessable(code: Secret) -> bool:
 
 
 def cmd_set(args: argparse.Namespace) -> int:
-    try:
-        code = parse_passcode(_read_code())
-    except PasscodeFormatError as exc:
-        raise CliError(f"{exc}; nothing was changed") from None
-    if guessable(code):
-        raise CliError("that passcode is among the first anyone would try (a repeated digit, "
-                       "a run up or down, a repeated pair); choose another; nothing was "
-                       "changed")
+    code = read_code()
     _store(args).set(code)
     print("staff passcode set; the previous one no longer works, and any lock is lifted")
     return 0
 
 
-def _when(wall: float | None) -> str:
+def when(wall: float | None) -> str:
     return "-" if wall is None else datetime.fromtimestamp(wall, UTC).astimezone().isoformat(
         timespec="seconds")
 
@@ -82,9 +86,9 @@ def cmd_status(args: argparse.Namespace) -> int:
     state = _store(args).peek()
     print(f"provisioned   {'yes' if state.provisioned else 'no'}")
     if state.provisioned:
-        print(f"issued        {_when(state.issued_at)}")
+        print(f"issued        {when(state.issued_at)}")
         print(f"failed tries  {state.failures}")
-        print(f"locked until  {_when(state.locked_until_wall) if state.locked_for_s else '-'}")
+        print(f"locked until  {when(state.locked_until_wall) if state.locked_for_s else '-'}")
     else:
         print("staff mode needs a passcode: issue one from the terminal, or "
               "myna-reader passcode set")
