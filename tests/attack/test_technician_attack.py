@@ -16,8 +16,8 @@ import queue
 import threading
 import time
 from collections.abc import Iterator
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import pygame
 import pytest
