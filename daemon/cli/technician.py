@@ -16,8 +16,8 @@ import argparse
 import os
 from pathlib import Path
 
+from myna_reader.daemon.cli.codes import read_code, when
 from myna_reader.daemon.cli.errors import CliError
-from myna_reader.daemon.cli.passcode import read_code, when
 from myna_reader.daemon.engine import Credential
 from myna_reader.daemon.runtime.config import DEFAULT_STATE_DIR
 from myna_reader.daemon.store.passcode import PasscodeStore
@@ -26,7 +26,8 @@ WHAT = "technician code"
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    technician = sub.add_parser("technician", help="the technician code (root, never shown)")
+    technician = sub.add_parser(
+        "technician", help="the technician code, on the device as root (never shown)")
     actions = technician.add_subparsers(dest="technician_command", metavar="ACTION",
                                         required=True)
     for name, handler, text in (
