@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pygame
 
-from myna_reader.daemon.engine import Cue, View, VoiceGuided
+from myna_reader.daemon.engine import Cue, Sound, View, VoiceGuided
 from myna_reader.daemon.version import __version__
 from myna_reader.ui.fonts import FontSet, choose_fonts
 from myna_reader.ui.input import InputMapper, guided_by_voice
@@ -31,7 +31,6 @@ from myna_reader.ui.widgets import Canvas
 IDLE_WAIT_MS = 1000  # nothing to do: the loop goes round once a second
 ANIMATION_MS = 250  # a running animation: four frames a second are enough for a progress bar
 VOICE_POLL_MS = 100  # while a prompt sequence plays
-VOLUME_STEP = 10
 POLL_S = 0.01  # how often an idle loop looks for input: well under the 50 ms latency target
 
 VIEW_EVENT = pygame.event.custom_type()
@@ -151,7 +150,16 @@ class App:
         previous, self.view = self.view, view
         if view != previous:
             self._dirty = True
+            self._apply(view.sound)
             self.voice.say(prompts_for(previous, view), view.language)  # the session's
+
+    def _apply(self, sound: Sound) -> None:
+        """The technician's settings, as the engine keeps them (every view carries them)."""
+        if sound.voice != self.voice.enabled:
+            self.voice.enabled = sound.voice
+            if not sound.voice:
+                self.voice.stop()
+        self.volume = self.audio.volume = sound.volume
 
     def _intent(self, intent: Intent) -> None:
         if not isinstance(intent, UiIntent):
@@ -159,14 +167,6 @@ class App:
             return
         if intent.action is UiAction.REPEAT:
             self._say_again()
-        elif intent.action is UiAction.VOICE:
-            self.voice.enabled = not self.voice.enabled
-            if not self.voice.enabled:
-                self.voice.stop()
-        else:
-            step = VOLUME_STEP if intent.action is UiAction.VOLUME_UP else -VOLUME_STEP
-            self.volume = max(0, min(100, self.volume + step))
-            self.audio.volume = self.volume
         self._dirty = True
 
     def _say_again(self) -> None:

@@ -2,9 +2,11 @@
 
 Engine intents are the engine's own events (`Pressed`, `DigitPressed`); the UI only chooses
 which. The patient's language is the session's, so 日本語 / English is an engine press too.
-Voice settings and "say it again" change how things are said, never the flow, so they stay
-in the UI (`UiIntent`); that the patient is guided by voice (say it again, the USB keypad)
-the engine hears as `VoiceGuided`, because it lengthens the session's deadlines.
+"Say it again" changes nothing but what is heard, so it stays in the UI (`UiIntent`); that
+the patient is guided by voice (say it again, the USB keypad) the engine hears as
+`VoiceGuided`, because it lengthens the session's deadlines. The voice and volume settings
+are the technician's, kept and audited, so they are engine presses (Button.VOICE,
+VOLUME_DOWN, VOLUME_UP) behind the technician code.
 """
 
 from __future__ import annotations
@@ -16,9 +18,6 @@ from myna_reader.daemon.engine import DigitPressed, Pressed, VoiceGuided
 
 
 class UiAction(StrEnum):
-    VOICE = "voice"  # voice guidance on/off (technician screen)
-    VOLUME_DOWN = "volume-down"
-    VOLUME_UP = "volume-up"
     REPEAT = "repeat"  # say the screen's prompt again (button, or + on the USB keypad)
 
 

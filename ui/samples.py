@@ -28,10 +28,14 @@ from myna_reader.daemon.engine import (
     PrescriptionView,
     ReadingView,
     Screen,
+    Sound,
     StaffLockedView,
     StaffPasscodeView,
     StaffStandbyView,
     StandbyView,
+    TechnicianCodeView,
+    TechnicianLockedView,
+    TechnicianUnsetView,
     TechnicianView,
     TokenKind,
     View,
@@ -61,6 +65,9 @@ GALLERY: dict[Screen, View] = {
                           certificate_expiry=date(2026, 5, 17), grace_until=date(2026, 8, 31)),
     Screen.ERROR: ErrorView(code="006", ask_staff=True),
     Screen.TECHNICIAN: TechnicianView(reader="Virtual PCD 00 00", passcode_provisioned=True),
+    Screen.TECHNICIAN_CODE: TechnicianCodeView(digits=2, wrong=True, failures_left=3),
+    Screen.TECHNICIAN_LOCKED: TechnicianLockedView(locked_until_wall=SAMPLE_LOCK_UNTIL),
+    Screen.TECHNICIAN_UNSET: TechnicianUnsetView(),
 }
 
 VARIANTS: tuple[View, ...] = (
@@ -93,7 +100,10 @@ VARIANTS: tuple[View, ...] = (
     ErrorView(code="999"),
     TechnicianView(),
     TechnicianView(reader="Sony RC-S380 (nfc:usb)", passcode_provisioned=True,
-                   staff_locked=True),
+                   staff_locked=True, sound=Sound(False, 30)),
+    TechnicianCodeView(digits=4, checking=True),
+    TechnicianCodeView(),
+    TechnicianLockedView(),
     # issue 14: a deadline's countdown, why the last screen ended, the terminal away
     PinView(digits=2, tries_left=3, countdown=Countdown(15)),
     ConsentView(page_index=0, page_count=len(DEFAULT_CONSENT_PAGES),
@@ -101,7 +111,7 @@ VARIANTS: tuple[View, ...] = (
                 countdown=Countdown(3)),
     *(StandbyView(staff_button=True, ended=Ending(EndReason.TIMEOUT, screen))
       for screen in (Screen.METHOD, Screen.PIN, Screen.CONSENT, Screen.PRESCRIPTION,
-                     Screen.STAFF_PASSCODE, Screen.TECHNICIAN)),
+                     Screen.STAFF_PASSCODE, Screen.TECHNICIAN, Screen.TECHNICIAN_CODE)),
     StandbyView(ended=Ending(EndReason.IDLE, Screen.STAFF_STANDBY)),
     StandbyView(staff_button=True, terminal_away=True),
     StaffStandbyView(mode=Mode.STAFF, terminal_away=True),

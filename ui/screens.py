@@ -35,6 +35,8 @@ from myna_reader.daemon.engine import (
     StaffPasscodeView,
     StaffStandbyView,
     StandbyView,
+    TechnicianCodeView,
+    TechnicianUnsetView,
     TechnicianView,
     TokenKind,
     View,
@@ -317,26 +319,30 @@ def pin(c: Canvas, view: PinView, info: ScreenInfo) -> None:
 
 
 def staff_passcode(c: Canvas, view: StaffPasscodeView, info: ScreenInfo) -> None:
+    """The staff pad; the technician code's pad is the same with its own words."""
     m = c.msg
+    words = "technician_code" if isinstance(view, TechnicianCodeView) else "staff_passcode"
     said: list[Paragraph] = []
     if view.checking:
         said.append((m.text("staff_passcode.checking"), Weight.REGULAR, INK))
     elif view.wrong:
-        said.append((m.text("staff_passcode.wrong"), Weight.BOLD, WARN))
+        said.append((m.text(f"{words}.wrong"), Weight.BOLD, WARN))
         if view.failures_left is not None:
-            said.append((m.text("staff_passcode.failures_left", count=view.failures_left),
+            said.append((m.text(f"{words}.failures_left", count=view.failures_left),
                          Weight.BOLD, WARN))
-    said.append((m.text("staff_passcode.prompt"), Weight.BOLD, INK))
-    _keypad_screen(c, view, info, m.text("staff_passcode.title"), view.digits,
+    said.append((m.text(f"{words}.prompt"), Weight.BOLD, INK))
+    _keypad_screen(c, view, info, m.text(f"{words}.title"), view.digits,
                    PASSCODE_LENGTH, said, back=False, keys_enabled=not view.checking)
 
 
-def staff_locked(c: Canvas, view: StaffLockedView, info: ScreenInfo) -> None:
+def staff_locked(c: Canvas, view: StaffLockedView, info: ScreenInfo,
+                 words: str = "staff_locked") -> None:
+    """The staff lock notice; the technician menu's lock says its own title and way out."""
     m = c.msg
-    content = _header(c, view, m.text("staff_locked.title"))
+    content = _header(c, view, m.text(f"{words}.title"))
     main, actions = cut_bottom(content, _button_height(c), c.px(12))
     first, second = cut_top(main, main[3] // 2, c.px(12))
-    text_block(c, m.text("staff_locked.message"), first, SIZE_BODY, middle=True)
+    text_block(c, m.text(f"{words}.message"), first, SIZE_BODY, middle=True)
     if view.locked_until_wall is None:
         until = m.text("staff_locked.until_unknown")
     else:
@@ -344,7 +350,22 @@ def staff_locked(c: Canvas, view: StaffLockedView, info: ScreenInfo) -> None:
                        time=time.strftime("%H:%M", time.localtime(view.locked_until_wall)))
     until_area, unlock = cut_bottom(second, second[3] // 2, c.px(8))
     text_block(c, until, until_area, SIZE_HERO - 4, Weight.BOLD, center=True, middle=True)
-    text_block(c, m.text("staff_locked.unlock"), unlock, SIZE_SMALL, middle=True)
+    text_block(c, m.text(f"{words}.unlock"), unlock, SIZE_SMALL, middle=True)
+    _action_row(c, actions, [(Button.OK, "common.close", Style.PRIMARY)])
+
+
+def technician_locked(c: Canvas, view: StaffLockedView, info: ScreenInfo) -> None:
+    staff_locked(c, view, info, "technician_locked")
+
+
+def technician_unset(c: Canvas, view: TechnicianUnsetView, info: ScreenInfo) -> None:
+    """No technician code: what it is for and the one way to set it; no setting here."""
+    m = c.msg
+    content = _header(c, view, m.text("technician_unset.title"))
+    main, actions = cut_bottom(content, _button_height(c), c.px(12))
+    first, second = cut_top(main, main[3] // 2, c.px(12))
+    text_block(c, m.text("technician_unset.message"), first, SIZE_BODY, middle=True)
+    text_block(c, m.text("technician_unset.how"), second, SIZE_BODY, Weight.BOLD, middle=True)
     _action_row(c, actions, [(Button.OK, "common.close", Style.PRIMARY)])
 
 
@@ -474,7 +495,7 @@ def technician(c: Canvas, view: TechnicianView, info: ScreenInfo) -> None:
         state = m.text("technician.locked" if view.staff_locked else "technician.provisioned")
     else:
         state = m.text("technician.not_provisioned")
-    voice = m.text("technician.voice_on" if info.voice_on else "technician.voice_off")
+    voice = m.text("technician.voice_on" if view.sound.voice else "technician.voice_off")
     lines = [
         m.text("technician.version", version=info.version),
         m.text("technician.reader", reader=view.reader or m.text("technician.reader_none")),
@@ -483,7 +504,7 @@ def technician(c: Canvas, view: TechnicianView, info: ScreenInfo) -> None:
         m.text("technician.terminal", state=m.text(
             "technician.terminal_away" if view.terminal_away else "technician.terminal_connected")),
         m.text("technician.voice", state=voice) + "　"
-        + m.text("technician.volume", volume=info.volume),
+        + m.text("technician.volume", volume=view.sound.volume),
     ]
     if not view.passcode_provisioned:  # a fresh reader: why 職員用 is absent, and the way on
         main, hint = cut_bottom(main, main[3] // 4, c.px(4))
@@ -494,11 +515,12 @@ def technician(c: Canvas, view: TechnicianView, info: ScreenInfo) -> None:
         cells = [cell for row in rows(actions, 2, c.px(12)) for cell in columns(row, 2, c.px(12))]
     else:
         cells = columns(actions, 4, c.px(12))
-    settings = [(UiAction.VOICE, "technician.voice_toggle"),
-                (UiAction.VOLUME_DOWN, "technician.volume_down"),
-                (UiAction.VOLUME_UP, "technician.volume_up")]
-    for (action, key), cell in zip(settings, cells, strict=False):
-        button(c, Element(action.value, "toggle", m.text(key), cell, UiIntent(action),
+    # engine presses: a setting is kept and audited, and reachable only behind the code
+    settings = [(Button.VOICE, "technician.voice_toggle"),
+                (Button.VOLUME_DOWN, "technician.volume_down"),
+                (Button.VOLUME_UP, "technician.volume_up")]
+    for (setting, key), cell in zip(settings, cells, strict=False):
+        button(c, Element(setting.value, "toggle", m.text(key), cell, Pressed(setting),
                           repeatable=True), Style.TOGGLE, size=SIZE_BUTTON - 6)
     button(c, Element(Button.OK.value, "button", m.text("common.back"), cells[3],
                       Pressed(Button.OK)), Style.PRIMARY)
@@ -519,6 +541,9 @@ RENDERERS: dict[Screen, Renderer] = {
     Screen.DONE: done,  # type: ignore[dict-item]
     Screen.ERROR: error,  # type: ignore[dict-item]
     Screen.TECHNICIAN: technician,  # type: ignore[dict-item]
+    Screen.TECHNICIAN_CODE: staff_passcode,  # type: ignore[dict-item]
+    Screen.TECHNICIAN_LOCKED: technician_locked,  # type: ignore[dict-item]
+    Screen.TECHNICIAN_UNSET: technician_unset,  # type: ignore[dict-item]
 }
 
 

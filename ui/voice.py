@@ -26,6 +26,9 @@ from myna_reader.daemon.engine import (
     StaffPasscodeView,
     StaffStandbyView,
     StandbyView,
+    TechnicianCodeView,
+    TechnicianLockedView,
+    TechnicianUnsetView,
     TechnicianView,
     View,
 )
@@ -56,6 +59,9 @@ def screen_prompts(view: View) -> list[str]:
             if last:
                 return ["pin-wrong", "pin-one-try-left"]
             return ["pin-wrong"] + ([f"pin-tries-left-{tries}"] if tries in SPOKEN_TRIES else [])
+        case TechnicianCodeView(checking=False) | TechnicianLockedView() | \
+                TechnicianUnsetView():
+            return ["technician"]  # a technician's screens say where one is, and are read
         case StaffPasscodeView(checking=True):
             return ["staff-passcode-checking"]
         case StaffPasscodeView(wrong=wrong):

@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "record": ("transcripts", "record a card session as a scrubbed APDU transcript"),
     "replay": ("transcripts", "drive the engine through a recorded confirmation"),
     "passcode": ("passcode", "the staff passcode (never shown)"),
+    "technician": ("technician", "the technician code, on the device as root (never shown)"),
     "screens": ("screens", "render every screen to PNG and JSON (the gallery)"),
     "bench": ("bench", "measure the reader (see docs/performance.md)"),
     "run": ("run", "run the reader (--simulate: on the simulated card)"),

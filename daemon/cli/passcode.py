@@ -12,16 +12,11 @@ reader notices a set or a clear within a second (it watches the store's file).
 from __future__ import annotations
 
 import argparse
-import getpass
-import itertools
-import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
-from myna_reader.daemon.cli.errors import CliError
-from myna_reader.daemon.engine import Secret
+from myna_reader.daemon.cli.codes import read_code, when
 from myna_reader.daemon.runtime.config import DEFAULT_STATE_DIR
-from myna_reader.daemon.store.passcode import PasscodeFormatError, PasscodeStore, parse_passcode
+from myna_reader.daemon.store.passcode import PasscodeStore
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -38,53 +33,24 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         p.set_defaults(handler=handler)
 
 
-def _read_code() -> str:
-    if not sys.stdin.isatty():
-        return sys.stdin.readline().strip()
-    first = getpass.getpass("New staff passcode (4 digits, not shown): ")
-    if getpass.getpass("Once more: ") != first:
-        raise CliError("the two entries differ; nothing was changed")
-    return first
-
-
 def _store(args: argparse.Namespace) -> PasscodeStore:
     return PasscodeStore(args.state_dir)
 
 
-def guessable(code: Secret) -> bool:
-    """A code among the first an attacker types: aaaa, a run up or down, abab, aabb."""
-    d = [int(c) for c in code.reveal()]
-    steps = {b - a for a, b in itertools.pairwise(d)}
-    return (steps in ({0}, {1}, {-1}) or (d[0] == d[2] and d[1] == d[3])
-            or (d[0] == d[1] and d[2] == d[3]))
-
-
 def cmd_set(args: argparse.Namespace) -> int:
-    try:
-        code = parse_passcode(_read_code())
-    except PasscodeFormatError as exc:
-        raise CliError(f"{exc}; nothing was changed") from None
-    if guessable(code):
-        raise CliError("that passcode is among the first anyone would try (a repeated digit, "
-                       "a run up or down, a repeated pair); choose another; nothing was "
-                       "changed")
+    code = read_code()
     _store(args).set(code)
     print("staff passcode set; the previous one no longer works, and any lock is lifted")
     return 0
-
-
-def _when(wall: float | None) -> str:
-    return "-" if wall is None else datetime.fromtimestamp(wall, UTC).astimezone().isoformat(
-        timespec="seconds")
 
 
 def cmd_status(args: argparse.Namespace) -> int:
     state = _store(args).peek()
     print(f"provisioned   {'yes' if state.provisioned else 'no'}")
     if state.provisioned:
-        print(f"issued        {_when(state.issued_at)}")
+        print(f"issued        {when(state.issued_at)}")
         print(f"failed tries  {state.failures}")
-        print(f"locked until  {_when(state.locked_until_wall) if state.locked_for_s else '-'}")
+        print(f"locked until  {when(state.locked_until_wall) if state.locked_for_s else '-'}")
     else:
         print("staff mode needs a passcode: issue one from the terminal, or "
               "myna-reader passcode set")

@@ -20,7 +20,7 @@ from myna_reader.daemon.engine.vocabulary import NoteEvent, Phase, Screen
 #: the screens where a person is doing something a deadline ends (their screen ids match)
 WARNED_PHASES = frozenset({
     Phase.METHOD, Phase.PIN, Phase.CONSENT, Phase.PRESCRIPTION, Phase.STAFF_PASSCODE,
-    Phase.STAFF_STANDBY, Phase.TECHNICIAN,
+    Phase.STAFF_STANDBY, Phase.TECHNICIAN, Phase.TECHNICIAN_CODE,
 })
 
 

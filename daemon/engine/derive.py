@@ -22,6 +22,9 @@ from myna_reader.daemon.engine.views import (
     StaffPasscodeView,
     StaffStandbyView,
     StandbyView,
+    TechnicianCodeView,
+    TechnicianLockedView,
+    TechnicianUnsetView,
     TechnicianView,
     View,
 )
@@ -81,14 +84,15 @@ def session_pages(state: State) -> tuple[ConsentPage, ...]:
 
 
 def view_of(state: State) -> View:
-    """The screen's view, with what every screen carries: the session's language and a
-    deadline's countdown (replaced in only when they differ from a view's defaults)."""
+    """The screen's view, with what every screen carries: the session's language, a
+    deadline's countdown and the sound settings (replaced in only when they differ from a
+    view's defaults)."""
     view = _screen_view(state)
     language = state.language or state.config.language
-    if language is view.language and state.countdown is None:
+    if language is view.language and state.countdown is None and state.sound == view.sound:
         return view
     countdown = None if state.countdown is None else Countdown(state.countdown)
-    return replace(view, language=language, countdown=countdown)
+    return replace(view, language=language, countdown=countdown, sound=state.sound)
 
 
 def _screen_view(state: State) -> View:
@@ -119,6 +123,16 @@ def _screen_view(state: State) -> View:
         return StaffPasscodeView(mode=mode, digits=len(state.entry), wrong=state.passcode_wrong,
                                  failures_left=state.passcode_failures_left,
                                  checking=phase is Phase.CHECKING_PASSCODE)
+    if phase in (Phase.TECHNICIAN_CODE, Phase.CHECKING_TECHNICIAN):
+        return TechnicianCodeView(mode=mode, digits=len(state.entry),
+                                  wrong=state.passcode_wrong,
+                                  failures_left=state.passcode_failures_left,
+                                  checking=phase is Phase.CHECKING_TECHNICIAN)
+    if phase is Phase.TECHNICIAN_LOCKED:
+        return TechnicianLockedView(mode=mode,
+                                    locked_until_wall=state.technician_locked_until_wall)
+    if phase is Phase.TECHNICIAN_UNSET:
+        return TechnicianUnsetView(mode=mode)
     if phase is Phase.STAFF_LOCKED:
         return StaffLockedView(mode=mode, locked_until_wall=state.staff_locked_until_wall)
     if phase is Phase.STAFF_STANDBY:

@@ -11,11 +11,12 @@ from datetime import date
 
 from myna_reader.daemon.engine.consent import ConsentAnswer
 from myna_reader.daemon.engine.secret import Secret
-from myna_reader.daemon.engine.views import Ending, View
+from myna_reader.daemon.engine.views import Ending, Sound, View
 from myna_reader.daemon.engine.vocabulary import (
     AuditEvent,
     AuditOutcome,
     CertificateLife,
+    Credential,
     Cue,
     Method,
     Mode,
@@ -122,6 +123,7 @@ class AuditRecord:
     release: str | None = None  # the version an update event concerns
     challenge_sha256: str | None = None  # a signature's challenge, hashed (hex)
     reason: str | None = None  # why a terminal's challenge was refused (handlers.py)
+    volume: int | None = None  # a technician's volume setting, in percent
 
 # --- effects -------------------------------------------------------------------------------
 
@@ -171,7 +173,18 @@ class ReleaseCard(CardJob):
 
 @dataclass(frozen=True, slots=True)
 class CheckPasscode:
+    """Check `code` against the store of `credential` (the staff passcode or the technician
+    code); answered by a PasscodeChecked of the same credential."""
+
     code: Secret
+    credential: Credential = Credential.STAFF
+
+
+@dataclass(frozen=True, slots=True)
+class SaveSound:
+    """Keep the technician's voice and volume settings for the next start."""
+
+    sound: Sound
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,7 +238,7 @@ class Ignored:
 
 
 Effect = (
-    CardJob | CheckPasscode | Show | SendToHost | WriteAudit | PlayCue
+    CardJob | CheckPasscode | SaveSound | Show | SendToHost | WriteAudit | PlayCue
     | SetDeadline | Note | Ignored
 )
 SECRET_EFFECTS = (VerifyPin, CheckPasscode)

@@ -39,6 +39,7 @@ from myna_reader.daemon.engine.effects import (
     ReadPinCounter,
     ReleaseCard,
     ResultMessage,
+    SaveSound,
     SendToHost,
     Sign,
     VerifyPin,
@@ -71,7 +72,7 @@ from myna_reader.daemon.engine.model import (
 )
 from myna_reader.daemon.engine.secret import EMPTY_SECRET
 from myna_reader.daemon.engine.settings import SessionConfig, StaffScope
-from myna_reader.daemon.engine.views import Ending
+from myna_reader.daemon.engine.views import Ending, Sound
 from myna_reader.daemon.engine.vocabulary import (
     CHALLENGE_MAX_BYTES,
     CHALLENGE_MIN_BYTES,
@@ -81,6 +82,7 @@ from myna_reader.daemon.engine.vocabulary import (
     AuditOutcome,
     Button,
     CertificateLife,
+    Credential,
     Cue,
     EndReason,
     Language,
@@ -112,6 +114,8 @@ def _timeout_of(config: SessionConfig, phase: Phase) -> float | None:
         Phase.DONE: t.done_s, Phase.ERROR: t.error_s, Phase.STAFF_PASSCODE: t.passcode_s,
         Phase.CHECKING_PASSCODE: t.store_job_s, Phase.STAFF_LOCKED: t.staff_locked_s,
         Phase.STAFF_STANDBY: config.staff.idle_s, Phase.TECHNICIAN: t.technician_s,
+        Phase.TECHNICIAN_CODE: t.passcode_s, Phase.CHECKING_TECHNICIAN: t.store_job_s,
+        Phase.TECHNICIAN_LOCKED: t.staff_locked_s, Phase.TECHNICIAN_UNSET: t.staff_locked_s,
     }.get(phase)
 
 
@@ -290,10 +294,13 @@ def challenge(s: State, e: ChallengeReceived, now: float) -> Outcome:
     return s, []
 
 
-def _lock(s: State, now: float, locked_for_s: float, until_wall: float | None) -> State:
-    if locked_for_s > 0:
-        return evolve(s, staff_locked_until=now + locked_for_s, staff_locked_until_wall=until_wall)
-    return evolve(s, staff_locked_until=None, staff_locked_until_wall=None)
+def _lock(s: State, now: float, e: PasscodeStatus | PasscodeChecked) -> State:
+    """The lock the store reports, on the credential it reports it for."""
+    until = now + e.locked_for_s if e.locked_for_s > 0 else None
+    wall = e.locked_until_wall if e.locked_for_s > 0 else None
+    if e.credential is Credential.TECHNICIAN:
+        return evolve(s, technician_locked_until=until, technician_locked_until_wall=wall)
+    return evolve(s, staff_locked_until=until, staff_locked_until_wall=wall)
 
 
 STAFF_ENTRY_PHASES = frozenset({
@@ -301,9 +308,16 @@ STAFF_ENTRY_PHASES = frozenset({
 })
 
 
+TECHNICIAN_ENTRY_PHASES = frozenset({
+    Phase.TECHNICIAN_CODE, Phase.CHECKING_TECHNICIAN, Phase.TECHNICIAN_LOCKED,
+    Phase.TECHNICIAN,
+})
+
+
 def passcode_status(s: State, e: PasscodeStatus, now: float) -> Outcome:
-    s = evolve(_lock(s, now, e.locked_for_s, e.locked_until_wall),
-                staff_provisioned=e.provisioned)
+    if e.credential is Credential.TECHNICIAN:
+        return _technician_status(s, e, now)
+    s = evolve(_lock(s, now, e), staff_provisioned=e.provisioned)
     if not e.provisioned and s.phase in STAFF_ENTRY_PHASES:
         return _standby(s, now, AuditOutcome.PASSCODE_CLEARED)
     if s.phase is Phase.STAFF_LOCKED and e.locked_for_s <= 0:
@@ -312,7 +326,9 @@ def passcode_status(s: State, e: PasscodeStatus, now: float) -> Outcome:
 
 
 def passcode_checked(s: State, e: PasscodeChecked, now: float) -> Outcome:
-    s = _lock(s, now, e.locked_for_s, e.locked_until_wall)
+    if e.credential is Credential.TECHNICIAN:
+        return _technician_checked(s, e, now)
+    s = _lock(s, now, e)
     if s.phase is not Phase.CHECKING_PASSCODE:
         return s, []  # late answer: only its lock news counts, never a stale success
     if e.locked_for_s > 0:
@@ -352,11 +368,20 @@ def pin_ok(s: State, e: Event, now: float) -> Outcome:
     return s, [VerifyPin(session.id, pin)]
 
 
-def passcode_ok(s: State, e: Event, now: float) -> Outcome:
+def _check_code(s: State, e: Event, now: float, phase: Phase,
+                credential: Credential) -> Outcome:
     if len(s.entry) != PASSCODE_LENGTH:
         raise IllegalEvent(s.phase, e, "OK before four digits")
     code = s.entry
-    return _enter(s, Phase.CHECKING_PASSCODE, now, entry=EMPTY_SECRET), [CheckPasscode(code)]
+    return _enter(s, phase, now, entry=EMPTY_SECRET), [CheckPasscode(code, credential)]
+
+
+def passcode_ok(s: State, e: Event, now: float) -> Outcome:
+    return _check_code(s, e, now, Phase.CHECKING_PASSCODE, Credential.STAFF)
+
+
+def technician_ok(s: State, e: Event, now: float) -> Outcome:
+    return _check_code(s, e, now, Phase.CHECKING_TECHNICIAN, Credential.TECHNICIAN)
 
 
 def _method(s: State, method: Method) -> tuple[State, list[Effect]]:
@@ -613,8 +638,66 @@ def staff_button(s: State, e: Event, now: float) -> Outcome:
                   passcode_failures_left=None), []
 
 
+# --- the technician screen, behind the technician code -------------------------------------
+
+
 def technician(s: State, e: Event, now: float) -> Outcome:
-    return _enter(s, Phase.TECHNICIAN, now), []
+    """The hidden gesture: the technician code's pad; its lock notice while locked; on a
+    reader without a code, how to set one (and nothing else)."""
+    if not s.technician_provisioned:
+        return _enter(s, Phase.TECHNICIAN_UNSET, now), []
+    if s.technician_locked_until is not None and now < s.technician_locked_until:
+        return _enter(s, Phase.TECHNICIAN_LOCKED, now), []
+    s = evolve(s, technician_locked_until=None, technician_locked_until_wall=None)
+    return _enter(s, Phase.TECHNICIAN_CODE, now, entry=EMPTY_SECRET, passcode_wrong=False,
+                  passcode_failures_left=None), []
+
+
+def _technician_status(s: State, e: PasscodeStatus, now: float) -> Outcome:
+    """`technician set` or `clear` on the device, seen by the running reader at once."""
+    s = evolve(_lock(s, now, e), technician_provisioned=e.provisioned)
+    if not e.provisioned and s.phase in TECHNICIAN_ENTRY_PHASES:
+        return _standby(s, now, AuditOutcome.CANCELLED)
+    if s.phase is Phase.TECHNICIAN_LOCKED and e.locked_for_s <= 0:
+        return _standby(s, now, AuditOutcome.CANCELLED)  # a new code lifted the lock
+    if s.phase is Phase.TECHNICIAN_UNSET and e.provisioned:
+        return technician(s, e, now)  # the code was just set: its pad
+    return s, []
+
+
+def _technician_checked(s: State, e: PasscodeChecked, now: float) -> Outcome:
+    s = _lock(s, now, e)
+    if s.phase is not Phase.CHECKING_TECHNICIAN:
+        return s, []  # late answer: only its lock news counts, never a stale success
+    if e.locked_for_s > 0:
+        return (_enter(s, Phase.TECHNICIAN_LOCKED, now, entry=EMPTY_SECRET),
+                [_audit(AuditEvent.TECHNICIAN_LOCKOUT, s.mode, AuditOutcome.LOCKED)])
+    if e.ok:
+        s = _enter(s, Phase.TECHNICIAN, now, entry=EMPTY_SECRET, passcode_wrong=False,
+                   passcode_failures_left=None)
+        return s, [_audit(AuditEvent.TECHNICIAN_ENTER, s.mode, AuditOutcome.ENTERED)]
+    return (_enter(s, Phase.TECHNICIAN_CODE, now, passcode_wrong=True,
+                   passcode_failures_left=e.failures_left),
+            [Note(NoteEvent.PASSCODE_WRONG, screen=Screen.TECHNICIAN_CODE,
+                  tries_left=e.failures_left)])
+
+
+def sound_setting(s: State, e: Pressed, now: float) -> Outcome:
+    """Voice on/off or a volume step: kept for the next start and audited; the screen's
+    deadline starts again (someone is at work)."""
+    old = s.sound
+    if e.button is Button.VOICE:
+        sound = Sound(not old.voice, old.volume)
+        outcome = AuditOutcome.VOICE_ON if sound.voice else AuditOutcome.VOICE_OFF
+    else:
+        sound = old.louder(1 if e.button is Button.VOLUME_UP else -1)
+        outcome = AuditOutcome.VOLUME_SET
+    s = _enter(s, Phase.TECHNICIAN, now)
+    if sound == old:
+        return s, []  # the volume is at its end already
+    record = AuditRecord(AuditEvent.TECHNICIAN_SETTING, s.mode, outcome,
+                         volume=None if e.button is Button.VOICE else sound.volume)
+    return evolve(s, sound=sound), [SaveSound(sound), WriteAudit(record)]
 
 
 # --- deadlines (table.py's TIMEOUTS says which runs in which phase) -------------------------

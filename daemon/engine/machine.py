@@ -36,6 +36,7 @@ from myna_reader.daemon.engine.model import (
 )
 from myna_reader.daemon.engine.settings import SessionConfig
 from myna_reader.daemon.engine.table import TABLE, TIMEOUTS
+from myna_reader.daemon.engine.views import DEFAULT_SOUND, Sound
 from myna_reader.daemon.engine.vocabulary import Button
 
 # --- the engine ----------------------------------------------------------------------------
@@ -95,9 +96,10 @@ def step(state: State, event: Event, now: float, *, strict: bool = False) -> Out
     return _settle(state, current, effects + more)
 
 
-def start(config: SessionConfig) -> Outcome:
-    """The engine's first state (no reader yet) and the effects that announce it."""
-    state = State(config)
+def start(config: SessionConfig, sound: Sound = DEFAULT_SOUND) -> Outcome:
+    """The engine's first state (no reader yet) and the effects that announce it; `sound`:
+    the technician's settings as the runner found them kept."""
+    state = State(config, sound=sound)
     return _settle(state, state, [])
 
 

@@ -17,10 +17,11 @@ from myna_reader.daemon.engine.effects import StatusMessage
 from myna_reader.daemon.engine.error_codes import CardErrorKind
 from myna_reader.daemon.engine.secret import EMPTY_SECRET, Secret
 from myna_reader.daemon.engine.settings import SessionConfig
-from myna_reader.daemon.engine.views import Ending, View
+from myna_reader.daemon.engine.views import DEFAULT_SOUND, Ending, Sound, View
 from myna_reader.daemon.engine.vocabulary import (
     Button,
     CertificateLife,
+    Credential,
     FaceFailure,
     FacePrompt,
     Language,
@@ -159,15 +160,18 @@ class PasscodeChecked:
     failures_left: int
     locked_for_s: float = 0.0
     locked_until_wall: float | None = None
+    credential: Credential = Credential.STAFF
 
 
 @dataclass(frozen=True, slots=True)
 class PasscodeStatus:
-    """The store's state: sent at start and after every issue or clear."""
+    """The store's state: sent at start and after every issue or clear (each credential's
+    store its own)."""
 
     provisioned: bool
     locked_for_s: float = 0.0
     locked_until_wall: float | None = None
+    credential: Credential = Credential.STAFF
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,8 +253,12 @@ class State:
     staff_provisioned: bool = False
     staff_locked_until: float | None = None  # monotonic
     staff_locked_until_wall: float | None = None
-    passcode_wrong: bool = False
+    passcode_wrong: bool = False  # the last code on a pad (staff or technician) was wrong
     passcode_failures_left: int | None = None
+    technician_provisioned: bool = False
+    technician_locked_until: float | None = None  # monotonic
+    technician_locked_until_wall: float | None = None
+    sound: Sound = DEFAULT_SOUND  # the technician's settings (kept; given to start())
     error_code: str | None = None  # shown on the error screen
     error_token: TokenKind | None = None  # what was on the reader when the error came
     notice: Assessment | None = None  # the done screen's certificate notice, if any

@@ -55,10 +55,12 @@ from myna_reader.daemon.engine.handlers import (
     reader_detached,
     shown_long_enough,
     signed,
+    sound_setting,
     staff_button,
     staff_idle,
     staff_timed_out,
     technician,
+    technician_ok,
     terminal_link,
     to_standby,
     voice_guided,
@@ -159,7 +161,14 @@ press(Phase.STAFF_PASSCODE, Button.OK, passcode_ok)
 press(Phase.STAFF_LOCKED, Button.OK, to_standby)
 on(Phase.STAFF_STANDBY, CardPlaced, card_placed)
 on(Phase.STAFF_STANDBY, CardRemoved, card_noted)
+on(Phase.TECHNICIAN_CODE, DigitPressed, digit)
+press(Phase.TECHNICIAN_CODE, Button.DELETE, delete)
+press(Phase.TECHNICIAN_CODE, Button.OK, technician_ok)
+press(Phase.TECHNICIAN_LOCKED, Button.OK, to_standby)
+press(Phase.TECHNICIAN_UNSET, Button.OK, to_standby)
 press(Phase.TECHNICIAN, Button.OK, to_standby)
+for _button in (Button.VOICE, Button.VOLUME_DOWN, Button.VOLUME_UP):
+    press(Phase.TECHNICIAN, _button, sound_setting)  # only behind the technician code
 for _phase in Phase:
     # the terminal may speak at any time
     on(_phase, ChallengeReceived, challenge)
@@ -177,7 +186,8 @@ for _phase in ANSWER_PHASES:
 for _phase in CARD_JOB_PHASES:
     on(_phase, CardJobFailed, job_failed)
 for _phase in (Phase.STAFF_PASSCODE, Phase.CHECKING_PASSCODE, Phase.STAFF_LOCKED,
-               Phase.TECHNICIAN):
+               Phase.TECHNICIAN_CODE, Phase.CHECKING_TECHNICIAN, Phase.TECHNICIAN_LOCKED,
+               Phase.TECHNICIAN_UNSET, Phase.TECHNICIAN):
     on(_phase, CardPlaced, card_noted)
     on(_phase, CardRemoved, card_noted)
 for _phase in Phase:
@@ -205,6 +215,10 @@ TIMEOUTS: dict[Phase, DeadlineHandler] = {
     Phase.STAFF_PASSCODE: staff_timed_out,
     Phase.CHECKING_PASSCODE: staff_timed_out,
     Phase.STAFF_LOCKED: staff_timed_out,
+    Phase.TECHNICIAN_CODE: staff_timed_out,
+    Phase.CHECKING_TECHNICIAN: staff_timed_out,
+    Phase.TECHNICIAN_LOCKED: staff_timed_out,
+    Phase.TECHNICIAN_UNSET: staff_timed_out,
     Phase.TECHNICIAN: staff_timed_out,
     Phase.STAFF_STANDBY: staff_idle,
     Phase.STANDBY: notice_read,  # only while standby tells why the last screen ended

@@ -37,6 +37,22 @@ class Ending:
     reason: EndReason
     screen: Screen
 
+@dataclass(frozen=True, slots=True)
+class Sound:
+    """Voice guidance and volume: the technician's settings, changed only behind the
+    technician code, kept in the state directory and carried by every view."""
+
+    voice: bool = True
+    volume: int = 80  # percent
+
+    STEP: ClassVar[int] = 10  # one press of a volume button
+
+    def louder(self, steps: int) -> Sound:
+        return Sound(self.voice, max(0, min(100, self.volume + steps * self.STEP)))
+
+
+DEFAULT_SOUND = Sound()  # until the runner tells the kept settings
+
 # --- view models ---------------------------------------------------------------------------
 
 
@@ -46,6 +62,7 @@ class View:
     mode: Mode = Mode.UNATTENDED
     language: Language = Language.JA  # the session's: back to the facility's after it
     countdown: Countdown | None = None
+    sound: Sound = DEFAULT_SOUND  # how the display speaks and plays (every screen)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -99,9 +116,28 @@ class StaffPasscodeView(View):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class TechnicianCodeView(StaffPasscodeView):
+    """The staff pad, asking for the technician code."""
+
+    screen: ClassVar[Screen] = Screen.TECHNICIAN_CODE
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class StaffLockedView(View):
     screen: ClassVar[Screen] = Screen.STAFF_LOCKED
     locked_until_wall: float | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TechnicianLockedView(StaffLockedView):
+    screen: ClassVar[Screen] = Screen.TECHNICIAN_LOCKED
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TechnicianUnsetView(View):
+    """No technician code on this reader: how to set one; no setting is reachable."""
+
+    screen: ClassVar[Screen] = Screen.TECHNICIAN_UNSET
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -35,6 +35,16 @@ class Screen(StrEnum):
     DONE = "done"
     ERROR = "error"
     TECHNICIAN = "technician"
+    TECHNICIAN_CODE = "technician-code"  # the technician code's keypad (the staff pad's look)
+    TECHNICIAN_LOCKED = "technician-locked"
+    TECHNICIAN_UNSET = "technician-unset"  # no technician code: how to set one, nothing else
+
+
+class Credential(StrEnum):
+    """Which code a store keeps and a check is for: each has its own file and lockout."""
+
+    STAFF = "staff"  # the staff passcode: 職員用, 目視確認モード
+    TECHNICIAN = "technician"  # the technician code: the technician screen's settings
 
 
 class Phase(StrEnum):
@@ -59,6 +69,10 @@ class Phase(StrEnum):
     CHECKING_PASSCODE = "checking-passcode"
     STAFF_LOCKED = "staff-locked"
     STAFF_STANDBY = "staff-standby"
+    TECHNICIAN_CODE = "technician-code"
+    CHECKING_TECHNICIAN = "checking-technician"
+    TECHNICIAN_LOCKED = "technician-locked"
+    TECHNICIAN_UNSET = "technician-unset"
     TECHNICIAN = "technician"
 
 
@@ -79,6 +93,9 @@ class Button(StrEnum):
     TECHNICIAN = "technician"  # the hidden technician gesture, normalised by the UI
     LANGUAGE = "language"  # 日本語 / English: the session's language, back to the default after
     CONTINUE = "continue"  # 続ける: more time, while a deadline counts down
+    VOICE = "voice"  # technician screen: voice guidance on/off
+    VOLUME_DOWN = "volume-down"  # technician screen
+    VOLUME_UP = "volume-up"  # technician screen
 
 
 class TokenKind(StrEnum):
@@ -161,6 +178,9 @@ class AuditEvent(StrEnum):
     SIGNATURE = "signature"  # the card's auth key about to sign a terminal's challenge
     CHALLENGE_REFUSED = "challenge-refused"  # a terminal's challenge the reader did not take
     CONFIG = "config"  # the terminal's settings (`config` message), applied or refused
+    TECHNICIAN_ENTER = "technician-enter"  # the technician screen opened with the right code
+    TECHNICIAN_LOCKOUT = "technician-lockout"  # too many wrong technician codes
+    TECHNICIAN_SETTING = "technician-setting"  # voice or volume changed on that screen
 
 
 class AuditOutcome(StrEnum):
@@ -183,6 +203,9 @@ class AuditOutcome(StrEnum):
     ROLLED_BACK_UNHEALTHY = "rolled-back-unhealthy"  # updates: back, but that one fails too
     SIGNING = "signing"  # the signature line, written before the card signs
     APPLIED = "applied"  # the terminal's settings hold for the sessions that start later
+    VOICE_ON = "voice-on"  # technician setting: voice guidance switched on
+    VOICE_OFF = "voice-off"  # technician setting: voice guidance switched off
+    VOLUME_SET = "volume-set"  # technician setting: the volume changed (the line has it)
 
 
 class Language(StrEnum):

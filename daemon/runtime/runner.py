@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Protocol, assert_never
 
 from myna_reader.daemon.engine import (
     BY_CODE,
+    DEFAULT_SOUND,
     AuditEvent,
     AuditOutcome,
     AuditRecord,
@@ -37,6 +38,7 @@ from myna_reader.daemon.engine import (
     CertificateRead,
     CheckPasscode,
     ConfigError,
+    Credential,
     Cue,
     Effect,
     ErrorMessage,
@@ -52,12 +54,14 @@ from myna_reader.daemon.engine import (
     ReaderAttached,
     ReaderDetached,
     ResultMessage,
+    SaveSound,
     Secret,
     SendToHost,
     SessionConfig,
     SetDeadline,
     Show,
     Sign,
+    Sound,
     State,
     StatusMessage,
     Tick,
@@ -75,6 +79,7 @@ from myna_reader.daemon.runtime.link_config import keys_reason, named_keys, term
 from myna_reader.daemon.store.audit import AuditError, AuditLog
 from myna_reader.daemon.store.outbox import OutboxError
 from myna_reader.daemon.store.passcode import PasscodeStore, PasscodeStoreError, StorePasscode
+from myna_reader.daemon.store.sound import SoundStore, SoundStoreError
 from myna_reader.daemon.version import __version__
 from myna_reader.drivers.backends.base import Reader, ReaderEventKind
 from myna_reader.drivers.card import MyNumberCard
@@ -128,11 +133,16 @@ class Runner:
                  clock: Callable[[], float] = time.monotonic,
                  wall: Callable[[], float] = time.time,
                  fatal: Callable[[str, BaseException], None] = exit_process,
-                 face: FaceAuth | None = None) -> None:
+                 face: FaceAuth | None = None, technician: PasscodeStore | None = None,
+                 sound: SoundStore | None = None) -> None:
         self.config = config
         self.face = face  # cameras + models, loaded once (None: no face authentication)
         self._open_reader = open_reader
         self.store = store
+        # the technician code and the sound settings it guards (None: no technician screen)
+        self.stores = {Credential.STAFF: store} | (
+            {} if technician is None else {Credential.TECHNICIAN: technician})
+        self.sound = sound
         self.audit = audit
         self.display = display
         self.link = link
@@ -157,7 +167,8 @@ class Runner:
         self._started = wall()
         self._errors: tuple[dict[str, object], ...] = ()  # the latest, for `status`
         self._terminal_since: float | None = None
-        self._passcode_seen: tuple[int, int, int] | None = None  # the store file's identity
+        # each code store's file identity
+        self._passcode_seen: dict[Credential, tuple[int, int, int] | None] = {}
 
     @property
     def kept_in_memory(self) -> int:
@@ -189,9 +200,10 @@ class Runner:
                                 (self._store_worker, "store"))]
         for thread in threads:
             thread.start()
-        self.state, effects = start(self.config)
+        self.state, effects = start(self.config, self._kept_sound())
         self._execute(effects)
-        self.post(self._passcode_status())
+        for credential in self.stores:
+            self.post(self._passcode_status(credential))
         try:
             while not self._stop.is_set():
                 self._turn()
@@ -272,6 +284,8 @@ class Runner:
                     self._card_jobs.put(effect)
                 case CheckPasscode():
                     self._store_jobs.put((effect, None))
+                case SaveSound():
+                    self._save_sound(effect)
                 case Ignored():
                     self.ignored.warn("ignored %s in %s: %s", effect.event, effect.phase.value,
                                       effect.reason)
@@ -533,25 +547,28 @@ class Runner:
         session_log.audited(record)
         return config
 
-    def _passcode_file(self) -> tuple[int, int, int] | None:
-        """The store file's identity: a set or clear by another process (the terminal's
-        re-issue, `myna-reader passcode set`) replaces it (rename) or removes it."""
+    def _passcode_file(self, credential: Credential) -> tuple[int, int, int] | None:
+        """A store file's identity: a set or clear by another process (the terminal's
+        re-issue, `myna-reader passcode set`, `technician set`) replaces it (rename) or
+        removes it."""
         try:
-            info = os.stat(self.store.path)
+            info = os.stat(self.stores[credential].path)
         except FileNotFoundError:
             return None
         return info.st_ino, info.st_mtime_ns, info.st_size
 
     def _watch_passcode(self) -> None:
-        """Tell the engine the store's status whenever its file changed (own writes too:
+        """Tell the engine a store's status whenever its file changed (own writes too:
         the engine takes a status it already knows as nothing new)."""
-        seen = self._passcode_file()
-        if seen != self._passcode_seen:
-            self._passcode_seen = seen
-            self.post(self._passcode_status())
+        for credential in self.stores:
+            seen = self._passcode_file(credential)
+            if seen != self._passcode_seen.get(credential):
+                self._passcode_seen[credential] = seen
+                self.post(self._passcode_status(credential))
 
     def _store_worker(self) -> None:
-        self._passcode_seen = self._passcode_file()  # run() posts the status at start
+        # run() posts the statuses at start
+        self._passcode_seen = {c: self._passcode_file(c) for c in self.stores}
         while True:
             try:
                 item = self._store_jobs.get(timeout=IDLE_WAKE_S)
@@ -561,22 +578,43 @@ class Runner:
             if item is None:
                 return
             job, done = item
+            credential = job.credential if isinstance(job, CheckPasscode) else Credential.STAFF
             try:
-                answer = self.store.answer(job)
+                answer = self.stores[credential].answer(job)
             except PasscodeStoreError as exc:
                 log.error("passcode store: %s", exc)
                 if done is not None:
                     done.set_exception(exc)
-                self.post(self._passcode_status())
+                self.post(self._passcode_status(credential))
                 continue
             if done is not None:
                 done.set_result(None)
             self.post(answer)
             self._watch_passcode()
 
-    def _passcode_status(self) -> PasscodeStatus:
+    def _passcode_status(self, credential: Credential = Credential.STAFF) -> PasscodeStatus:
         try:
-            return self.store.status().as_event()
+            return self.stores[credential].status().as_event(credential)
         except PasscodeStoreError as exc:
-            log.error("passcode store unreadable, staff mode off: %s", exc)
-            return PasscodeStatus(provisioned=False)
+            log.error("%s code store unreadable, its entry is off: %s", credential.value, exc)
+            return PasscodeStatus(provisioned=False, credential=credential)
+
+    # --- the technician's sound settings -----------------------------------------------------
+
+    def _kept_sound(self) -> Sound:
+        """What the last technician set (else the configured settings)."""
+        if self.sound is None:
+            return DEFAULT_SOUND
+        try:
+            return self.sound.load()
+        except SoundStoreError as exc:
+            log.error("sound settings: %s; starting with the configured ones", exc)
+            return self.sound.default
+
+    def _save_sound(self, effect: SaveSound) -> None:
+        if self.sound is None:
+            return
+        try:
+            self.sound.save(effect.sound)
+        except SoundStoreError as exc:  # in effect until the next start
+            log.error("sound settings not kept: %s", exc)

@@ -23,7 +23,15 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from myna_reader.daemon.engine import Cue, Event, Language, SessionConfig, View
+from myna_reader.daemon.engine import (
+    Credential,
+    Cue,
+    Event,
+    Language,
+    SessionConfig,
+    Sound,
+    View,
+)
 from myna_reader.daemon.link.channel import LinkSecret, state_dir_secret
 from myna_reader.daemon.link.protocol import hello_fields
 from myna_reader.daemon.link.reader_end import HostLink
@@ -36,6 +44,7 @@ from myna_reader.daemon.runtime.sd_notify import Notifier, watchdog_interval
 from myna_reader.daemon.store.audit import AuditLog
 from myna_reader.daemon.store.outbox import Outbox
 from myna_reader.daemon.store.passcode import PasscodeStore
+from myna_reader.daemon.store.sound import SoundStore
 from myna_reader.drivers.backends.base import Reader
 from myna_reader.drivers.readers import open_reader
 from myna_reader.ui.app import App
@@ -104,6 +113,10 @@ def assemble(config: DaemonConfig, *, reader: Callable[[], Reader] | None = None
     notifier = Notifier()
     watchdog = Watchdog(notifier, watchdog_interval())
     store = PasscodeStore(config.state_dir, config.session.lockout)
+    technician = PasscodeStore(config.state_dir, config.session.lockout,
+                               credential=Credential.TECHNICIAN)
+    # [ui] voice and volume until a technician changes them on the technician screen
+    sound = SoundStore(config.state_dir, Sound(config.ui.voice, config.ui.volume))
     audit = AuditLog(config.state_dir)
     outbox = Outbox.in_state_dir(config.state_dir, audit=audit, ttl_s=config.link.outbox_ttl_s)
     events: queue.Queue[Event] = queue.Queue()  # touches, card, link: all into the engine
@@ -115,7 +128,7 @@ def assemble(config: DaemonConfig, *, reader: Callable[[], Reader] | None = None
         config.session, language=Language(config.ui.language.value)))
     runner = Runner(config=session_config, open_reader=reader or (lambda: open_reader(
         config.reader)), store=store, audit=audit, display=display, link=None,
-        watchdog=watchdog.beat, events=events, face=face)
+        watchdog=watchdog.beat, events=events, face=face, technician=technician, sound=sound)
     endpoint = config.link.endpoint()
     link = HostLink(endpoint, outbox, runner.post,
                     hello=hello_fields(socket.gethostname(), CAPABILITIES),

@@ -25,12 +25,17 @@ def fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def write_atomic(path: Path, data: bytes, mode: int = PRIVATE_FILE) -> None:
+def write_atomic(path: Path, data: bytes, mode: int = PRIVATE_FILE,
+                 owner: tuple[int, int] | None = None) -> None:
+    """With `owner` (uid, gid), the new file is given to that user by descriptor (fchown)
+    before it replaces the old one: root writing the service's file."""
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     tmp = Path(tmp_name)
     try:
         try:
             os.fchmod(fd, mode)
+            if owner is not None and os.fstat(fd)[4:6] != owner:
+                os.fchown(fd, *owner)
             view = memoryview(data)
             while view:
                 view = view[os.write(fd, view):]

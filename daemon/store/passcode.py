@@ -1,4 +1,5 @@
-"""The staff passcode store: a salted scrypt hash, a failure counter and a lockout.
+"""The code stores: a salted scrypt hash, a failure counter and a lockout, for the staff
+passcode and (the same way, in a file of its own) the technician code (`Credential`).
 
 Nothing but the hash is kept: the code itself is never stored, logged or returned. Checks
 compare in constant time. `max_failures` wrong entries in a row lock staff entry, for
@@ -41,6 +42,7 @@ from myna_reader.daemon.engine import (
     CALM_S,
     PASSCODE_LENGTH,
     CheckPasscode,
+    Credential,
     LockoutPolicy,
     PasscodeChecked,
     PasscodeStatus,
@@ -52,6 +54,13 @@ from myna_reader.daemon.store.files import remove_durably, write_atomic
 
 PASSCODE_FILE = "passcode.json"
 LOCK_FILE = "passcode.lock"
+TECHNICIAN_FILE = "technician.json"
+TECHNICIAN_LOCK_FILE = "technician.lock"
+#: each credential's record and lock file; the staff passcode's names are the original ones
+FILES: dict[Credential, tuple[str, str]] = {
+    Credential.STAFF: (PASSCODE_FILE, LOCK_FILE),
+    Credential.TECHNICIAN: (TECHNICIAN_FILE, TECHNICIAN_LOCK_FILE),
+}
 RECORD_VERSION = 1
 
 
@@ -131,9 +140,10 @@ class PasscodeState:
     locked_for_s: float = 0.0
     lockouts: int = 0  # locks since the count last started over
 
-    def as_event(self) -> PasscodeStatus:
+    def as_event(self, credential: Credential = Credential.STAFF) -> PasscodeStatus:
         """The engine event the runner posts at start and after every set or clear."""
-        return PasscodeStatus(self.provisioned, self.locked_for_s, self.locked_until_wall)
+        return PasscodeStatus(self.provisioned, self.locked_for_s, self.locked_until_wall,
+                              credential)
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,10 +153,10 @@ class CheckResult:
     locked_for_s: float = 0.0
     locked_until_wall: float | None = None
 
-    def as_event(self) -> PasscodeChecked:
+    def as_event(self, credential: Credential = Credential.STAFF) -> PasscodeChecked:
         """The engine event answering its CheckPasscode effect."""
         return PasscodeChecked(self.ok, self.failures_left, self.locked_for_s,
-                               self.locked_until_wall)
+                               self.locked_until_wall, credential)
 
 
 def parse_passcode(code: str | Secret) -> Secret:
@@ -207,16 +217,23 @@ def _decode(data: bytes) -> Record:
 
 
 class PasscodeStore:
-    """The passcode file in `state_dir`. Every call reads the file under an advisory lock,
-    so the daemon and `myna-reader passcode` can use it at the same time."""
+    """The code file of `credential` in `state_dir` (the staff passcode unless told).
+    Every call reads the file under an advisory lock, so the daemon and `myna-reader
+    passcode` (or `technician`) can use it at the same time. `owner` (uid, gid): who the
+    files a root process writes are given to (by descriptor), the service's user."""
 
     def __init__(self, state_dir: Path, policy: LockoutPolicy | None = None, *,
-                 scrypt: ScryptParams | None = None, clocks: Clocks | None = None) -> None:
+                 scrypt: ScryptParams | None = None, clocks: Clocks | None = None,
+                 credential: Credential = Credential.STAFF,
+                 owner: tuple[int, int] | None = None) -> None:
         self.state_dir = Path(state_dir)
-        self.path = self.state_dir / PASSCODE_FILE
+        self.credential = credential
+        self.file, self.lock_file = FILES[credential]
+        self.path = self.state_dir / self.file
         self.policy = policy or LockoutPolicy()
         self.scrypt = scrypt or ScryptParams()
         self.clocks = clocks or Clocks()
+        self.owner = owner
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
@@ -226,18 +243,21 @@ class PasscodeStore:
             with self._flock():
                 yield
         except OSError as exc:
-            raise PasscodeStoreError(f"passcode store {self.state_dir}: "
+            raise PasscodeStoreError(f"{self.file} in {self.state_dir}: "
                                      f"{exc.strerror or exc}") from None
 
     @contextmanager
     def _flock(self) -> Iterator[None]:
         self.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd = os.open(self.state_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+        fd = os.open(self.state_dir / self.lock_file, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW,
+                     0o600)
         try:
+            if self.owner is not None and os.fstat(fd)[4:6] != self.owner:
+                os.fchown(fd, *self.owner)
             fcntl.flock(fd, fcntl.LOCK_EX)
             # a writer killed inside write_atomic leaves its temporary file; every write
             # happens under this lock, so any temporary file seen here is such a leftover
-            for stale in self.state_dir.glob(f".{PASSCODE_FILE}.*.tmp"):
+            for stale in self.state_dir.glob(f".{self.file}.*.tmp"):
                 stale.unlink(missing_ok=True)
             yield
         finally:
@@ -250,7 +270,7 @@ class PasscodeStore:
             return None
 
     def _save(self, record: Record) -> None:
-        write_atomic(self.path, _encode(record))
+        write_atomic(self.path, _encode(record), owner=self.owner)
 
     def _remaining(self, lock: Lock, longest: float | None = None) -> float:
         """Seconds the lock (or the calm) still holds, by the clock choice in the module
@@ -337,9 +357,9 @@ class PasscodeStore:
         """Do what the engine asked and return the event that answers it: a check's verdict,
         or the status after a set."""
         if isinstance(job, CheckPasscode):
-            return self.check(job.code).as_event()
+            return self.check(job.code).as_event(self.credential)
         self.set(job.code)
-        return self.status().as_event()
+        return self.status().as_event(self.credential)
 
     def check(self, code: str | Secret) -> CheckResult:
         """One staff entry. While locked, no hash is computed and nothing is counted."""

@@ -26,6 +26,7 @@ from myna_reader.daemon.engine import (
     ReaderAttached,
     Screen,
     Show,
+    Sound,
     StandbyView,
     TokenKind,
     VoiceGuided,
@@ -163,14 +164,21 @@ def test_voice_follows_the_views_language_and_repeats(voice_dir: Path, tmp_path:
         pygame.display.quit()
 
 
-def test_technician_voice_and_volume_settings(app: RecordingApp) -> None:
+def test_technician_settings_are_engine_presses_and_views_apply_them(
+        app: RecordingApp) -> None:
+    """The voice and volume buttons change nothing in the display: they go to the engine
+    (which keeps and audits them), and the display follows the sound its views carry."""
     app.post_view(GALLERY[Screen.TECHNICIAN])
     app.step()
     tap(app, "volume-up")
     tap(app, "voice")
-    texts = [t.text for t in app.drawn.texts]
-    assert "音声案内：オン　音量：90" in texts  # voice=False in settings -> toggled on
-    assert app.intents.empty()
+    assert [app.intents.get_nowait(), app.intents.get_nowait()] == [
+        Pressed(Button.VOLUME_UP), Pressed(Button.VOICE)]
+    assert app.volume == 80 and app.voice.enabled  # the sample's sound, unchanged
+    app.post_view(replace(GALLERY[Screen.TECHNICIAN], sound=Sound(False, 30)))
+    app.step()
+    assert "音声案内：オフ　音量：30" in [t.text for t in app.drawn.texts]
+    assert app.volume == 30 and app.audio.volume == 30 and not app.voice.enabled
 
 
 def test_real_engine_drives_the_pad(app: RecordingApp) -> None:

@@ -20,9 +20,13 @@ from myna_reader.daemon.engine import (
     PinView,
     Pressed,
     Screen,
+    Sound,
     StaffPasscodeView,
     StaffStandbyView,
     StandbyView,
+    TechnicianCodeView,
+    TechnicianLockedView,
+    TechnicianUnsetView,
     TechnicianView,
 )
 from myna_reader.ui.fonts import FontSet
@@ -153,6 +157,43 @@ def test_technician_info_and_settings(fonts: FontSet, messages: dict[Lang, Messa
     assert "職員用パスコード：設定済み" in texts(frame)
     assert f"バージョン：{INFO.version}" in texts(frame)
     assert {"voice", "volume-down", "volume-up", Button.OK.value} <= ids(frame)
+
+
+def test_technician_settings_are_engine_presses_showing_the_kept_sound(
+        fonts: FontSet, messages: dict[Lang, Messages]) -> None:
+    frame, _ = draw(TechnicianView(passcode_provisioned=True, sound=Sound(False, 30)), fonts,
+                    messages)
+    assert "音声案内：オフ　音量：30" in texts(frame)  # the view's, not the display's own
+    intents = {e.id: e.intent for e in frame.elements}
+    for button in (Button.VOICE, Button.VOLUME_DOWN, Button.VOLUME_UP):
+        assert intents[button.value] == Pressed(button)
+
+
+def test_technician_code_pad_is_the_staff_pad_with_its_own_words(
+        fonts: FontSet, messages: dict[Lang, Messages]) -> None:
+    frame, _ = draw(TechnicianCodeView(digits=1, wrong=True, failures_left=2), fonts, messages)
+    assert "技術者コード" in texts(frame)
+    assert "あと 2 回間違えると、技術者メニューがロックされます。" in texts(frame)
+    assert {f"digit-{d}" for d in range(10)} | {Button.CANCEL.value} <= ids(frame)
+    assert not {"voice", "volume-down", "volume-up"} & ids(frame)
+
+
+@pytest.mark.parametrize("lang", list(Lang))
+def test_unset_and_locked_say_how_and_offer_no_setting(
+        lang: Lang, fonts: FontSet, messages: dict[Lang, Messages]) -> None:
+    for view in (TechnicianUnsetView(), TechnicianLockedView(locked_until_wall=None)):
+        frame, _ = draw(view, fonts, messages, lang=lang)
+        assert any("sudo myna-reader technician set" in t for t in texts(frame)), view
+        assert Button.OK.value in ids(frame)
+        assert not {"voice", "volume-down", "volume-up"} & ids(frame)
+
+
+def test_a_fresh_readers_technician_screen_says_how_staff_mode_gets_a_passcode(
+        fonts: FontSet, messages: dict[Lang, Messages]) -> None:
+    frame, _ = draw(TechnicianView(passcode_provisioned=False), fonts, messages)
+    hint = messages[Lang.JA].text("technician.provision_hint")
+    assert "端末" in hint and "myna-reader passcode set" in hint
+    assert hint in texts(frame)
 
 
 def test_english_is_complete(fonts: FontSet, messages: dict[Lang, Messages]) -> None:

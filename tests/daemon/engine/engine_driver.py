@@ -15,6 +15,7 @@ from myna_reader.daemon.engine import (
     CardRemoved,
     CertificateRead,
     ChallengeReceived,
+    Credential,
     DigitPressed,
     Effect,
     Event,
@@ -272,9 +273,40 @@ def staff_done(config: SessionConfig | None = None) -> Driver:
     return d
 
 
-def technician() -> Driver:
+TECHNICIAN = Credential.TECHNICIAN
+
+
+def technician_unset() -> Driver:
+    """The gesture on a reader without a technician code."""
     d = standby()
     d.press(Button.TECHNICIAN)
+    return d
+
+
+def technician_code() -> Driver:
+    d = standby()
+    d.feed(PasscodeStatus(provisioned=True, credential=TECHNICIAN))
+    d.press(Button.TECHNICIAN)
+    return d
+
+
+def checking_technician() -> Driver:
+    d = technician_code()
+    d.type_digits((3, 6, 9, 2))
+    d.press(Button.OK)
+    return d
+
+
+def technician_locked() -> Driver:
+    d = checking_technician()
+    d.feed(PasscodeChecked(False, 0, 60.0, WALL0 + 60, TECHNICIAN))
+    return d
+
+
+def technician() -> Driver:
+    """The technician screen, behind the right technician code."""
+    d = checking_technician()
+    d.feed(PasscodeChecked(True, 5, credential=TECHNICIAN))
     return d
 
 
@@ -299,6 +331,10 @@ REACH: dict[Phase, list[Callable[[], Driver]]] = {
     Phase.CHECKING_PASSCODE: [checking_passcode],
     Phase.STAFF_LOCKED: [staff_locked],
     Phase.STAFF_STANDBY: [staff_standby],
+    Phase.TECHNICIAN_UNSET: [technician_unset],
+    Phase.TECHNICIAN_CODE: [technician_code],
+    Phase.CHECKING_TECHNICIAN: [checking_technician],
+    Phase.TECHNICIAN_LOCKED: [technician_locked],
     Phase.TECHNICIAN: [technician],
 }
 

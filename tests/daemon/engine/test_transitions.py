@@ -23,6 +23,7 @@ from myna_reader.daemon.engine import (
     ChallengeReceived,
     CheckPasscode,
     ConsentView,
+    Credential,
     Cue,
     DigitPressed,
     Effect,
@@ -56,6 +57,7 @@ from myna_reader.daemon.engine import (
     ReadPinCounter,
     ReleaseCard,
     ResultMessage,
+    SaveSound,
     Secret,
     SendToHost,
     SessionConfig,
@@ -63,6 +65,7 @@ from myna_reader.daemon.engine import (
     Show,
     Sign,
     Signed,
+    Sound,
     StaffModeConfig,
     StaffScope,
     StandbyView,
@@ -71,6 +74,7 @@ from myna_reader.daemon.engine import (
     TokenKind,
     VerifyPin,
     WriteAudit,
+    start,
     step,
 )
 from tests.daemon.engine.engine_driver import (
@@ -87,6 +91,7 @@ from tests.daemon.engine.engine_driver import (
     all_reachers,
     awaiting_challenge,
     checking_passcode,
+    checking_technician,
     consent,
     done,
     error,
@@ -108,6 +113,9 @@ from tests.daemon.engine.engine_driver import (
     staff_standby,
     standby,
     technician,
+    technician_code,
+    technician_locked,
+    technician_unset,
     verifying,
 )
 
@@ -274,6 +282,34 @@ def _standby_locked() -> Driver:
     return d
 
 
+TECH = Credential.TECHNICIAN
+
+
+def _technician_provisioned() -> Driver:
+    d = standby()
+    d.feed(PasscodeStatus(True, credential=TECH))
+    return d
+
+
+def _technician_lock_seen() -> Driver:
+    d = technician_locked()
+    d.press(Button.OK)
+    return d
+
+
+def _technician_typed() -> Driver:
+    d = technician_code()
+    d.type_digits((3, 6, 9, 2))
+    return d
+
+
+def _technician_loud() -> Driver:
+    d = technician()
+    d.press(Button.VOLUME_UP)
+    d.press(Button.VOLUME_UP)  # 100
+    return d
+
+
 def _passcode_typed() -> Driver:
     d = staff_passcode()
     d.type_digits((2, 5, 8, 0))
@@ -319,7 +355,8 @@ CASES: list[Case] = [
     Case("staff button", standby, ev(Pressed(Button.STAFF)), Phase.STAFF_PASSCODE),
     Case("staff button while locked", _standby_locked, ev(Pressed(Button.STAFF)),
          Phase.STAFF_LOCKED),
-    Case("technician", standby, ev(Pressed(Button.TECHNICIAN)), Phase.TECHNICIAN),
+    Case("technician, no code set", standby, ev(Pressed(Button.TECHNICIAN)),
+         Phase.TECHNICIAN_UNSET, lambda d, out: d.state.shown.screen.value == "technician-unset"),  # type: ignore[union-attr]
     # probe outcomes: the token decides what comes first
     Case("probe: plastic card, certificate first", probing, probed(TokenKind.PLASTIC_CARD),
          Phase.READING_CERT, has(ReadCertificate)),
@@ -459,6 +496,60 @@ CASES: list[Case] = [
     Case("staff standby, card taken", _staff_standby_with_card, ev(CardRemoved()),
          Phase.STAFF_STANDBY, mode=Mode.STAFF),
     Case("technician OK", technician, ev(Pressed(Button.OK)), Phase.STANDBY),
+    # the technician code: the gesture leads to its pad, the right code to the screen
+    Case("technician gesture, code set", _technician_provisioned,
+         ev(Pressed(Button.TECHNICIAN)), Phase.TECHNICIAN_CODE),
+    Case("technician gesture while locked", _technician_lock_seen,
+         ev(Pressed(Button.TECHNICIAN)), Phase.TECHNICIAN_LOCKED),
+    Case("technician digit", technician_code, ev(DigitPressed(3)), Phase.TECHNICIAN_CODE,
+         _digits(1)),
+    Case("technician delete", _technician_typed, ev(Pressed(Button.DELETE)),
+         Phase.TECHNICIAN_CODE, _digits(3)),
+    Case("technician code OK", _technician_typed, ev(Pressed(Button.OK)),
+         Phase.CHECKING_TECHNICIAN,
+         lambda d, out: CheckPasscode(Secret("3692"), TECH) in out and len(d.state.entry) == 0),
+    Case("technician code right", checking_technician,
+         ev(PasscodeChecked(True, 5, credential=TECH)), Phase.TECHNICIAN,
+         audit(AuditEvent.TECHNICIAN_ENTER, "entered")),
+    Case("technician code wrong", checking_technician,
+         ev(PasscodeChecked(False, 4, credential=TECH)), Phase.TECHNICIAN_CODE,
+         lambda d, out: d.state.shown.failures_left == 4 and d.state.shown.wrong),  # type: ignore[union-attr]
+    Case("technician code wrong, locks", checking_technician,
+         ev(PasscodeChecked(False, 0, 60.0, WALL0 + 60, TECH)), Phase.TECHNICIAN_LOCKED,
+         all_of(audit(AuditEvent.TECHNICIAN_LOCKOUT, "locked"),
+                lambda d, out: d.state.technician_locked_until_wall == WALL0 + 60,
+                lambda d, out: d.state.staff_locked_until is None)),  # staff entry unaffected
+    Case("a staff answer does not open the technician screen", checking_technician,
+         ev(PasscodeChecked(True, 5)), Phase.CHECKING_TECHNICIAN),
+    Case("technician lock notice OK", technician_locked, ev(Pressed(Button.OK)),
+         Phase.STANDBY),
+    Case("technician unset notice OK", technician_unset, ev(Pressed(Button.OK)),
+         Phase.STANDBY),
+    Case("technician code set while its notice shows", technician_unset,
+         ev(PasscodeStatus(True, credential=TECH)), Phase.TECHNICIAN_CODE),
+    Case("technician code cleared on the screen", technician,
+         ev(PasscodeStatus(False, credential=TECH)), Phase.STANDBY,
+         lambda d, out: not d.state.technician_provisioned),
+    Case("technician lock lifted by a new code", technician_locked,
+         ev(PasscodeStatus(True, credential=TECH)), Phase.STANDBY),
+    # its settings: through the engine, kept and audited
+    Case("voice off", technician, ev(Pressed(Button.VOICE)), Phase.TECHNICIAN,
+         all_of(lambda d, out: SaveSound(Sound(False, 80)) in out,
+                audit(AuditEvent.TECHNICIAN_SETTING, "voice-off"),
+                lambda d, out: d.state.shown.sound == Sound(False, 80))),  # type: ignore[union-attr]
+    Case("volume up", technician, ev(Pressed(Button.VOLUME_UP)), Phase.TECHNICIAN,
+         all_of(lambda d, out: SaveSound(Sound(True, 90)) in out,
+                lambda d, out: any(isinstance(e, WriteAudit) and e.record.volume == 90
+                                   for e in out))),
+    Case("volume down", technician, ev(Pressed(Button.VOLUME_DOWN)), Phase.TECHNICIAN,
+         all_of(lambda d, out: SaveSound(Sound(True, 70)) in out,
+                audit(AuditEvent.TECHNICIAN_SETTING, "volume-set"))),
+    Case("volume at its top", _technician_loud, ev(Pressed(Button.VOLUME_UP)),
+         Phase.TECHNICIAN, lambda d, out: not any(isinstance(e, SaveSound) for e in out)),
+    Case("technician pad walked away", technician_code, None, Phase.STANDBY),
+    Case("technician store silent", checking_technician, None, Phase.STANDBY),
+    Case("technician lock notice ends", technician_locked, None, Phase.STANDBY),
+    Case("technician unset notice ends", technician_unset, None, Phase.STANDBY),
     # deadlines
     Case("probe times out", probing, None, Phase.ERROR, error_code("108")),
     Case("face match times out", matching_face, None, Phase.ERROR, error_code("108")),
@@ -531,7 +622,11 @@ for _phase in (Phase.PROBING, Phase.MATCHING_FACE, Phase.VERIFYING, Phase.READIN
                       error_code("107")))
 for _phase, _reach in ((Phase.STAFF_PASSCODE, staff_passcode),
                        (Phase.CHECKING_PASSCODE, checking_passcode),
-                       (Phase.STAFF_LOCKED, staff_locked), (Phase.TECHNICIAN, technician)):
+                       (Phase.STAFF_LOCKED, staff_locked), (Phase.TECHNICIAN, technician),
+                       (Phase.TECHNICIAN_CODE, technician_code),
+                       (Phase.CHECKING_TECHNICIAN, checking_technician),
+                       (Phase.TECHNICIAN_LOCKED, technician_locked),
+                       (Phase.TECHNICIAN_UNSET, technician_unset)):
     CASES.append(Case(f"{_phase.value}: card placed", _reach, lambda d: CardPlaced("x", WALL0),
                       _phase, lambda d, out: d.state.card_present, mode=None))
     CASES.append(Case(f"{_phase.value}: card removed", _card_then(_reach), ev(CardRemoved()),
@@ -541,6 +636,12 @@ for _phase, _reach in ((Phase.STAFF_PASSCODE, staff_passcode),
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_transition(case: Case) -> None:
     case.holds()
+
+
+def test_kept_sound_settings_are_where_the_engine_starts() -> None:
+    state, effects = start(SessionConfig(), Sound(False, 30))
+    assert state.sound == Sound(False, 30)
+    assert [e.view.sound for e in effects if isinstance(e, Show)] == [Sound(False, 30)]
 
 
 def test_every_table_entry_and_deadline_has_a_case() -> None:

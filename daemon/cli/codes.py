@@ -1,0 +1,46 @@
+"""What `passcode set` and `technician set` share: a new code read without echo and never
+from argv, refused when anyone would try it first, and times as a person reads them."""
+
+from __future__ import annotations
+
+import getpass
+import itertools
+import sys
+from datetime import UTC, datetime
+
+from myna_reader.daemon.cli.errors import CliError
+from myna_reader.daemon.engine import Secret
+from myna_reader.daemon.store.passcode import PasscodeFormatError, parse_passcode
+
+
+def read_code(what: str = "staff passcode") -> Secret:
+    """A new 4-digit code from stdin (not a terminal) or asked twice on the tty without echo;
+    CliError for a malformed code or one anyone would try first (nothing is changed then)."""
+    if not sys.stdin.isatty():
+        text = sys.stdin.readline().strip()
+    else:
+        text = getpass.getpass(f"New {what} (4 digits, not shown): ")
+        if getpass.getpass("Once more: ") != text:
+            raise CliError("the two entries differ; nothing was changed")
+    try:
+        code = parse_passcode(text)
+    except PasscodeFormatError:
+        raise CliError(f"the {what} is 4 digits (0-9); nothing was changed") from None
+    if guessable(code):
+        raise CliError(f"that {what} is among the first anyone would try (a repeated digit, "
+                       "a run up or down, a repeated pair); choose another; nothing was "
+                       "changed")
+    return code
+
+
+def guessable(code: Secret) -> bool:
+    """A code among the first an attacker types: aaaa, a run up or down, abab, aabb."""
+    d = [int(c) for c in code.reveal()]
+    steps = {b - a for a, b in itertools.pairwise(d)}
+    return (steps in ({0}, {1}, {-1}) or (d[0] == d[2] and d[1] == d[3])
+            or (d[0] == d[1] and d[2] == d[3]))
+
+
+def when(wall: float | None) -> str:
+    return "-" if wall is None else datetime.fromtimestamp(wall, UTC).astimezone().isoformat(
+        timespec="seconds")
