@@ -1,16 +1,33 @@
-"""What `passcode set` and `technician set` share: a new code read without echo and never
-from argv, refused when anyone would try it first, and times as a person reads them."""
+"""What `passcode` and `technician` share: their set/status/clear actions, a new code read
+without echo and never from argv, refused when anyone would try it first, and times as a
+person reads them."""
 
 from __future__ import annotations
 
+import argparse
 import getpass
 import itertools
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 
 from myna_reader.daemon.cli.errors import CliError
 from myna_reader.daemon.engine import Secret
+from myna_reader.daemon.runtime.config import DEFAULT_STATE_DIR
 from myna_reader.daemon.store.passcode import PasscodeFormatError, parse_passcode
+
+Action = tuple[str, Callable[[argparse.Namespace], int], str]  # name, handler, help
+
+
+def add_actions(group: argparse.ArgumentParser, dest: str, actions: list[Action]) -> None:
+    """The group's actions, each with --state-dir."""
+    sub = group.add_subparsers(dest=dest, metavar="ACTION", required=True)
+    for name, handler, text in actions:
+        p = sub.add_parser(name, help=text)
+        p.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR, metavar="DIR",
+                       help=f"where the reader keeps its state (default {DEFAULT_STATE_DIR})")
+        p.set_defaults(handler=handler)
 
 
 def read_code(what: str = "staff passcode") -> Secret:

@@ -12,25 +12,18 @@ reader notices a set or a clear within a second (it watches the store's file).
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from myna_reader.daemon.cli.codes import read_code, when
-from myna_reader.daemon.runtime.config import DEFAULT_STATE_DIR
+from myna_reader.daemon.cli.codes import add_actions, read_code, when
 from myna_reader.daemon.store.passcode import PasscodeStore
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     passcode = sub.add_parser("passcode", help="the staff passcode (never shown)")
-    actions = passcode.add_subparsers(dest="passcode_command", metavar="ACTION", required=True)
-    for name, handler, text in (
+    add_actions(passcode, "passcode_command", [
         ("set", cmd_set, "provision a new passcode (stdin or tty; the old one fails at once)"),
         ("status", cmd_status, "provisioned or not, since when, locked until when"),
         ("clear", cmd_clear, "remove the passcode: 職員用 disappears"),
-    ):
-        p = actions.add_parser(name, help=text)
-        p.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR, metavar="DIR",
-                       help=f"where the reader keeps its state (default {DEFAULT_STATE_DIR})")
-        p.set_defaults(handler=handler)
+    ])
 
 
 def _store(args: argparse.Namespace) -> PasscodeStore:

@@ -14,12 +14,10 @@ from __future__ import annotations
 
 import argparse
 import os
-from pathlib import Path
 
-from myna_reader.daemon.cli.codes import read_code, when
+from myna_reader.daemon.cli.codes import add_actions, read_code, when
 from myna_reader.daemon.cli.errors import CliError
 from myna_reader.daemon.engine import Credential
-from myna_reader.daemon.runtime.config import DEFAULT_STATE_DIR
 from myna_reader.daemon.store.passcode import PasscodeStore
 
 WHAT = "technician code"
@@ -28,17 +26,11 @@ WHAT = "technician code"
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     technician = sub.add_parser(
         "technician", help="the technician code, on the device as root (never shown)")
-    actions = technician.add_subparsers(dest="technician_command", metavar="ACTION",
-                                        required=True)
-    for name, handler, text in (
+    add_actions(technician, "technician_command", [
         ("set", cmd_set, "provision a new technician code (root; stdin or tty)"),
         ("status", cmd_status, "provisioned or not, since when, locked until when"),
         ("clear", cmd_clear, "remove the technician code: the technician menu closes (root)"),
-    ):
-        p = actions.add_parser(name, help=text)
-        p.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR, metavar="DIR",
-                       help=f"where the reader keeps its state (default {DEFAULT_STATE_DIR})")
-        p.set_defaults(handler=handler)
+    ])
 
 
 def _as_root(args: argparse.Namespace) -> PasscodeStore:

@@ -339,10 +339,7 @@ class Runner:
                              cert_fingerprint=fingerprint if session == job.session_id else None,
                              challenge_sha256=hashlib.sha256(job.challenge).hexdigest())
         try:
-            self._retry_unstored()
-            if self._unwritten_audit:
-                raise AuditError("earlier audit lines are still unwritten")
-            self.audit.append(record)
+            self._append_in_order(record)
         except AuditError as exc:
             log.error("no signature without its audit line: %s", exc)
             self.post(CardJobFailed(job.session_id, CardErrorKind.IO_ERROR))
@@ -398,6 +395,14 @@ class Runner:
             except AuditError:
                 break
             self._unwritten_audit.pop(0)
+
+    def _append_in_order(self, record: AuditRecord) -> None:
+        """Append `record` now, after every line still waiting, or AuditError: for what may
+        happen only once its line is written (a signature, the terminal's settings)."""
+        self._retry_unstored()
+        if self._unwritten_audit:
+            raise AuditError("earlier audit lines are still unwritten")
+        self.audit.append(record)
 
     # --- the reader watcher ------------------------------------------------------------------
 
@@ -537,10 +542,7 @@ class Runner:
         record = AuditRecord(AuditEvent.CONFIG, None, AuditOutcome.APPLIED,
                              reason=keys_reason(named_keys(settings)))
         try:
-            self._retry_unstored()
-            if self._unwritten_audit:
-                raise AuditError("earlier audit lines are still unwritten")
-            self.audit.append(record)
+            self._append_in_order(record)
         except AuditError as exc:
             raise SettingsNotAppliedError(f"settings not applied without their audit line: "
                                           f"{exc}") from None
