@@ -467,7 +467,7 @@ class Runner:
         re-issue, `myna-reader passcode set`) replaces it (rename) or removes it."""
         try:
             info = os.stat(self.store.path)
-        except FileNotFoundError:
+        except OSError:  # gone, or EACCES/EIO: the status read that follows logs which
             return None
         return info.st_ino, info.st_mtime_ns, info.st_size
 
