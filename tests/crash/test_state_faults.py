@@ -94,16 +94,16 @@ def _wait_any(screens: Screens, wanted: set[Screen]) -> Screen:
         return screens.views[-1].screen
 
 
-def visit(dirs: dict[str, str]) -> dict[str, object]:
+def visit(dirs: dict[str, str], reader: SimReader) -> dict[str, object]:
     """A reader started over the state files as they are: a PIN confirmation, then 職員用.
-    What it saw, as JSON (it may run in the second user's child)."""
+    What it saw, as JSON (it may run in the second user's child, so `reader` is made before
+    the fork: its profile is read from files that user cannot read)."""
     kept = Kept()
     root = logging.getLogger()
     root.addHandler(kept)
     fatal: list[str] = []
     audit = AuditLog(Path(dirs["audit"]))
     outbox = open_outbox(DaemonConfig(state_dir=Path(dirs["outbox"])), audit)
-    reader = SimReader("standard", present=False, supports_extended=False)
     screens = Screens()
     runner = Runner(config=SessionConfig(), open_reader=lambda: reader,
                     store=PasscodeStore(Path(dirs["passcode"]), scrypt=FAST_SCRYPT),
@@ -191,8 +191,32 @@ def _check(broken: str, seen: dict[str, object]) -> None:
         assert len([e for e in errors if "passcode" in e.lower()]) == 1, errors
 
 
+def _sim_reader() -> SimReader:
+    return SimReader("standard", present=False, supports_extended=False)
+
+
+def _as_strings(dirs: dict[str, Path]) -> dict[str, str]:
+    return {store: str(path) for store, path in dirs.items()}
+
+
 @pytest.fixture(scope="module")
-def service_user() -> Rogue:
+def healthy(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    """The control, as root on healthy files: confirmed, staff let in, nothing logged. It
+    also loads, before any fork, what the flow imports lazily."""
+    dirs = dict.fromkeys(STORES, tmp_path_factory.mktemp("healthy"))
+    _seed(dirs)
+    return visit(_as_strings(dirs), _sim_reader())
+
+
+def test_the_control_a_healthy_reader_confirms_and_lets_staff_in(
+        healthy: dict[str, object]) -> None:
+    assert healthy["pin"] == "done" and healthy["staff_entered"] is True
+    assert healthy["errors"] == [] and healthy["kept_in_memory"] == 0
+    assert healthy["outbox_pending"] and STORED_ID in healthy["outbox_pending"]  # type: ignore[operator]
+
+
+@pytest.fixture(scope="module")
+def service_user(healthy: dict[str, object]) -> Rogue:
     try:
         return second_user()
     except SecondUserError as exc:
@@ -214,7 +238,7 @@ def test_a_state_file_the_service_user_cannot_open(broken: str, service_user: Ro
     os.chown(target, 0, 0)  # root's now, 0600: EACCES to the service's user
     os.chmod(target, 0o600)
     before = _digest(target)
-    seen = service_user.call(visit, {k: str(v) for k, v in dirs.items()})
+    seen = service_user.call(visit, _as_strings(dirs), _sim_reader())
     assert isinstance(seen, dict)
     _check(broken, seen)
     assert _digest(target) == before  # nothing stored is lost or rewritten
@@ -228,7 +252,7 @@ def test_a_state_directory_the_service_user_cannot_enter(service_user: Rogue) ->
     _seed(dirs)
     _chown_tree(state, service_user)
     os.chown(state, 0, 0)
-    seen = service_user.call(visit, {k: str(v) for k, v in dirs.items()})
+    seen = service_user.call(visit, _as_strings(dirs), _sim_reader())
     assert isinstance(seen, dict)
     assert seen["engine_alive"] and not seen["fatal"] and not seen["tracebacks"], seen
     assert seen["pin"] == CARD_IO_ERROR and seen["staff_button"] is False
@@ -251,7 +275,7 @@ def test_a_state_file_on_a_disk_that_answers_eio(broken: str, tmp_path: Path,
     with pytest.raises(OSError) as really:
         (failed_disk / FILES[broken]).read_bytes()
     assert really.value.errno == 5  # EIO, from the kernel
-    _check(broken, visit({k: str(v) for k, v in dirs.items()}))
+    _check(broken, visit(_as_strings(dirs), _sim_reader()))
 
 
 def _run_cli(config: str) -> list[object]:
@@ -266,6 +290,7 @@ def test_a_config_file_the_service_user_cannot_read(service_user: Rogue) -> None
     config = state / "config.toml"
     config.write_text(f'state_dir = "{state}"\n')
     os.chmod(config, 0o600)  # root's, as written
+    _run_cli(str(state / "absent.toml"))  # the CLI's lazy imports, loaded before the fork
     answer = service_user.call(_run_cli, str(config))
     assert isinstance(answer, list)
     status, err = answer
