@@ -6,6 +6,9 @@ late duplicate ack or a re-submit of the same id changes nothing) or by expiry: 
 older than the TTL is dropped with an audit line, because an old confirmation must not reach
 the terminal as if it were current. The payload is the result's wire form, which holds the
 certificate the terminal needs and no name, PIN or passcode field.
+
+`Outbox(None)` keeps the same tables in memory, for a reader whose file cannot be opened
+(daemon/runtime/service.py `open_outbox`): its results live as long as the process.
 """
 
 from __future__ import annotations
