@@ -19,6 +19,7 @@ byte there. Hex is upper case without spaces. Notes are free text for the reader
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -121,7 +122,22 @@ def _number(obj: dict[str, Any], key: str, where: str) -> float:
     value = obj.get(key, 0.0)
     if not isinstance(value, int | float) or isinstance(value, bool):
         raise TranscriptError(f"{where}: {key!r} must be a number")
-    return float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an integer of hundreds of digits
+        number = math.inf
+    if not math.isfinite(number):  # 1e999 is inf to json; a replay cannot wait for ever
+        raise TranscriptError(f"{where}: {key!r} must be a finite number of seconds")
+    return number
+
+
+def _text(obj: dict[str, Any], key: str, where: str) -> str:
+    """A header field or note: any text but a NUL, which no recording writes and which
+    would cut the string short for the C side of a reader spec or a file name."""
+    value = str(obj.get(key, ""))
+    if "\0" in value:
+        raise TranscriptError(f"{where}: {key!r} holds a NUL character")
+    return value
 
 
 def _parse_entry(obj: dict[str, Any], where: str) -> Entry:
@@ -137,9 +153,9 @@ def _parse_entry(obj: dict[str, Any], where: str) -> Entry:
     response = _hex(obj["rsp"], where)
     if len(response) < 2:
         raise TranscriptError(f"{where}: 'rsp' must hold at least SW1 SW2")
-    note = obj.get("note", "")
+    note = _text(obj, "note", where) if isinstance(obj.get("note"), str) else ""
     return Step(_command_pattern(obj["cmd"], where), response, _number(obj, "t", where),
-                _number(obj, "ms", where), note if isinstance(note, str) else "")
+                _number(obj, "ms", where), note)
 
 
 def parse_lines(lines: Iterable[str], source: str = "<transcript>") -> Transcript:
@@ -153,6 +169,8 @@ def parse_lines(lines: Iterable[str], source: str = "<transcript>") -> Transcrip
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
             raise TranscriptError(f"{where}: not JSON ({exc.msg})") from exc
+        except ValueError:  # an integer past Python's 4300 digits for int()
+            raise TranscriptError(f"{where}: a number has thousands of digits") from None
         except RecursionError:  # "[[[[..." deeper than the parser's stack
             raise TranscriptError(f"{where}: JSON nested too deeply") from None
         if not isinstance(obj, dict):
@@ -163,13 +181,13 @@ def parse_lines(lines: Iterable[str], source: str = "<transcript>") -> Transcrip
             if obj.get("version") != VERSION:
                 raise TranscriptError(f"{where}: unsupported version {obj.get('version')!r}")
             header = Header(
-                scenario=str(obj.get("scenario", "")),
-                flow=str(obj.get("flow", "")),
-                profile=str(obj.get("profile", "")),
-                reader=str(obj.get("reader", "")),
+                scenario=_text(obj, "scenario", where),
+                flow=_text(obj, "flow", where),
+                profile=_text(obj, "profile", where),
+                reader=_text(obj, "reader", where),
                 supports_extended=bool(obj.get("supports_extended", False)),
                 atr=_hex(obj.get("atr", ""), where),
-                note=str(obj.get("note", "")),
+                note=_text(obj, "note", where),
             )
             continue
         entries.append(_parse_entry(obj, where))

@@ -230,9 +230,12 @@ def read_config_document(path: Path | None = None) -> dict[str, object] | None:
             return None
         raise _file_error(target, "no such file; give the path of an existing config file "
                           f"(or omit --config to use {DEFAULT_CONFIG_PATH})") from None
-    except OSError as exc:
+    except PermissionError as exc:
         raise _file_error(target, f"cannot read it ({exc.strerror}); check its permissions: "
                           "the daemon's user must be able to read it") from None
+    except OSError as exc:  # EIO: the storage under the file, not its permissions
+        raise _file_error(target, f"cannot read it ({exc.strerror}); check the storage "
+                          "(the kernel log names the device) and restore the file") from None
     try:
         return tomllib.loads(data.decode("utf-8"))
     except UnicodeDecodeError:

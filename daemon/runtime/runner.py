@@ -555,7 +555,7 @@ class Runner:
         removes it."""
         try:
             info = os.stat(self.stores[credential].path)
-        except FileNotFoundError:
+        except OSError:  # gone, or EACCES/EIO: the status read that follows logs which
             return None
         return info.st_ino, info.st_mtime_ns, info.st_size
 

@@ -42,7 +42,7 @@ from myna_reader.daemon.runtime.hotplug import Action, HotplugEvent, HotplugMoni
 from myna_reader.daemon.runtime.runner import Display, Runner
 from myna_reader.daemon.runtime.sd_notify import Notifier, watchdog_interval
 from myna_reader.daemon.store.audit import AuditLog
-from myna_reader.daemon.store.outbox import Outbox
+from myna_reader.daemon.store.outbox import Outbox, OutboxError
 from myna_reader.daemon.store.passcode import PasscodeStore
 from myna_reader.daemon.store.sound import SoundStore
 from myna_reader.drivers.backends.base import Reader
@@ -118,7 +118,7 @@ def assemble(config: DaemonConfig, *, reader: Callable[[], Reader] | None = None
     # [ui] voice and volume until a technician changes them on the technician screen
     sound = SoundStore(config.state_dir, Sound(config.ui.voice, config.ui.volume))
     audit = AuditLog(config.state_dir)
-    outbox = Outbox.in_state_dir(config.state_dir, audit=audit, ttl_s=config.link.outbox_ttl_s)
+    outbox = open_outbox(config, audit)
     events: queue.Queue[Event] = queue.Queue()  # touches, card, link: all into the engine
     # the technician screen shows the link: never its pairing token
     app = App(config.ui, events.put, link=redact_url(config.link.url), on_flip=on_flip)
@@ -142,6 +142,18 @@ def assemble(config: DaemonConfig, *, reader: Callable[[], Reader] | None = None
         yield Daemon(config, app, runner, link, notifier, watchdog)
     finally:
         outbox.close()
+
+
+def open_outbox(config: DaemonConfig, audit: AuditLog) -> Outbox:
+    """The durable outbox. One whose file the reader cannot open (EACCES, EIO, a newer
+    schema) is left untouched, and results wait in memory instead, delivered while the
+    process lives: the reader still confirms, and what the file holds is not lost."""
+    try:
+        return Outbox.in_state_dir(config.state_dir, audit=audit,
+                                   ttl_s=config.link.outbox_ttl_s)
+    except OutboxError as exc:
+        log.error("%s; results wait in memory until a restart can open it", exc)
+        return Outbox(None, audit=audit, ttl_s=config.link.outbox_ttl_s)
 
 
 def _link_secret(config: DaemonConfig, endpoint: LinkEndpoint) -> LinkSecret | None:

@@ -8,6 +8,7 @@ Each line is appended with one write(2) and fsync'd; a line torn by a crash is c
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Callable
@@ -55,16 +56,22 @@ class AuditLog:
         self.path = Path(state_dir) / AUDIT_FILE
         self.clock = clock
         self.owner = owner
+        self.torn_bytes_removed: int | None = None  # None: the torn tail is not cut yet
         try:
             self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            self.torn_bytes_removed = trim_torn_tail(self.path)
         except OSError as exc:
             raise AuditError(f"audit log {self.path}: {exc.strerror or exc}") from None
+        # a file the reader cannot open now (EACCES, EIO) must not keep it from starting:
+        # the first append cuts the tail instead, and its AuditError names the fault
+        with contextlib.suppress(OSError):
+            self.torn_bytes_removed = trim_torn_tail(self.path)
 
     def append(self, record: AuditRecord) -> dict[str, object]:
         line = audit_line(record, self.clock())
         data = json.dumps(line, ensure_ascii=True, separators=(",", ":")) + "\n"
         try:
+            if self.torn_bytes_removed is None:  # a line after a torn one would be lost
+                self.torn_bytes_removed = trim_torn_tail(self.path)
             append_line(self.path, data.encode("ascii"), owner=self.owner)
         except OSError as exc:  # ENOSPC, EIO, EACCES: the caller decides what may go on
             raise AuditError(f"audit log: cannot append ({exc.strerror or exc})") from None

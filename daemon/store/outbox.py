@@ -6,6 +6,9 @@ late duplicate ack or a re-submit of the same id changes nothing) or by expiry: 
 older than the TTL is dropped with an audit line, because an old confirmation must not reach
 the terminal as if it were current. The payload is the result's wire form, which holds the
 certificate the terminal needs and no name, PIN or passcode field.
+
+`Outbox(None)` keeps the same tables in memory, for a reader whose file cannot be opened
+(daemon/runtime/service.py `open_outbox`): its results live as long as the process.
 """
 
 from __future__ import annotations
@@ -67,25 +70,29 @@ class PendingResult:
 class Outbox:
     """Thread-safe: the runner puts, the link's threads read and ack."""
 
-    def __init__(self, path: Path, audit: AuditLog | None = None,
+    def __init__(self, path: Path | None, audit: AuditLog | None = None,
                  ttl_s: float = DEFAULT_TTL_S, clock: Callable[[], float] = time.time) -> None:
+        """`path` None: in memory, for a reader whose outbox file cannot be opened."""
         if ttl_s <= 0:
             raise ValueError("the outbox TTL must be positive")
-        self.path = Path(path)
+        self.path = None if path is None else Path(path)
         self.audit = audit
         self.ttl_s = ttl_s
         self.clock = clock
         self._lock = threading.Lock()
         try:
-            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            os.close(os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, PRIVATE_FILE))
-            self._db = sqlite3.connect(self.path, isolation_level=None,
-                                       check_same_thread=False, timeout=5.0)
+            if self.path is not None:
+                self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+                os.close(os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW,
+                                 PRIVATE_FILE))
+            self._db = sqlite3.connect(":memory:" if self.path is None else self.path,
+                                       isolation_level=None, check_same_thread=False,
+                                       timeout=5.0)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             version = self._db.execute("PRAGMA user_version").fetchone()[0]
             if version > SCHEMA_VERSION:
-                raise OutboxError(f"{self.path.name} has schema {version}; this release knows "
+                raise OutboxError(f"{OUTBOX_FILE} has schema {version}; this release knows "
                                   f"{SCHEMA_VERSION} (roll the update back or move the file)")
             self._db.executescript(_SCHEMA)
             self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")

@@ -5,11 +5,16 @@ Debian's /usr/bin/python3."""
 from __future__ import annotations
 
 import atexit
+import json
 import os
 import pwd
+import select
 import shutil
+import signal
 import subprocess
 import tempfile
+import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 
 ROGUE = "myna-rogue"  # a local account that is neither root nor the reader's service user
@@ -38,6 +43,47 @@ class Rogue:
                                 env={"PATH": "/usr/bin:/bin"})
 
 
+    def call(self, target: Callable[..., object], *args: object,
+             timeout: float = 60.0) -> object:
+        """`target(*args)` in a forked child that became this user (setgroups, setgid,
+        setuid, as the service's unit starts it): the product's code, already imported,
+        running as a real unprivileged process; the kernel checks every file it opens.
+        Only a fork gets there: the venv's interpreter cannot be exec'd by this user.
+        Returns what `target` returned (JSON), or raises with the child's traceback; the
+        child may import nothing new (the standard library sits in root's home too)."""
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: never returns into pytest
+            status = 1
+            try:
+                os.close(read_end)
+                os.setgroups([])
+                os.setgid(self.gid)
+                os.setuid(self.uid)
+                answer: dict[str, object] = {"ok": target(*args)}
+                status = 0
+            except BaseException:  # noqa: BLE001  everything goes back to the test
+                answer = {"error": traceback.format_exc()}
+            with os.fdopen(write_end, "w", encoding="utf-8") as out:
+                json.dump(answer, out)
+            os._exit(status)
+        os.close(write_end)
+        try:
+            ready, _, _ = select.select([read_end], [], [], timeout)
+            if not ready:
+                os.kill(pid, signal.SIGKILL)
+                raise SecondUserError(f"the child as {self.name} did not answer in {timeout} s")
+            with os.fdopen(read_end, encoding="utf-8", closefd=False) as answer_in:
+                text = answer_in.read()
+        finally:
+            os.close(read_end)
+            os.waitpid(pid, 0)
+        answer = json.loads(text)
+        if "error" in answer:
+            raise SecondUserError(f"as {self.name}:\n{answer['error']}")
+        return answer["ok"]
+
+
 class SecondUserError(RuntimeError):
     pass
 
@@ -57,6 +103,18 @@ def second_user() -> Rogue:
         entry = pwd.getpwnam(ROGUE)
     assert entry.pw_uid != 0
     return Rogue(ROGUE, entry.pw_uid, entry.pw_gid, SYSTEM_PYTHON)
+
+
+def service_dir(owner: Rogue) -> str:
+    """A state directory this user owns (0700), under a fresh /tmp dir it may enter (pytest's
+    tmp dirs sit under a 0700 directory of root's); removed at exit."""
+    parent = tempfile.mkdtemp(prefix="myna-service-")
+    atexit.register(shutil.rmtree, parent, True)
+    os.chmod(parent, 0o755)
+    state = os.path.join(parent, "state")
+    os.mkdir(state, 0o700)
+    os.chown(state, owner.uid, owner.gid)
+    return state
 
 
 def world_readable_copy(source: str) -> str:

@@ -92,6 +92,46 @@ def test_a_deeply_nested_transcript_is_a_transcript_error() -> None:
         parse_lines([header, "[" * _DEEP])
 
 
+_HUGE = "9" * 400  # past a float: float() of it overflows
+_HUGER = "9" * 5000  # past Python's 4300 digits for int(): json.loads itself refuses it
+
+
+@pytest.mark.parametrize("line", [
+    '{"event": "card-inserted", "t": ' + _HUGE + "}",
+    '{"event": "card-inserted", "t": ' + _HUGER + "}",
+    '{"event": "card-inserted", "t": 1e999}',
+    '{"cmd": "00A40000", "rsp": "9000", "ms": NaN}',
+    '{"cmd": "00A40000", "rsp": "9000", "note": "a\\u0000b"}',
+])
+def test_huge_numbers_and_nul_in_a_transcript_are_one_line(line: str) -> None:
+    header = transcript_seeds()[0].splitlines()[0]
+    with pytest.raises(TranscriptError) as raised:
+        parse_lines([header, line])
+    assert "\n" not in str(raised.value) and ":2:" in str(raised.value)
+
+
+def test_a_nul_in_a_transcript_header_is_one_line() -> None:
+    header = json.loads(transcript_seeds()[0].splitlines()[0])
+    header["reader"] = "sim:\0standard"
+    with pytest.raises(TranscriptError, match="NUL"):
+        parse_lines([json.dumps(header)])
+
+
+@pytest.mark.parametrize("text", [
+    "[link]\noutbox_ttl_s = " + _HUGE + "\n",
+    "[link]\noutbox_ttl_s = 1e999\n",
+    "log_level = " + _HUGER + "\n",
+    'state_dir = "/var/lib/\\u0000x"\n',
+    'reader = "sim:\\u0000"\n',
+])
+def test_huge_numbers_and_nul_in_config_are_one_line_each(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as raised:
+        load_config(path)
+    assert len(str(raised.value).splitlines()) == 1
+
+
 def test_a_deeply_nested_config_is_a_config_error(tmp_path: Path) -> None:
     path = tmp_path / "config.toml"
     path.write_text("reader = " + "[" * _DEEP)

@@ -55,6 +55,7 @@ from myna_reader.daemon.engine import (
     validate_session_overrides,
 )
 from myna_reader.daemon.harness.replay import bench_engine, run_events
+from myna_reader.daemon.store import audit as audit_module
 from myna_reader.daemon.store.audit import AUDIT_FILE, AuditLog
 from myna_reader.drivers import errors
 from tests.daemon.engine.engine_driver import NOT_AFTER, PIN, PIN_TEXT, done
@@ -207,6 +208,27 @@ def test_audit_cuts_a_torn_line(tmp_path: Path) -> None:
     reopened = AuditLog(tmp_path)
     assert reopened.torn_bytes_removed == 15
     reopened.append(AuditRecord(AuditEvent.STAFF_LOCKOUT, Mode.UNATTENDED, AuditOutcome.LOCKED))
+    assert [r["outcome"] for r in reopened.read()] == ["idle", "locked"]
+
+
+def test_audit_that_cannot_be_opened_at_start_cuts_its_torn_line_at_the_first_append(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The file unopenable when the reader starts (EACCES, EIO: tests/crash/
+    test_state_faults.py does it for real) must not stop it, nor cost a line later."""
+    log = AuditLog(tmp_path)
+    log.append(AuditRecord(AuditEvent.STAFF_EXIT, Mode.STAFF, AuditOutcome.IDLE))
+    with (tmp_path / AUDIT_FILE).open("ab") as f:
+        f.write(b'{"time": "2025-')
+
+    def unopenable(path: Path) -> int:
+        raise PermissionError(13, "Permission denied", str(path))
+
+    with monkeypatch.context() as patched:
+        patched.setattr(audit_module, "trim_torn_tail", unopenable)
+        reopened = AuditLog(tmp_path)  # no AuditError: the reader starts
+    assert reopened.torn_bytes_removed is None
+    reopened.append(AuditRecord(AuditEvent.STAFF_LOCKOUT, Mode.UNATTENDED, AuditOutcome.LOCKED))
+    assert reopened.torn_bytes_removed == 15
     assert [r["outcome"] for r in reopened.read()] == ["idle", "locked"]
 
 
