@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import itertools
+import os
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -15,7 +16,7 @@ from pathlib import Path
 from myna_reader.daemon.cli.errors import CliError
 from myna_reader.daemon.engine import Secret
 from myna_reader.daemon.runtime.config import DEFAULT_STATE_DIR
-from myna_reader.daemon.store.passcode import PasscodeFormatError, parse_passcode
+from myna_reader.daemon.store.passcode import PasscodeFormatError, PasscodeState, parse_passcode
 
 Action = tuple[str, Callable[[argparse.Namespace], int], str]  # name, handler, help
 
@@ -61,3 +62,25 @@ def guessable(code: Secret) -> bool:
 def when(wall: float | None) -> str:
     return "-" if wall is None else datetime.fromtimestamp(wall, UTC).astimezone().isoformat(
         timespec="seconds")
+
+
+def owner_for(state_dir: Path) -> tuple[int, int] | None:
+    """Whom a code file root writes belongs to: the state directory's owner (the service's
+    user), so the running reader can read it; None when not root or the directory is new."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        info = os.stat(state_dir)
+    except FileNotFoundError:
+        return None  # a directory the store makes now: root's, as the caller is
+    return info.st_uid, info.st_gid
+
+
+def print_status(state: PasscodeState, unset_hint: str) -> None:
+    print(f"provisioned   {'yes' if state.provisioned else 'no'}")
+    if state.provisioned:
+        print(f"issued        {when(state.issued_at)}")
+        print(f"failed tries  {state.failures}")
+        print(f"locked until  {when(state.locked_until_wall) if state.locked_for_s else '-'}")
+    else:
+        print(unset_hint)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import argparse
 
-from myna_reader.daemon.cli.codes import add_actions, read_code, when
+from myna_reader.daemon.cli.codes import add_actions, owner_for, print_status, read_code
 from myna_reader.daemon.store.passcode import PasscodeStore
 
 
@@ -27,7 +27,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def _store(args: argparse.Namespace) -> PasscodeStore:
-    return PasscodeStore(args.state_dir)
+    """Run as root, what it writes goes to the state directory's owner (the service's user)."""
+    return PasscodeStore(args.state_dir, owner=owner_for(args.state_dir))
 
 
 def cmd_set(args: argparse.Namespace) -> int:
@@ -38,15 +39,9 @@ def cmd_set(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    state = _store(args).peek()
-    print(f"provisioned   {'yes' if state.provisioned else 'no'}")
-    if state.provisioned:
-        print(f"issued        {when(state.issued_at)}")
-        print(f"failed tries  {state.failures}")
-        print(f"locked until  {when(state.locked_until_wall) if state.locked_for_s else '-'}")
-    else:
-        print("staff mode needs a passcode: issue one from the terminal, or "
-              "myna-reader passcode set")
+    print_status(PasscodeStore(args.state_dir).peek(),
+                 "staff mode needs a passcode: issue one from the terminal, or "
+                 "sudo myna-reader passcode set")
     return 0
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from myna_reader.daemon.cli.codes import add_actions, read_code, when
+from myna_reader.daemon.cli.codes import add_actions, owner_for, print_status, read_code
 from myna_reader.daemon.cli.errors import CliError
 from myna_reader.daemon.engine import Credential
 from myna_reader.daemon.store.passcode import PasscodeStore
@@ -38,13 +38,8 @@ def _as_root(args: argparse.Namespace) -> PasscodeStore:
     if os.geteuid() != 0:
         raise CliError(f"the {WHAT} is set on the device as root: "
                        f"sudo myna-reader technician {args.technician_command}")
-    try:
-        info = os.stat(args.state_dir)
-    except FileNotFoundError:
-        owner = None  # a directory the store makes now: root's, as the caller is
-    else:
-        owner = (info.st_uid, info.st_gid)
-    return PasscodeStore(args.state_dir, credential=Credential.TECHNICIAN, owner=owner)
+    return PasscodeStore(args.state_dir, credential=Credential.TECHNICIAN,
+                         owner=owner_for(args.state_dir))
 
 
 def cmd_set(args: argparse.Namespace) -> int:
@@ -55,14 +50,8 @@ def cmd_set(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    state = PasscodeStore(args.state_dir, credential=Credential.TECHNICIAN).peek()
-    print(f"provisioned   {'yes' if state.provisioned else 'no'}")
-    if state.provisioned:
-        print(f"issued        {when(state.issued_at)}")
-        print(f"failed tries  {state.failures}")
-        print(f"locked until  {when(state.locked_until_wall) if state.locked_for_s else '-'}")
-    else:
-        print("the technician menu needs a code: sudo myna-reader technician set")
+    print_status(PasscodeStore(args.state_dir, credential=Credential.TECHNICIAN).peek(),
+                 "the technician menu needs a code: sudo myna-reader technician set")
     return 0
 
 

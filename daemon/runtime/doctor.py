@@ -339,7 +339,7 @@ def check_state_dir(config: DaemonConfig) -> Check:
                      f"run doctor as root or as {SERVICE_USER}")
     uid = _service_uid()
     if os.getuid() == 0 and uid is not None:
-        # a file root created (`passcode set` without sudo -u) is unreadable to the service
+        # a file root created by hand (not through the CLI, which hands it on) is unreadable
         foreign = [p.name for p in [directory, *directory.iterdir()] if p.stat().st_uid != uid]
         if foreign:
             return _fail("state dir", f"not owned by {SERVICE_USER}: {', '.join(foreign)}",
@@ -356,11 +356,11 @@ def check_passcode(config: DaemonConfig) -> Check:
         state = PasscodeStore(config.state_dir).peek()
     except (PasscodeStoreError, OSError) as exc:
         return _fail("passcode", f"store unreadable ({exc})",
-                     f"set it again: sudo -u {SERVICE_USER} myna-reader passcode set")
+                     "set it again: sudo myna-reader passcode set")
     if not state.provisioned:
         return _fail("passcode", "no staff passcode: 職員用 (staff mode) is hidden",
                      "issue one from the terminal, or: "
-                     f"sudo -u {SERVICE_USER} myna-reader passcode set")
+                     "sudo myna-reader passcode set")
     issued = "-" if state.issued_at is None else datetime.fromtimestamp(
         state.issued_at, UTC).astimezone().isoformat(timespec="minutes")
     lock = f", locked for {state.locked_for_s:.0f} s" if state.locked_for_s else ""

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import errno
 import fcntl
 import hashlib
 import hmac
@@ -252,7 +253,10 @@ class PasscodeStore:
         fd = os.open(self.state_dir / self.lock_file, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW,
                      0o600)
         try:
-            if self.owner is not None and os.fstat(fd)[4:6] != self.owner:
+            info = os.fstat(fd)
+            if self.owner is not None and info[4:6] != self.owner:
+                if info.st_nlink != 1:  # a hard link someone planted to a file of root's
+                    raise OSError(errno.EMLINK, "the lock file has other links; not touched")
                 os.fchown(fd, *self.owner)
             fcntl.flock(fd, fcntl.LOCK_EX)
             # a writer killed inside write_atomic leaves its temporary file; every write
