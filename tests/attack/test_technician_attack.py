@@ -30,7 +30,6 @@ from myna_reader.daemon.engine import (
     Screen,
     SessionConfig,
     Sound,
-    StaffPasscodeView,
     View,
 )
 from myna_reader.daemon.runtime.runner import Runner
@@ -99,15 +98,6 @@ def counter(tmp_path: Path) -> Iterator[Rig]:
         pygame.display.quit()
 
 
-def _enter(screen: Patient, code: str) -> View:
-    for digit in code:
-        screen.tap(f"digit-{digit}")
-    screen.until("the digits", lambda v: isinstance(v, StaffPasscodeView) and v.digits == 4)
-    screen.tap("ok")
-    return screen.until("the verdict", lambda v: not (
-        isinstance(v, StaffPasscodeView) and (v.digits == 4 or v.checking)))
-
-
 def test_a_patient_cannot_reach_the_voice_toggle_without_the_code(counter: Rig) -> None:
     patient, technician, audit, state_dir, runner = counter
     technician.set(TECHNICIAN_CODE)
@@ -124,7 +114,7 @@ def test_a_patient_cannot_reach_the_voice_toggle_without_the_code(counter: Rig) 
             Screen.TECHNICIAN_CODE, Screen.TECHNICIAN_LOCKED))
         while view.screen is Screen.TECHNICIAN_CODE:
             assert not SETTINGS & patient.offered()
-            view = _enter(patient, next(guesses))
+            view = patient.enter_code(next(guesses))
             seen.append(view)
         assert view.screen is Screen.TECHNICIAN_LOCKED
         assert not SETTINGS & patient.offered()
@@ -145,7 +135,7 @@ def test_a_fresh_reader_says_how_then_the_code_opens_the_settings(
     monkeypatch.setattr("sys.stdin", io.StringIO(TECHNICIAN_CODE + "\n"))
     assert main(["technician", "set", "--state-dir", str(state_dir)]) == 0
     patient.screen(Screen.TECHNICIAN_CODE)  # the running reader saw the new code
-    assert _enter(patient, TECHNICIAN_CODE).screen is Screen.TECHNICIAN
+    assert patient.enter_code(TECHNICIAN_CODE).screen is Screen.TECHNICIAN
     patient.tap(Button.VOICE.value)
     patient.until("voice off", lambda v: not v.sound.voice)
     assert not patient.app.voice.enabled
