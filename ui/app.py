@@ -9,6 +9,7 @@ an idle reader costs next to no CPU. Views and cues arrive from other threads as
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -36,6 +37,10 @@ POLL_S = 0.01  # how often an idle loop looks for input: well under the 50 ms la
 VIEW_EVENT = pygame.event.custom_type()
 CUE_EVENT = pygame.event.custom_type()
 STOP_EVENT = pygame.event.custom_type()
+# SDL has one event queue a process: what a thread posts for an App that has ended (a stop
+# after its loop returned, a late view) must not reach the next App, so each posts its own id
+OWN_EVENTS = frozenset({VIEW_EVENT, CUE_EVENT, STOP_EVENT})
+_APP_IDS = itertools.count(1)
 
 FlipHook = Callable[[float], None]
 
@@ -78,17 +83,18 @@ class App:
         self.anim = 0
         self._dirty = False
         self._running = True
+        self._id = next(_APP_IDS)
 
     # --- from other threads -------------------------------------------------------------
 
     def post_view(self, view: View) -> None:
-        pygame.event.post(pygame.event.Event(VIEW_EVENT, view=view))
+        pygame.event.post(pygame.event.Event(VIEW_EVENT, view=view, app=self._id))
 
     def post_cue(self, cue: Cue) -> None:
-        pygame.event.post(pygame.event.Event(CUE_EVENT, cue=cue))
+        pygame.event.post(pygame.event.Event(CUE_EVENT, cue=cue, app=self._id))
 
     def stop(self) -> None:
-        pygame.event.post(pygame.event.Event(STOP_EVENT))
+        pygame.event.post(pygame.event.Event(STOP_EVENT, app=self._id))
 
     # --- the loop --------------------------------------------------------------------------
 
@@ -127,6 +133,8 @@ class App:
             time.sleep(POLL_S)
 
     def _handle(self, event: pygame.event.Event) -> None:
+        if event.type in OWN_EVENTS and event.app != self._id:
+            return  # posted for an App that has ended
         if event.type == VIEW_EVENT:
             self.show(event.view)
         elif event.type == CUE_EVENT:

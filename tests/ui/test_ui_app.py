@@ -72,6 +72,20 @@ def tap(app: RecordingApp, element_id: str) -> None:
     app.step()
 
 
+def test_what_was_posted_for_an_ended_app_never_reaches_the_next(app: RecordingApp) -> None:
+    """SDL's event queue is the process's: a stop, a view or a cue a thread posts after its
+    App's loop returned stayed queued and ended the next App at its first step (a soak
+    after another one ended at once, all sessions aborted)."""
+    ended = App(UiSettings(voice=False), lambda intent: None)
+    ended.stop()
+    ended.post_view(GALLERY[Screen.ERROR])
+    app.post_view(GALLERY[Screen.PIN])
+    assert app.step()
+    assert app.view == GALLERY[Screen.PIN] and app.frame is not None
+    app.stop()
+    assert not app.step()
+
+
 def test_touch_reaches_the_intent_queue(app: RecordingApp) -> None:
     app.post_view(GALLERY[Screen.PIN])
     app.step()
